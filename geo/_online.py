@@ -762,5 +762,8 @@ def features_from_polygon(
             return ox.features_from_polygon(poly, tags)
         except InsufficientResponseError:  # osmnx: "No matching features"
             logger.info("no OSM features match %s in %s", tags, bounds)
-    index = pd.MultiIndex.from_arrays([[], []], names=["element", "id"])
-    return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], index=index, crs="EPSG:4326"), crs="EPSG:4326")
+    empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    empty.index = pd.MultiIndex.from_arrays(
+        [pd.Index([], dtype=object), pd.Index([], dtype="int64")], names=["element", "id"]
+    )
+    return empty

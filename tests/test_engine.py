@@ -158,13 +158,13 @@ def test_oneway_drive_network_directions():
 
 def _check_against_networkx(net, n_fac: int, n_homes: int, seed: int, cutoff=None, direction="to_source"):
     rng = np.random.default_rng(seed)
-    b = net.edges.total_bounds
     import geopandas as gpd
 
-    def rand_pts(k):
-        return gpd.GeoDataFrame(
-            geometry=gpd.points_from_xy(rng.uniform(b[0], b[2], k), rng.uniform(b[1], b[3], k)), crs=net.crs
-        )
+    def rand_pts(k):  # near random nodes, jittered up to 120 m so some fall off-network
+        at = net.nodes.geometry.iloc[rng.integers(0, len(net.nodes), k)]
+        x = at.x.to_numpy() + rng.uniform(-120, 120, k)
+        y = at.y.to_numpy() + rng.uniform(-120, 120, k)
+        return gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=net.crs)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OffNetworkWarning)
