@@ -300,7 +300,7 @@ def load_pbf(
         osm = pyrosm.OSM(str(path), bounding_box=list(bbox) if bbox else None)
         extra = [t for t in WAY_TAGS if t not in ("highway", "name")]
         nodes, edges = osm.get_network(network_type="all", nodes=True, extra_attributes=extra)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # pyrosm raises its own types for corrupt files
         raise InputError(f"{path}: cannot read as OSM PBF ({exc}). Is it a valid .osm.pbf file?") from exc
     if edges is None or nodes is None or len(edges) == 0:
         raise NetworkError(f"{path}: no highway ways in this extract{' and bbox' if bbox else ''}")
@@ -318,13 +318,48 @@ def load_osm_xml(
 
     from ._online import osmnx_settings
 
+    from osmnx import _osm_xml
+    from osmnx.graph import _create_graph
+
     path = Path(path)
     try:
-        with osmnx_settings(useful_tags_way=sorted(set(ox.settings.useful_tags_way) | set(WAY_TAGS))):
-            G = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
+        # osmnx's SAX handler, without the extra full ElementTree parse that
+        # _overpass_json_from_xml does only to read the root's attributes
+        import xml.sax
+
+        handler = _osm_xml._OSMContentHandler()
+        with _osm_xml._open_file(path, "utf-8") as fh:
+            xml.sax.parse(fh, handler)  # noqa: S317 - local file chosen by the user
+        data = handler.object
     except Exception as exc:  # osmnx raises many types on malformed XML
         raise InputError(f"{path}: cannot read as OSM XML ({type(exc).__name__}: {exc})") from exc
+    data = {**data, "elements": _clip_ways_to_known_nodes(data.get("elements", []))}
+    with osmnx_settings(useful_tags_way=sorted(set(ox.settings.useful_tags_way) | set(WAY_TAGS))):
+        G = _create_graph([data], bidirectional=False)
     return from_osmnx_graph(G, mode=mode, crs=crs, speed_kmh=speed_kmh, source=str(path))
+
+
+def _clip_ways_to_known_nodes(elements: list[dict]) -> list[dict]:
+    """Split ways at node references missing from the file (clipped extracts), like pyrosm.
+
+    osmnx refuses such files ("Some edges missing nodes"); extracts cut by a bounding box
+    always have them. Each run of >= 2 consecutive known nodes becomes its own way.
+    """
+    known = {el["id"] for el in elements if el.get("type") == "node"}
+    out = []
+    for el in elements:
+        if el.get("type") != "way" or all(n in known for n in el.get("nodes", [])):
+            out.append(el)
+            continue
+        run: list[int] = []
+        for n in [*el.get("nodes", []), None]:
+            if n is not None and n in known:
+                run.append(n)
+                continue
+            if len(run) >= 2:
+                out.append({**el, "nodes": run})
+            run = []
+    return out
 
 
 def load_graphml(
@@ -367,26 +402,31 @@ def from_osmnx_graph(
     )
     rows = []
     geoms = []
+    has_reversed = False
     for u, v, data in G.edges(data=True):
-        if data.get("reversed") is True or data.get("reversed") == "True":
+        rev = data.get("reversed")
+        has_reversed |= rev is not None
+        if rev is True or rev == "True":
             continue  # osmnx's mirrored copy of a two-way way: represented by its twin
         rows.append({"u": u, "v": v, "_len": data.get("length"), **{t: data.get(t) for t in WAY_TAGS}})
         geoms.append(data.get("geometry"))
     seg = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=graph_crs)
     # oneway: osmnx stores its own boolean interpretation (and reverses oneway=-1 ways)
-    seg["oneway"] = seg["oneway"].map(lambda x: "yes" if x in (True, "True", "yes") else "no")
-    # twins: (u,v) and (v,u) of the same length are one two-way edge
-    a = np.minimum(seg["u"].to_numpy(), seg["v"].to_numpy())
-    b = np.maximum(seg["u"].to_numpy(), seg["v"].to_numpy())
-    length = pd.to_numeric(seg["_len"], errors="coerce").fillna(-1).round(1).to_numpy()
-    key = pd.DataFrame({"a": a, "b": b, "len": length})
-    dup = key.duplicated(keep="first").to_numpy()
-    twin_of_kept = key.duplicated(keep="last").to_numpy()
-    oneway = seg["oneway"].to_numpy() == "yes"
+    oneway = seg["oneway"].map(lambda x: x in (True, "True", "yes")).to_numpy(bool)
+    seg["oneway"] = np.where(oneway, "yes", "no")
     forward = np.ones(len(seg), bool)
-    backward = ~oneway | twin_of_kept
-    seg = seg.loc[~dup]
-    forward, backward = forward[~dup], backward[~dup]
+    backward = ~oneway
+    if not has_reversed:
+        # a graph without osmnx's `reversed` marks (other tools, old GraphML): an edge and
+        # its reverse twin (same nodes, same length) are one two-way edge
+        a = np.minimum(seg["u"].to_numpy(), seg["v"].to_numpy())
+        b = np.maximum(seg["u"].to_numpy(), seg["v"].to_numpy())
+        length = pd.to_numeric(seg["_len"], errors="coerce").fillna(-1).round(1).to_numpy()
+        key = pd.DataFrame({"a": a, "b": b, "len": length})
+        dup = key.duplicated(keep="first").to_numpy()
+        backward = backward | key.duplicated(keep="last").to_numpy()
+        seg = seg.loc[~dup]
+        forward, backward = forward[~dup], backward[~dup]
     return build_network(
         seg.drop(columns="_len"), node_xy, mode=mode, crs=crs, speed_kmh=speed_kmh,
         directions=(forward, backward), source=source,

