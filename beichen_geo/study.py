@@ -270,8 +270,8 @@ def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, crs, log) -> gp
         pts = pts.to_crs(crs)
         pts["kind"] = kind
         pts["source_file"] = str(path)
-        if "name" not in pts:
-            pts["name"] = None
+        name_col = pts.attrs.get("name_column")
+        pts["name"] = pts[name_col] if name_col and name_col in pts else pts.get("name")
         parts.append(pts)
         log.setdefault("facility_files", []).append({"path": str(path), "kind": kind, "coords": coords, "rows": int(len(pts))})
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)

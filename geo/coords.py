@@ -75,9 +75,17 @@ _GEOD: Final = pyproj.Geod(ellps="WGS84")
 _Array = NDArray[np.float64]
 _Pair = tuple[_Array, _Array]
 _ALIASES: Final = {
-    "wgs84": "wgs84", "wgs": "wgs84", "epsg4326": "wgs84", "4326": "wgs84",
-    "gcj02": "gcj02", "gcj": "gcj02", "mars": "gcj02",
-    "bd09": "bd09", "bd": "bd09", "baidu": "bd09", "bd09ll": "bd09",
+    "wgs84": "wgs84",
+    "wgs": "wgs84",
+    "epsg4326": "wgs84",
+    "4326": "wgs84",
+    "gcj02": "gcj02",
+    "gcj": "gcj02",
+    "mars": "gcj02",
+    "bd09": "bd09",
+    "bd": "bd09",
+    "baidu": "bd09",
+    "bd09ll": "bd09",
 }
 
 
@@ -134,14 +142,38 @@ def _gcj_delta(x: _Array, y: _Array) -> _Pair:
     v = y - 35.0
     common = 20.0 * np.sin(6.0 * u * np.pi) + 20.0 * np.sin(2.0 * u * np.pi)
     dlat_m = (
-        -100.0 + 2.0 * u + 3.0 * v + 0.2 * v * v + 0.1 * u * v + 0.2 * np.sqrt(np.abs(u))
-        + (common + 20.0 * np.sin(v * np.pi) + 40.0 * np.sin(v / 3.0 * np.pi)
-           + 160.0 * np.sin(v / 12.0 * np.pi) + 320.0 * np.sin(v / 30.0 * np.pi)) * 2.0 / 3.0
+        -100.0
+        + 2.0 * u
+        + 3.0 * v
+        + 0.2 * v * v
+        + 0.1 * u * v
+        + 0.2 * np.sqrt(np.abs(u))
+        + (
+            common
+            + 20.0 * np.sin(v * np.pi)
+            + 40.0 * np.sin(v / 3.0 * np.pi)
+            + 160.0 * np.sin(v / 12.0 * np.pi)
+            + 320.0 * np.sin(v / 30.0 * np.pi)
+        )
+        * 2.0
+        / 3.0
     )
     dlon_m = (
-        300.0 + u + 2.0 * v + 0.1 * u * u + 0.1 * u * v + 0.1 * np.sqrt(np.abs(u))
-        + (common + 20.0 * np.sin(u * np.pi) + 40.0 * np.sin(u / 3.0 * np.pi)
-           + 150.0 * np.sin(u / 12.0 * np.pi) + 300.0 * np.sin(u / 30.0 * np.pi)) * 2.0 / 3.0
+        300.0
+        + u
+        + 2.0 * v
+        + 0.1 * u * u
+        + 0.1 * u * v
+        + 0.1 * np.sqrt(np.abs(u))
+        + (
+            common
+            + 20.0 * np.sin(u * np.pi)
+            + 40.0 * np.sin(u / 3.0 * np.pi)
+            + 150.0 * np.sin(u / 12.0 * np.pi)
+            + 300.0 * np.sin(u / 30.0 * np.pi)
+        )
+        * 2.0
+        / 3.0
     )
     rad = np.radians(y)
     magic = 1.0 - _GCJ_EE * np.sin(rad) ** 2

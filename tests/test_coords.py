@@ -76,16 +76,22 @@ def test_wandergis_coordtransform_readme_values():
     assert dist_m(*gcj_inv, 116.39775550083061, 39.91359571849836) < 0.1
     assert dist_m(*coords.gcj02_to_bd09(*bd_inv), 116.404, 39.915) < 1e-4
     assert dist_m(*coords.wgs84_to_gcj02(*gcj_inv), 116.404, 39.915) < 1e-4
-    assert dist_m(*coords.gcj02_to_bd09(116.39762729119315, 39.90865673957631), 116.404, 39.915) > 0.01
+    assert (
+        dist_m(*coords.gcj02_to_bd09(116.39762729119315, 39.90865673957631), 116.404, 39.915) > 0.01
+    )
 
 
 def test_pyxis_reference_triple():
     # pyxis tests (crypto test file, found via the stored GitHub corpus):
     # wgs84 (121.0917077, 30.6107779), gcj02 (121.09626935575027, 30.608604331756705),
     # bd09 (121.10271732371203, 30.61484572185035); they compare with pytest.approx (1e-6 rel).
-    wgs, gcj, bd = (121.0917077, 30.6107779), (121.09626935575027, 30.608604331756705), (
-        121.10271732371203,
-        30.61484572185035,
+    wgs, gcj, bd = (
+        (121.0917077, 30.6107779),
+        (121.09626935575027, 30.608604331756705),
+        (
+            121.10271732371203,
+            30.61484572185035,
+        ),
     )
     assert dist_m(*coords.wgs84_to_gcj02(*wgs), *gcj) < 0.02
     assert dist_m(*coords.wgs84_to_bd09(*wgs), *bd) < 0.02
@@ -95,7 +101,9 @@ def test_pyxis_reference_triple():
 
 def test_gcoord_test_values_at_45n_123e():
     # hujiulong/gcoord test/unit/crs/GCJ02.spec.ts: GCJ02 [123, 45] -> WGS84 and BD09.
-    assert coords.gcj02_to_wgs84(123.0, 45.0) == pytest.approx((122.99395597, 44.99804071), abs=1e-6)
+    assert coords.gcj02_to_wgs84(123.0, 45.0) == pytest.approx(
+        (122.99395597, 44.99804071), abs=1e-6
+    )
     assert coords.gcj02_to_bd09(123.0, 45.0) == pytest.approx((123.00636499, 45.00636899), abs=1e-7)
 
 
@@ -254,7 +262,7 @@ def test_convert_geoseries_every_vertex_and_type():
     gs = gpd.GeoSeries(geoms, index=list("abcdefg"), crs="EPSG:4326", name="g")
     out = coords.convert_geoseries(gs, src="gcj02", dst="wgs84")
     assert out.crs == "EPSG:4326" and list(out.index) == list("abcdefg") and out.name == "g"
-    for before, after in zip(gs, out):
+    for before, after in zip(gs, out, strict=True):
         if before is None:
             assert after is None
             continue
@@ -288,7 +296,7 @@ def test_convert_geoseries_rejects_projected_and_non_degree_data():
 def test_cross_check_against_pypi_eviltransform():
     evil = pytest.importorskip("eviltransform")
     rng = np.random.default_rng(7)
-    for lon, lat in zip(rng.uniform(75, 135, 300), rng.uniform(18, 53, 300)):
+    for lon, lat in zip(rng.uniform(75, 135, 300), rng.uniform(18, 53, 300), strict=True):
         glat, glon = evil.wgs2gcj(lat, lon)
         # The PyPI release (0.1.1) uses the WGS84 radius 6378137 m where the published formula
         # (and its own repository's test values) use Krasovsky's 6378245 m: ~1 cm apart.
@@ -305,7 +313,7 @@ def test_cross_check_against_pypi_prcoords():
     rng = np.random.default_rng(8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for lon, lat in zip(rng.uniform(75, 135, 300), rng.uniform(18, 53, 300)):
+        for lon, lat in zip(rng.uniform(75, 135, 300), rng.uniform(18, 53, 300), strict=True):
             g = prc.wgs_gcj((lat, lon))
             assert coords.wgs84_to_gcj02(lon, lat) == pytest.approx((g.lon, g.lat), abs=1e-9)
             b = prc.gcj_bd(g)
