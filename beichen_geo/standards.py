@@ -568,6 +568,13 @@ def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, check: str = "positive"
     return Quantity(value=val, unit=u, source=source, note=note)
 
 
+def _order_error(ctx: _Ctx, lo_path: Path_, lo: Quantity, hi_path: Path_, hi: Quantity) -> NoReturn:
+    """``lo`` > ``hi``: point at whichever of the two the planner's file set (the upper one if both)."""
+    if ctx.override_label and ctx.from_override(lo_path) and not ctx.from_override(hi_path):
+        ctx.fail(lo_path, f"must not be greater than {hi_path[-1]} ({hi.value}), got {lo.value}")
+    ctx.fail(hi_path, f"must not be less than {lo_path[-1]} ({lo.value}), got {hi.value}")
+
+
 # --------------------------------------------------------------------------------------------
 # Sections
 
@@ -777,7 +784,7 @@ def _tod(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Tod:
         inner = _quantity(ctx, (*vp, "inner_minutes"), t["inner_minutes"], "min")
         outer = _quantity(ctx, (*vp, "outer_minutes"), t["outer_minutes"], "min")
         if float(outer.value) < float(inner.value):
-            ctx.fail((*vp, "outer_minutes"), f"must not be less than inner_minutes ({inner.value}), got {outer.value}")
+            _order_error(ctx, (*vp, "inner_minutes"), inner, (*vp, "outer_minutes"), outer)
         variants[name] = TodVariant(
             name=name,
             label_zh=_str(ctx, (*vp, "label_zh"), t.get("label_zh"), default=name),
@@ -810,8 +817,7 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
     lo = _quantity(ctx, (*p, "residents_per_centre_min"), t["residents_per_centre_min"], "persons")
     hi = _quantity(ctx, (*p, "residents_per_centre_max"), t["residents_per_centre_max"], "persons")
     if float(hi.value) < float(lo.value):
-        ctx.fail((*p, "residents_per_centre_max"),
-                 f"must not be less than residents_per_centre_min ({lo.value}), got {hi.value}")
+        _order_error(ctx, (*p, "residents_per_centre_min"), lo, (*p, "residents_per_centre_max"), hi)
     return Clinics(
         standard=_str(ctx, (*p, "standard"), t.get("standard"), default=""),
         source=_str(ctx, (*p, "source"), t.get("source"), default=ctx.file_for(p)),
