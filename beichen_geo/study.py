@@ -217,6 +217,10 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
     res_land = feats.loc[(feats["kind"] == "_res_land") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
     res_bldg = feats.loc[(feats["kind"] == "_res_bldg") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
     facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg"])]
+    res_land, n1 = _valid_polygons(res_land)
+    res_bldg, n2 = _valid_polygons(res_bldg)
+    if n1 or n2:
+        log["repaired_polygons"] = {"residential_land": n1, "residential_buildings": n2}
     if area_wgs is not None:
         area = area_wgs.to_crs(net.crs).union_all()
     else:
@@ -254,6 +258,20 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
     return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
                  residential=residential.reset_index(drop=True), buildings=buildings.reset_index(drop=True),
                  demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m, log=log)
+
+
+def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Repair invalid (e.g. self-intersecting) OSM polygons with make_valid; keep areal parts."""
+    bad = ~gdf.geometry.is_valid
+    if not bad.any():
+        return gdf, 0
+    from geo.demand import _areal
+
+    gdf = gdf.copy()
+    fixed = shapely.make_valid(gdf.geometry.to_numpy()[bad.to_numpy()])
+    gdf.loc[bad, "geometry"] = [_areal(g) for g in fixed]
+    gdf = gdf.loc[~gdf.geometry.is_empty]
+    return gdf, int(bad.sum())
 
 
 def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, crs, log) -> gpd.GeoDataFrame:
