@@ -37,6 +37,7 @@ import json
 import logging
 import math
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -68,13 +69,14 @@ NETWORK_FILTER = '["highway"]'
 #: Longest pause between two attempts, whatever the backoff or a ``Retry-After`` header say.
 MAX_BACKOFF_S = 60.0
 
+# What else to do when a server fails, ending the NetworkError messages.
 _OVERPASS_ADVICE = (
-    "Check your internet connection or try again later, pass another Overpass server "
-    "(overpass_url=...), or work offline with --osm FILE (an .osm.pbf or .osm extract)."
+    "pass another Overpass server (overpass_url=...) or work offline with --osm FILE "
+    "(an .osm.pbf or .osm extract)"
 )
 _NOMINATIM_ADVICE = (
-    "Check your internet connection or try again later, pass another Nominatim server "
-    "(nominatim_url=...), or give the study area as a boundary file instead of a place name."
+    "pass another Nominatim server (nominatim_url=...) or give the study area as a boundary "
+    "file instead of a place name"
 )
 
 # One lock for osmnx's global state: settings and the patched internals.
@@ -179,7 +181,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def _save_to_cache(url: str, response_json: Any, ok: bool) -> None:  # noqa: FBT001
+def _save_to_cache(url: str, response_json: Any, ok: bool) -> None:
     """Atomic stand-in for ``osmnx._http._save_to_cache`` (same signature and rules).
 
     Nothing is stored unless caching is on, the answer was HTTP-OK, is a JSON object or array,
@@ -194,7 +196,9 @@ def _save_to_cache(url: str, response_json: Any, ok: bool) -> None:  # noqa: FBT
     try:
         _atomic_write_text(path, json.dumps(response_json))
     except OSError as exc:
-        logger.warning("could not write cache file %s (%s); the answer is used but not cached", path, exc)
+        logger.warning(
+            "could not write cache file %s (%s); the answer is used but not cached", path, exc
+        )
 
 
 def _retrieve_from_cache(url: str) -> Any:
@@ -251,7 +255,10 @@ def _check_overpass(data: Any) -> str | None:
     if "remark" in data:
         # Overpass reports runtime errors (timeout, out of memory) as a remark next to a
         # partial list of elements: never use or cache that as the network
-        return f"the server stopped early: {data['remark']!r} (a smaller area or longer timeout may help)"
+        return (
+            f"the server stopped early: {data['remark']!r} "
+            "(a smaller area or a longer timeout may help)"
+        )
     return None
 
 
@@ -267,6 +274,23 @@ def _short(text: str, limit: int = 200) -> str:
     """One-line excerpt of ``text`` for error messages."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _sleep(seconds: float) -> None:
+    """Pause between attempts (a module-level hook so tests can record the pauses)."""
+    time.sleep(seconds)
+
+
+def _describe_connection_error(exc: Exception) -> str:
+    """Short reason for a requests connection-level exception."""
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke before the whole answer arrived (answer cut short)"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer could not be decompressed (damaged in transit)"
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    if errno:
+        return f"cannot connect ({errno.group(1).strip()})"
+    return f"cannot connect ({_short(str(exc), 120)})"
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -305,14 +329,21 @@ class _RetryingHttp:
         server = urlsplit(url).netloc or url
         attempts = self.retries + 1
         last = "no attempt made"
+        asked_wait = 0.0  # Retry-After of the last answer
         for attempt in range(attempts):
             if attempt:
-                delay = min(self.backoff_s * 2 ** (attempt - 1), MAX_BACKOFF_S)
+                delay = min(max(self.backoff_s * 2 ** (attempt - 1), asked_wait), MAX_BACKOFF_S)
+                asked_wait = 0.0
                 logger.warning(
                     "%s server %s: %s; retrying in %.2f s (attempt %d of %d)",
-                    kind, server, last, delay, attempt + 1, attempts,
+                    kind,
+                    server,
+                    last,
+                    delay,
+                    attempt + 1,
+                    attempts,
                 )
-                time.sleep(delay)
+                _sleep(delay)
             try:
                 response = requests.request(method, url, **kwargs)
             except requests.Timeout:
@@ -323,19 +354,24 @@ class _RetryingHttp:
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ) as exc:
-                last = f"connection failed or was cut ({type(exc).__name__}: {_short(str(exc))})"
+                last = _describe_connection_error(exc)
                 continue
+            except requests.RequestException as exc:  # bad URL, redirect loop...: no retry
+                raise NetworkError(
+                    f"Could not {self.what}: the request to the {kind} server {server} failed "
+                    f"({type(exc).__name__}: {_short(str(exc))}). Check the server address "
+                    f"({url}), or {advice}."
+                ) from exc
             code = response.status_code
             if code == 429 or code >= 500:
                 last = f"HTTP {code} {response.reason}"
-                if _retry_after(response) and attempt + 1 < attempts:
-                    time.sleep(min(_retry_after(response), MAX_BACKOFF_S))
+                asked_wait = _retry_after(response)
                 continue
             if not response.ok:
                 raise NetworkError(
                     f"Could not {self.what}: the {kind} server {server} refused the request with "
                     f"HTTP {code} {response.reason}: {_short(response.text)!r}. "
-                    f"Check the server address ({url}). {advice}"
+                    f"Check the server address ({url}), or {advice}."
                 )
             if check is not None:
                 try:
@@ -355,7 +391,8 @@ class _RetryingHttp:
             return response
         raise NetworkError(
             f"Could not {self.what}: the {kind} server {server} ({url}) failed "
-            f"{attempts} time(s); last error: {last}. {advice}"
+            f"{attempts} attempt(s); last error: {last}. Check your internet connection or "
+            f"try again later, or {advice}."
         )
 
 
@@ -384,18 +421,48 @@ class _RequestsShim:
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self._http.send(
-            "GET", url, kind=self._kind, advice=self._advice, check=self._checks.get("GET"), **kwargs
+            "GET",
+            url,
+            kind=self._kind,
+            advice=self._advice,
+            check=self._checks.get("GET"),
+            **kwargs,
         )
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         return self._http.send(
-            "POST", url, kind=self._kind, advice=self._advice, check=self._checks.get("POST"), **kwargs
+            "POST",
+            url,
+            kind=self._kind,
+            advice=self._advice,
+            check=self._checks.get("POST"),
+            **kwargs,
         )
 
 
+class _NoPauseTime:
+    """Stands in for the ``time`` module in ``osmnx._nominatim``: ``sleep`` does nothing.
+
+    osmnx pauses 1 s before every Nominatim request (the public server's usage policy); a
+    server of one's own does not need it.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        logger.debug("skipping osmnx's %s s Nominatim pause (custom server)", seconds)
+
+
 @contextlib.contextmanager
-def _guarded_osmnx(*, retries: int, backoff_s: float, what: str) -> Iterator[None]:
-    """Patch osmnx's HTTP and cache internals for one call (see the module docstring)."""
+def _guarded_osmnx(
+    *, retries: int, backoff_s: float, what: str, nominatim_pause: bool = True
+) -> Iterator[None]:
+    """Patch osmnx's HTTP and cache internals for one call (see the module docstring).
+
+    ``nominatim_pause=False`` also drops osmnx's 1 s pause before Nominatim requests.
+    """
     from osmnx import _http, _nominatim, _overpass
 
     http = _RetryingHttp(retries=retries, backoff_s=backoff_s, what=what)
@@ -403,14 +470,29 @@ def _guarded_osmnx(*, retries: int, backoff_s: float, what: str) -> Iterator[Non
         (_http, "_save_to_cache", _save_to_cache),
         (_http, "_retrieve_from_cache", _retrieve_from_cache),
         # Overpass: POST interpreter (JSON), GET status (plain text, rate-limit check)
-        (_overpass, "requests", _RequestsShim(
-            http, kind="Overpass", advice=_OVERPASS_ADVICE,
-            checks={"POST": _check_overpass, "GET": None},
-        )),
-        (_nominatim, "requests", _RequestsShim(
-            http, kind="Nominatim", advice=_NOMINATIM_ADVICE, checks={"GET": _check_nominatim},
-        )),
+        (
+            _overpass,
+            "requests",
+            _RequestsShim(
+                http,
+                kind="Overpass",
+                advice=_OVERPASS_ADVICE,
+                checks={"POST": _check_overpass, "GET": None},
+            ),
+        ),
+        (
+            _nominatim,
+            "requests",
+            _RequestsShim(
+                http,
+                kind="Nominatim",
+                advice=_NOMINATIM_ADVICE,
+                checks={"GET": _check_nominatim},
+            ),
+        ),
     ]
+    if not nominatim_pause:
+        patches.append((_nominatim, "time", _NoPauseTime()))
     for module, name, _ in patches:
         if not hasattr(module, name):  # pragma: no cover - only with an unsupported osmnx
             raise RuntimeError(
@@ -475,7 +557,8 @@ def _check_polygon(polygon: Any) -> Polygon | MultiPolygon:
 
     if not isinstance(polygon, (Polygon, MultiPolygon)):
         raise InputError(
-            f"the download area must be a shapely Polygon or MultiPolygon, got {type(polygon).__name__}"
+            "the download area must be a shapely Polygon or MultiPolygon, "
+            f"got {type(polygon).__name__}"
         )
     if polygon.is_empty:
         raise InputError("the download area is an empty polygon")
@@ -504,7 +587,9 @@ def _overpass_overrides(
         "requests_timeout": timeout,
         # Overpass wants a whole number of seconds in [timeout:...]; keep other settings
         # (e.g. [date:...]) the user may have put there
-        "overpass_settings": settings.overpass_settings.replace("{timeout}", str(math.ceil(timeout))),
+        "overpass_settings": settings.overpass_settings.replace(
+            "{timeout}", str(math.ceil(timeout))
+        ),
         # no DNS-over-HTTPS look-ups at 8.8.8.8 when the host name does not resolve
         "doh_url_template": None,
     }
@@ -537,7 +622,8 @@ def geocode_place(
         Place name, e.g. ``"Beichen District, Tianjin, China"``.
     nominatim_url
         Nominatim server (base URL, ``/search`` is appended); ``None`` keeps osmnx's setting
-        (the public server by default).
+        (the public server by default) and its usage policy of one request per second. A
+        custom server is asked without osmnx's 1 s pause.
     cache_dir
         Folder of the download cache; an identical second call is answered from it offline.
     timeout
@@ -577,8 +663,15 @@ def geocode_place(
     }
     if nominatim_url is not None:
         overrides["nominatim_url"] = nominatim_url
-    with osmnx_settings(**overrides), _guarded_osmnx(
-        retries=retries, backoff_s=backoff_s, what=f"geocode the place {name!r}"
+    with (
+        osmnx_settings(**overrides),
+        _guarded_osmnx(
+            retries=retries,
+            backoff_s=backoff_s,
+            what=f"geocode the place {name!r}",
+            # the 1 s pause between requests is the public server's policy
+            nominatim_pause=nominatim_url is None,
+        ),
     ):
         try:
             gdf = ox.geocode_to_gdf(name)
@@ -659,13 +752,18 @@ def graph_from_polygon(
     _check_options(timeout=timeout, retries=retries, backoff_s=backoff_s)
     overpass_url = _check_url(overpass_url, what="overpass_url")
     folder = _cache_folder(cache_dir)
-    overrides = _overpass_overrides(ox.settings, overpass_url=overpass_url, cache_dir=folder, timeout=timeout)
+    overrides = _overpass_overrides(
+        ox.settings, overpass_url=overpass_url, cache_dir=folder, timeout=timeout
+    )
     current = list(ox.settings.useful_tags_way)
     overrides["useful_tags_way"] = [*current, *(t for t in WAY_TAGS if t not in current)]
     overrides["all_oneway"] = False
     bounds = tuple(round(b, 5) for b in poly.bounds)
-    with osmnx_settings(**overrides), _guarded_osmnx(
-        retries=retries, backoff_s=backoff_s, what=f"download the street network of {bounds}"
+    with (
+        osmnx_settings(**overrides),
+        _guarded_osmnx(
+            retries=retries, backoff_s=backoff_s, what=f"download the street network of {bounds}"
+        ),
     ):
         try:
             return ox.graph_from_polygon(
@@ -737,13 +835,17 @@ def features_from_polygon(
     from osmnx._errors import InsufficientResponseError
 
     poly = _check_polygon(polygon_wgs84)
-    if not isinstance(tags, dict) or not tags or not all(
-        isinstance(k, str)
-        and (
-            isinstance(v, (bool, str))
-            or (isinstance(v, list) and v and all(isinstance(s, str) for s in v))
+    if (
+        not isinstance(tags, dict)
+        or not tags
+        or not all(
+            isinstance(k, str)
+            and (
+                isinstance(v, (bool, str))
+                or (isinstance(v, list) and v and all(isinstance(s, str) for s in v))
+            )
+            for k, v in tags.items()
         )
-        for k, v in tags.items()
     ):
         raise InputError(
             f"tags must be a non-empty dict of OSM key -> True, a value or a list of values, "
@@ -752,11 +854,18 @@ def features_from_polygon(
     _check_options(timeout=timeout, retries=retries, backoff_s=backoff_s)
     overpass_url = _check_url(overpass_url, what="overpass_url")
     folder = _cache_folder(cache_dir)
-    overrides = _overpass_overrides(ox.settings, overpass_url=overpass_url, cache_dir=folder, timeout=timeout)
+    overrides = _overpass_overrides(
+        ox.settings, overpass_url=overpass_url, cache_dir=folder, timeout=timeout
+    )
     overrides["default_crs"] = "epsg:4326"
     bounds = tuple(round(b, 5) for b in poly.bounds)
-    with osmnx_settings(**overrides), _guarded_osmnx(
-        retries=retries, backoff_s=backoff_s, what=f"download the OSM features {tags} in {bounds}"
+    with (
+        osmnx_settings(**overrides),
+        _guarded_osmnx(
+            retries=retries,
+            backoff_s=backoff_s,
+            what=f"download the OSM features {tags} in {bounds}",
+        ),
     ):
         try:
             return ox.features_from_polygon(poly, tags)

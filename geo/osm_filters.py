@@ -37,6 +37,7 @@ WAY_TAGS: Final = [
     "motor_vehicle",
     "motorcar",
     "motorroad",
+    "vehicle",
     "service",
     "oneway",
     "oneway:bicycle",
