@@ -59,7 +59,8 @@ class Study:
     facilities
         Facilities of every kind (column ``kind``), OSM and planner files together.
     residential
-        Residential land polygons clipped to the area.
+        Residential land polygons clipped to the area: OSM landuse=residential plus
+        residential building footprints (column ``res_source`` says which).
     buildings
         Residential buildings (for population estimates), clipped to the area.
     demand
@@ -234,13 +235,22 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
         net = clip_network(net, area, buffer_m=reach_m)
     facilities = _add_planner_facilities(facilities, facility_files, net.crs, log)
     facilities = facilities.loc[facilities.intersects(shapely.buffer(area, reach_m))]
-    residential = gpd.GeoDataFrame(res_land, crs=net.crs).clip(area)
+    land = gpd.GeoDataFrame(res_land, crs=net.crs).clip(area)
     buildings = gpd.GeoDataFrame(res_bldg, crs=net.crs).clip(area)
-    if residential.empty and not buildings.empty:
-        log["residential_from"] = "residential buildings (no landuse=residential in the area)"
-        residential = buildings.copy()
-    elif not residential.empty:
-        log["residential_from"] = "OSM landuse=residential"
+    # residential land = landuse=residential plus residential buildings standing outside it
+    # (compounds are often mapped as buildings only); grid_cells merges the overlaps
+    parts = []
+    if len(land):
+        parts.append(land.assign(res_source="landuse=residential"))
+    if len(buildings):
+        parts.append(buildings.assign(res_source="residential building"))
+    residential = (
+        gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=net.crs)
+        if parts else land
+    )
+    log["residential_from"] = {
+        "landuse_polygons": int(len(land)), "building_polygons": int(len(buildings)),
+    }
     with step("Building demand cells and snapping them"):
         if residential.empty:
             raise DataError(

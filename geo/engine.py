@@ -298,6 +298,55 @@ class TravelTimeEngine:
         who[gi[better]] = gs[better]
         return best, who
 
+    def point_catchments(
+        self,
+        points: SnappedPoints,
+        sources: SnappedPoints,
+        *,
+        cutoff_min: float,
+        direction: Direction = "to_source",
+        catchments: Catchments | None = None,
+    ) -> Catchments:
+        """Per-source catchments of snapped points (homes, demand cells), as long arrays.
+
+        Returns a :class:`Catchments` whose ``node`` field holds *point positions*: source
+        ``source[i]`` and point ``node[i]`` are ``minutes[i]`` apart (<= cutoff), with the
+        access walks, partial edges and same-edge shortcuts of :meth:`point_minutes`.
+        Pass ``catchments`` (from :meth:`catchments`, same sources/cutoff/direction) to reuse it.
+        """
+        cat = catchments or self.catchments(sources, cutoff_min=cutoff_min, direction=direction)
+        on = np.flatnonzero(points.on_network)
+        p = points.subset(on)
+        c_u, c_v = self._end_costs(p, leaving=(direction == "to_source"))
+        inc_node = np.concatenate([self.u[p.edge], self.v[p.edge]])
+        inc_pt = np.concatenate([on, on])
+        inc_c = np.concatenate([c_u, c_v])
+        ok = np.isfinite(inc_c)
+        inc = pd.DataFrame({"node": inc_node[ok], "point": inc_pt[ok], "c": inc_c[ok]})
+        m = cat.to_frame().merge(inc, on="node")
+        m["minutes"] = m["minutes"] + m["c"]
+        parts = [m[["source", "point", "minutes"]]]
+        # same-edge shortcuts between a source and a point
+        s_on = np.flatnonzero(sources.on_network)
+        if len(s_on) and len(on):
+            left = pd.DataFrame({"point": on, "edge": points.edge[on]})
+            right = pd.DataFrame({"source": s_on, "edge": sources.edge[s_on]})
+            j = left.merge(right, on="edge")
+            if len(j):
+                pi, si, e_ = j["point"].to_numpy(), j["source"].to_numpy(), j["edge"].to_numpy()
+                tp, ts = points.offset_m[pi], sources.offset_m[si]
+                fwd_needed = (ts >= tp) if direction == "to_source" else (tp >= ts)
+                allowed = np.where(fwd_needed, self.forward[e_], self.backward[e_]) | (tp == ts)
+                cost = (np.abs(tp - ts) + points.access_m[pi] + sources.access_m[si]) / self.mpm
+                parts.append(pd.DataFrame({"source": si[allowed], "point": pi[allowed], "minutes": cost[allowed]}))
+        allp = pd.concat(parts, ignore_index=True)
+        allp = allp.loc[allp["minutes"] <= cutoff_min + 1e-9]
+        best = allp.groupby(["source", "point"], sort=True)["minutes"].min().reset_index()
+        return Catchments(
+            source=best["source"].to_numpy(np.int64), node=best["point"].to_numpy(np.int64),
+            minutes=best["minutes"].to_numpy(float), n_sources=len(sources), cutoff_min=float(cutoff_min),
+        )
+
     def catchments(
         self,
         sources: SnappedPoints,

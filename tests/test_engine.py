@@ -236,3 +236,27 @@ def test_catchments_equal_per_source_networkx(helsinki_net):
         got = dict(zip(cat.node[mine].tolist(), cat.minutes[mine].tolist()))
         assert set(got) == set(ref)
         np.testing.assert_allclose([got[k] for k in ref], list(ref.values()), atol=1e-6)
+
+
+def test_point_catchments_equal_per_source_point_minutes(helsinki_net):
+    """Per-source point catchments == point_minutes run for each source alone."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(6)
+    nodes = helsinki_net.nodes.geometry
+    fac_pts = nodes.iloc[rng.choice(len(nodes), 6, replace=False)].translate(11, -4)
+    fac = snap_points(helsinki_net, gpd.GeoDataFrame(geometry=fac_pts.values, crs=nodes.crs))
+    at = nodes.iloc[rng.integers(0, len(nodes), 600)]
+    xs = np.concatenate([at.x + rng.uniform(-60, 60, 600), fac_pts.x + 1.0])  # + homes next to facilities
+    ys = np.concatenate([at.y + rng.uniform(-60, 60, 600), fac_pts.y])
+    homes = snap_points(helsinki_net, gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs, ys), crs=nodes.crs))
+    assert np.isin(fac.edge, homes.edge[600:]).all()  # same-edge shortcut exercised
+    eng = TravelTimeEngine(helsinki_net)
+    pc = eng.point_catchments(homes, fac, cutoff_min=8.0)
+    assert len(pc.source) > 100
+    for s in range(len(fac)):
+        alone = eng.point_minutes(homes, fac.subset(np.array([s])), cutoff_min=8.0).minutes
+        mine = pc.source == s
+        got = np.full(len(homes), np.inf)
+        got[pc.node[mine]] = pc.minutes[mine]
+        np.testing.assert_allclose(got, alone, atol=1e-9)

@@ -1,0 +1,81 @@
+"""What an analysis returns, and how it is written to an output folder.
+
+Every analysis writes, into one folder: ``<name>.gpkg`` (its layers), ``<name>_<table>.csv``
+(one per table), ``<name>.json`` (the summary with its key figures) and ``<name>.html``
+(the interactive map). Each file is written atomically (temp file, then rename).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.io import write_csv, write_gpkg, write_json
+
+
+@dataclasses.dataclass
+class AnalysisResult:
+    """One analysis's outputs.
+
+    Attributes
+    ----------
+    name
+        ``circles``, ``parks``, ``tod``, ``clinics``, ``gaps`` or ``stations``: the file stem.
+    summary
+        Key figures (JSON-ready), documented in README.
+    layers
+        GeoPackage layers (metric CRS).
+    tables
+        CSV tables.
+    make_map
+        Callable ``(lang, basemap) -> geo.maps.MapBuilder`` drawing the result, or None.
+    """
+
+    name: str
+    summary: dict[str, Any]
+    layers: dict[str, gpd.GeoDataFrame] = dataclasses.field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+    make_map: Callable[..., Any] | None = None
+
+
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One geometry column; object columns holding lists/dicts become text."""
+    extra = [c for c in gdf.columns if c != gdf.geometry.name and isinstance(gdf[c].dtype, gpd.array.GeometryDtype)]
+    out = gdf.drop(columns=extra)
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool)) else str(v))
+    return out
+
+
+def write_result(
+    result: AnalysisResult,
+    out_dir: str | os.PathLike,
+    *,
+    lang: str = "en",
+    basemap: str = "positron",
+    self_contained: bool = True,
+) -> dict[str, str]:
+    """Write a result's GeoPackage, CSVs, JSON summary and map; return the paths written."""
+    out = Path(out_dir)
+    written: dict[str, str] = {}
+    if result.layers:
+        layers = {k: _gpkg_ready(v) for k, v in result.layers.items() if v is not None and len(v)}
+        if layers:
+            written["gpkg"] = str(write_gpkg(layers, out / f"{result.name}.gpkg"))
+    for tname, table in result.tables.items():
+        written[f"csv:{tname}"] = str(write_csv(table, out / f"{result.name}_{tname}.csv"))
+    if result.make_map is not None:
+        m = result.make_map(lang=lang, basemap=basemap)
+        written["map"] = str(m.save(out / f"{result.name}.html", self_contained=self_contained))
+    summary = {**result.summary, "outputs": {k: os.path.basename(v) for k, v in written.items()}}
+    written["json"] = str(write_json(summary, out / f"{result.name}.json"))
+    return written
