@@ -21,7 +21,6 @@ from geo._errors import GeoError, InputError
 
 SUBCOMMANDS = ("circles", "parks", "tod", "clinics")
 DEMO_MARKER = ".beichen-geo-demo"
-OUT_MARKER = ".beichen-geo-output"
 BEICHEN_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 
 
@@ -149,7 +148,7 @@ def _largest_minutes(standards) -> float:
     return max(mins)
 
 
-def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker: str = OUT_MARKER,
+def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker: str | None = None,
               circle_variants: list[str | None] | None = None) -> dict[str, Any]:
     from geo.io import prepare_out_dir, write_text
     from beichen_geo.population import residents_for
@@ -157,8 +156,18 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
     from beichen_geo.standards import load_standards
 
     standards = load_standards(args.standards)
-    out = prepare_out_dir(args.out, overwrite=args.overwrite, owned_marker=owned_marker)
-    write_text("written by beichen-geo; safe to overwrite with beichen-geo\n", out / owned_marker)
+    if owned_marker == DEMO_MARKER:
+        # demo may replace its own earlier output, but never mixes into a folder of other files
+        out = prepare_out_dir(args.out, overwrite=args.overwrite, owned_marker=owned_marker)
+        write_text("written by beichen-geo demo; it may replace this folder's demo outputs\n", out / owned_marker)
+    else:
+        out = prepare_out_dir(args.out, overwrite=True)
+        clash = sorted(p.name for n in names for p in out.glob(f"{n}*") if p.suffix in (".json", ".gpkg", ".csv", ".html"))
+        if clash and not args.overwrite:
+            raise InputError(
+                f"{out}: earlier results would be overwritten ({', '.join(clash[:4])}{'...' if len(clash) > 4 else ''}); "
+                "pass --overwrite to replace them or choose another --out folder"
+            )
     study = _load(args, steps, standards)
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population,

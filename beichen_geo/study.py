@@ -199,6 +199,35 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
                      max_snap_m=max_snap_m, cell_m=cell_m, source=f"Overpass: {place}", step=step, log=log)
 
 
+def study_from_frames(
+    net: StreetNetwork,
+    facilities: gpd.GeoDataFrame,
+    residential: gpd.GeoDataFrame,
+    *,
+    buildings: gpd.GeoDataFrame | None = None,
+    area: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    reach_m: float = 2500.0,
+    max_snap_m: float = 150.0,
+    cell_m: float = DEFAULT_CELL_M,
+    source: str = "frames",
+) -> Study:
+    """Build a :class:`Study` from layers already in memory (notebooks, tests, other tools).
+
+    ``facilities`` needs a ``kind`` column; ``residential`` (and ``buildings``) are polygons.
+    All layers are reprojected to the network CRS.
+    """
+    parts = [facilities.to_crs(net.crs)]
+    parts.append(residential.to_crs(net.crs).assign(kind="_res_land"))
+    if buildings is not None and len(buildings):
+        parts.append(buildings.to_crs(net.crs).assign(kind="_res_bldg"))
+    feats = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=net.crs)
+    if "name" not in feats:
+        feats["name"] = None
+    area_wgs = None if area is None else gpd.GeoSeries([area.to_crs(WEB_CRS).union_all()], crs=WEB_CRS)
+    return _assemble(net, feats, area_wgs, kinds={}, facility_files=(), reach_m=reach_m, max_snap_m=max_snap_m,
+                     cell_m=cell_m, source=source, step=_noop_step, log={})
+
+
 def _read_boundary(boundary) -> gpd.GeoSeries:
     if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
         gdf = boundary
