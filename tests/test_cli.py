@@ -1,0 +1,96 @@
+"""The beichen-geo command line, end to end and offline."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from beichen_geo.cli import main, run
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Fail any attempt to open a network connection (loopback included)."""
+
+    def refuse(self, address, *a, **k):  # noqa: ARG001
+        raise AssertionError(f"network access attempted: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+def test_demo_quick_runs_offline_end_to_end(tmp_path, offline):
+    out = tmp_path / "maps"
+    summaries = run(["demo", "--quick", "--out", str(out), "--quiet"])
+    assert set(summaries) == {"circles", "parks", "tod", "clinics"}
+    for name in summaries:
+        for ext in (".json", ".gpkg", ".html"):
+            assert (out / f"{name}{ext}").exists(), f"{name}{ext} missing"
+        back = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert back["study"]["network"]["nodes"] > 5000
+        assert "Helsinki.osm.pbf" in back["study"]["data"]
+    parks = summaries["parks"]
+    assert 0 <= parks["covered_share_network"] <= parks["covered_share_euclidean"] <= 1
+    html = (out / "parks.html").read_text(encoding="utf-8")
+    assert "<script src=\"http" not in html  # self-contained by default for demo
+    # demo may replace its own output without --overwrite
+    assert run(["demo", "--quick", "--out", str(out), "--quiet"])
+
+
+def test_demo_refuses_a_folder_of_other_files(tmp_path, capsys):
+    (tmp_path / "report.docx").write_text("planner's file")
+    assert main(["demo", "--quick", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and str(tmp_path) in err
+    assert (tmp_path / "report.docx").read_text() == "planner's file"
+
+
+def test_commands_refuse_to_overwrite_results(tmp_path, capsys):
+    args = ["parks", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    before = (tmp_path / "parks.json").read_bytes()
+    assert main(args) == 2
+    assert "earlier results would be overwritten" in capsys.readouterr().err
+    assert (tmp_path / "parks.json").read_bytes() == before
+    assert main(args + ["--overwrite"]) == 0
+
+
+def test_planner_facilities_file_replaces_osm_kind(tmp_path):
+    # two clinics given as a GCJ-02 CSV (Gaode), in Chinese, GBK-encoded as Excel exports are
+    from geo.coords import wgs84_to_gcj02
+
+    pts = [(24.9420, 60.1690, "诊所甲"), (24.9460, 60.1700, "诊所乙")]
+    rows = ["名称,经度,纬度"]
+    for lon, lat, name in pts:
+        glon, glat = wgs84_to_gcj02(lon, lat)  # outside China: unchanged by the GCJ rule
+        rows.append(f"{name},{glon:.7f},{glat:.7f}")
+    f = tmp_path / "clinics.csv"
+    f.write_bytes("\n".join(rows).encode("gb18030"))
+    s = run(["circles", "--out", str(tmp_path / "o"), "--quiet", "--facilities", str(f), "--kind", "clinic", "--coords", "gcj02"])
+    c = s["circles"]
+    assert c["facilities"]["clinic"] == 2
+    assert c["study"]["log"]["kinds_from_files"] == ["clinic"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["parks", "--osm", "/no/such/file.pbf"], "file not found"),
+        (["parks", "--facilities", "x.csv"], "one --kind per --facilities"),
+        (["circles", "--variant", "7-7-7"], "unknown living-circle variant"),
+        (["parks", "--standards", "/no/such.toml"], "such.toml"),
+    ],
+)
+def test_errors_are_one_line_with_exit_2(tmp_path, capsys, argv, message):
+    assert main(argv + ["--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_console_script_is_installed(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "beichen_geo.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "circles" in r.stdout and "demo" in r.stdout
