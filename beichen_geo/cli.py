@@ -245,12 +245,16 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
             print(f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {pct(s['covered_share_euclidean'])},"
                   f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
         elif name == "tod":
-            print(f"  tod: {s.get('stations', '?')} stations — " + "; ".join(
-                f"{k}: {pct(v.get('share_of_residents', v.get('share_of_residential_land')))} of residents within {v.get('outer_minutes', '?')} min"
-                for k, v in s.get("variants", {}).items()))
+            parts = []
+            for k, v in s.get("variants", {}).items():
+                outer = v.get("bands", {}).get("outer", {})
+                who = outer.get("share_of_residents")
+                parts.append(f"{k} {v.get('outer_minutes', 0):g} min: {pct(outer.get('share_of_residential_land'))} of land"
+                             + ("" if who is None else f", {pct(who)} of residents"))
+            print(f"  tod: {s.get('stations', '?')} stations; within the outer band of any station — " + "; ".join(parts))
         elif name == "clinics":
             print(f"  clinics: {s.get('centres', '?')} centres, {s.get('units_passing', '?')}/{s.get('units', '?')} units pass; "
-                  f"{pct(s.get('share_residents_within_walk'))} of residents within {s.get('walk_minutes', 15):g} min")
+                  f"{pct(s.get('share_residents_within_15min'))} of residents within {s.get('walk_minutes', 15):g} min")
     first = next(iter(summaries.values()), {})
     if str(first.get("population_source", "")).startswith("estimate"):
         print("  residents are ESTIMATED from residential building floor area (no --population given)")
