@@ -17,8 +17,7 @@ import shapely
 from geo._errors import InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
-from geo.isochrones import isochrones
-from geo.snapping import OffNetworkWarning, snap_points
+from geo.snapping import OffNetworkWarning
 
 from .population import Residents
 from .result import AnalysisResult
@@ -140,20 +139,15 @@ def living_circles(
 def _tier_areas(study: Study, tiers, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Street-based area where each tier is met: the intersection of its kinds' isochrones."""
     rows = []
+    present = set(fac["kind"])
     for t in tiers:
         tmin = float(t.minutes.value)
-        poly = None
-        for k in t.kinds:
-            f = fac.loc[fac["kind"] == k]
-            if f.empty:
-                poly = shapely.Polygon()
-                break
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", OffNetworkWarning)
-                s = snap_points(study.net, f, max_snap_m=study.max_snap_m)
-            iso = isochrones(study.engine, s, [tmin]).geometry.iloc[0]
-            poly = iso if poly is None else shapely.intersection(poly, iso)
-        rows.append({"tier": t.name, "minutes": tmin, "geometry": poly if poly is not None else shapely.Polygon()})
+        poly = shapely.Polygon()
+        if all(k in present for k in t.kinds):  # a kind with no facility: the tier is met nowhere
+            for i, k in enumerate(t.kinds):
+                iso = study.kind_isochrone(k, tmin)
+                poly = iso if i == 0 else shapely.intersection(poly, iso)
+        rows.append({"tier": t.name, "minutes": tmin, "geometry": poly})
     gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=study.crs)
     gdf["area_m2"] = gdf.area
     return gdf

@@ -85,10 +85,30 @@ class Study:
     source: str
     max_snap_m: float
     log: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _cache: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def crs(self) -> Any:
         return self.net.crs
+
+    def snapped_facilities(self, kind: str) -> SnappedPoints:
+        """The facilities of ``kind`` snapped to the network (computed once per study)."""
+        key = ("snap", kind)
+        if key not in self._cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # off-network counts are reported by the analyses
+                self._cache[key] = snap_points(self.net, self.facilities_of(kind), max_snap_m=self.max_snap_m, warn=False)
+        return self._cache[key]
+
+    def kind_isochrone(self, kind: str, minutes: float, *, buffer_m: float = 30.0) -> shapely.Geometry:
+        """Street-based area within ``minutes`` of any facility of ``kind`` (cached per study)."""
+        from geo.isochrones import isochrones
+
+        key = ("iso", kind, float(minutes), float(buffer_m))
+        if key not in self._cache:
+            iso = isochrones(self.engine, self.snapped_facilities(kind), [minutes], buffer_m=buffer_m)
+            self._cache[key] = iso.geometry.iloc[0]
+        return self._cache[key]
 
     def facilities_of(self, kind: str) -> gpd.GeoDataFrame:
         return self.facilities.loc[self.facilities["kind"] == kind]
