@@ -180,5 +180,6 @@ def _map(result: AnalysisResult, study: Study, v, tiers, standards: Standards, *
     fac = result.layers["facilities"]
     if len(fac):
         labels = {k: (standards.kinds[k].label_zh if zh else standards.kinds[k].label_en) for k in fac["kind"].unique()}
-        m.add_points(fac, kind_col="kind", name_col="name", kind_labels=labels)
+        # off by default: a dozen kinds of markers hide the coverage; the layer control shows them
+        m.add_points(fac, kind_col="kind", name_col="name", kind_labels=labels, show=False)
     return m
