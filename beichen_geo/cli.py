@@ -45,6 +45,10 @@ def _common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     src.add_argument("--name-col", help="name of the unit-name column in --population")
     src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary beichen)")
     src.add_argument("--cache-dir", metavar="DIR", help="download cache for --place (default ~/.cache/beichen-geo)")
+    src.add_argument("--overpass-url", default=os.environ.get("BEICHEN_OVERPASS_URL"),
+                     help="Overpass API base URL for --place, e.g. an intranet mirror (env BEICHEN_OVERPASS_URL)")
+    src.add_argument("--nominatim-url", default=os.environ.get("BEICHEN_NOMINATIM_URL"),
+                     help="Nominatim base URL for --place (env BEICHEN_NOMINATIM_URL)")
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="DIR", default=out_default, help=f"output folder (default {out_default})")
     o.add_argument("--overwrite", action="store_true", help="allow writing into a folder that already holds files")
@@ -104,7 +108,7 @@ def _boundary(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.boundary and args.boundary.lower() == "beichen":
         from beichen_geo.data import beichen_boundary
 
-        return beichen_boundary(cache_dir=args.cache_dir), args.crs or BEICHEN_EPSG
+        return beichen_boundary(cache_dir=args.cache_dir, nominatim_url=args.nominatim_url), args.crs or BEICHEN_EPSG
     return args.boundary, args.crs
 
 
@@ -137,7 +141,8 @@ def _load(args: argparse.Namespace, steps, standards) -> Any:
         osm=args.osm, place=args.place, boundary=boundary, kinds=standards.kind_filters(),
         facility_files=_facility_files(args), crs=_crs(crs),
         speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
-        max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir, step=steps,
+        max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
+        overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
     )
 
 

@@ -21,7 +21,7 @@ _CANDIDATES = (
 PLACE_NAME = "北辰区, 天津市, 中国"
 
 
-def beichen_boundary(*, cache_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+def beichen_boundary(*, cache_dir: str | os.PathLike | None = None, nominatim_url: str | None = None) -> gpd.GeoDataFrame:
     """Beichen District (北辰区, adcode 120113) boundary in EPSG:4326."""
     env = os.environ.get("BEICHEN_BOUNDARY")
     for p in ([Path(env)] if env else []) + list(_CANDIDATES):
@@ -34,5 +34,5 @@ def beichen_boundary(*, cache_dir: str | os.PathLike | None = None) -> gpd.GeoDa
     from geo import _online
 
     cache = Path(cache_dir or Path.home() / ".cache" / "beichen-geo")
-    poly = _online.geocode_place(PLACE_NAME, cache_dir=cache)
+    poly = _online.geocode_place(PLACE_NAME, cache_dir=cache, nominatim_url=nominatim_url)
     return gpd.GeoDataFrame({"name": ["北辰区"]}, geometry=[poly], crs=4326)

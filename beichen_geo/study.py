@@ -136,6 +136,8 @@ def load_study(
     max_snap_m: float = 150.0,
     cell_m: float = DEFAULT_CELL_M,
     cache_dir: str | os.PathLike | None = None,
+    overpass_url: str | None = None,
+    nominatim_url: str | None = None,
     step: Step = _noop_step,
 ) -> Study:
     """Load a study area.
@@ -162,6 +164,8 @@ def load_study(
         Largest distance analysed, metres: the network is kept this far beyond the area.
     max_snap_m
         Largest straight-line distance from a point to the network, metres.
+    cache_dir, overpass_url, nominatim_url
+        Download cache folder and servers for ``place`` (default: public servers).
     cell_m
         Demand grid cell size, metres.
     """
@@ -175,11 +179,13 @@ def load_study(
 
             cache = Path(cache_dir or Path.home() / ".cache" / "beichen-geo")
             if area_wgs is None:
-                area_wgs = gpd.GeoSeries([_online.geocode_place(place, cache_dir=cache)], crs=WEB_CRS)
+                area_wgs = gpd.GeoSeries(
+                    [_online.geocode_place(place, cache_dir=cache, nominatim_url=nominatim_url)], crs=WEB_CRS
+                )
     if place is not None:
         return _load_online(area_wgs, place=place, kinds=kinds, facility_files=facility_files, crs=crs,
                             speed_kmh=speed_kmh, reach_m=reach_m, max_snap_m=max_snap_m, cell_m=cell_m,
-                            cache=cache, step=step, log=log)
+                            cache=cache, overpass_url=overpass_url, step=step, log=log)
     src = Path(osm) if osm is not None else embedded_sample()
     bbox = None
     if area_wgs is not None:
@@ -198,20 +204,21 @@ def load_study(
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
 
 
-def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reach_m, max_snap_m, cell_m, cache, step, log):
+def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reach_m, max_snap_m, cell_m, cache,
+                 overpass_url, step, log):
     from geo import _online
     from geo.network import from_osmnx_graph
 
     area_m = area_wgs.to_crs(metric_crs(crs, like=area_wgs))
     grown = area_m.buffer(reach_m).to_crs(WEB_CRS).union_all()
     with step(f"Downloading walk network for {place} (cached)"):
-        G = _online.graph_from_polygon(grown, cache_dir=cache)
+        G = _online.graph_from_polygon(grown, cache_dir=cache, overpass_url=overpass_url)
         net = from_osmnx_graph(G, mode="walk", crs=crs, speed_kmh=speed_kmh, source=f"Overpass: {place}")
     with step("Downloading facilities and residential land (cached)"):
         from geo.features import _explode_kinds, _union_filter
 
         all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
-        raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache)
+        raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
         feats = _explode_kinds(raw, all_kinds).to_crs(net.crs)

@@ -433,6 +433,53 @@ def from_osmnx_graph(
     )
 
 
+def load_online(
+    *,
+    place: str | None = None,
+    polygon: Any = None,
+    mode: str = "walk",
+    crs: Any = None,
+    speed_kmh: float | None = None,
+    cache_dir: str | os.PathLike,
+    overpass_url: str | None = None,
+    nominatim_url: str | None = None,
+    buffer_m: float = 0.0,
+) -> StreetNetwork:
+    """Download a street network through Overpass (osmnx), with an on-disk cache.
+
+    Parameters
+    ----------
+    place
+        A place name geocoded with Nominatim (e.g. ``"北辰区, 天津市, 中国"``), or
+    polygon
+        a shapely (Multi)Polygon in EPSG:4326 (lon/lat).
+    mode, crs, speed_kmh
+        As in :func:`load_network`.
+    cache_dir
+        Folder of the download cache: a second identical call makes no request at all.
+    overpass_url, nominatim_url
+        Other servers (e.g. an intranet mirror); default: the public ones.
+    buffer_m
+        Grow the area by this many metres before downloading (edge effects).
+
+    Raises
+    ------
+    NetworkError
+        When the servers cannot be reached after retries (the message says what to do).
+    """
+    from . import _online
+
+    if (place is None) == (polygon is None):
+        raise InputError("give either a place name or a polygon to download")
+    if place is not None:
+        polygon = _online.geocode_place(place, cache_dir=cache_dir, nominatim_url=nominatim_url)
+    if buffer_m:
+        g = gpd.GeoSeries([polygon], crs=WEB_CRS)
+        polygon = g.to_crs(metric_crs(None, like=g)).buffer(buffer_m).to_crs(WEB_CRS).iloc[0]
+    G = _online.graph_from_polygon(polygon, cache_dir=cache_dir, overpass_url=overpass_url)
+    return from_osmnx_graph(G, mode=mode, crs=crs, speed_kmh=speed_kmh, source=f"Overpass ({place or 'polygon'})")
+
+
 def clip_network(net: StreetNetwork, area: Any, *, buffer_m: float = 0.0) -> StreetNetwork:
     """Keep the edges that intersect ``area`` grown by ``buffer_m`` metres.
 
