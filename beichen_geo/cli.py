@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from geo._errors import GeoError, InputError
+from geo._errors import DataError, GeoError, InputError
 
 SUBCOMMANDS = ("circles", "parks", "tod", "clinics")
 DEMO_MARKER = ".beichen-geo-demo"
@@ -155,7 +155,7 @@ def _largest_minutes(standards) -> float:
 
 def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker: str | None = None,
               circle_variants: list[str | None] | None = None) -> dict[str, Any]:
-    from geo.io import prepare_out_dir, write_text
+    from geo.io import prepare_out_dir, write_json, write_text
     from beichen_geo.population import residents_for
     from beichen_geo.result import write_result
     from beichen_geo.standards import load_standards
@@ -202,8 +202,18 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
     for key, fn in runners.items():
         analysis, _, variant = key.partition(":")
         label = analysis + (f" ({variant})" if variant not in ("", "None") else "")
-        with steps(f"Analysis: {label}"):
-            res = fn()
+        try:
+            with steps(f"Analysis: {label}"):
+                res = fn()
+        except DataError as exc:
+            if len(runners) == 1:
+                raise
+            # in a multi-analysis run one empty layer (e.g. no stations) must not stop the others
+            stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info}
+            name = analysis if variant in ("", "None") else f"{analysis}_{variant}"
+            write_json(stub, out / f"{name}.json")
+            summaries[name] = stub
+            continue
         if analysis == "circles" and variant not in ("", "None") and variant != standards.circles.default_variant:
             res.name = f"circles_{variant}"
         res.summary["study"] = info
@@ -242,7 +252,9 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
 
     print(f"\nResults in {out}/ ({steps.elapsed:.1f} s)")
     for name, s in summaries.items():
-        if name.startswith("circles"):
+        if s.get("status") == "not measured":
+            print(f"  {name}: not measured — {s['reason']}")
+        elif name.startswith("circles"):
             tiers = "; ".join(f"{t['minutes']:g} min {pct(t['covered_share_land'])}" for t in s["tiers"])
             print(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {pct(s['all_tiers_share_land'])}"
                   f" (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")

