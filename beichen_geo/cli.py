@@ -19,7 +19,7 @@ from typing import Any
 
 from geo._errors import DataError, GeoError, InputError
 
-SUBCOMMANDS = ("circles", "parks", "tod", "clinics")
+SUBCOMMANDS = ("circles", "parks", "tod", "clinics")  # what demo runs; `gaps` and `stations` are separate
 DEMO_MARKER = ".beichen-geo-demo"
 BEICHEN_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 
@@ -85,11 +85,31 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--variant", help="living-circle variant (default from the standards: 5-15-30)")
         if name == "tod":
             sp.add_argument("--variant", action="append", help="TOD band variant(s) (default: all, side by side)")
+    g = sub.add_parser("gaps", help="where coverage of a kind fails, and where N new facilities close the gap best")
+    _common(g, out_default="out")
+    g.set_defaults(kind_is_subject=True)
+    g.add_argument("--circle", "--minutes", dest="minutes", type=float,
+                   help="walking minutes of the standard (default: the circle tier that lists the kind, e.g. 15 for clinic)")
+    g.add_argument("--variant", help="living-circle variant giving the tier (default from the standards)")
+    g.add_argument("--n", type=int, help="number of new sites (default: as many as needed to reach the target share)")
+    g.add_argument("--candidates", metavar="PATH", help="candidate sites (planner's list); default: generated on the walk network")
+    g.add_argument("--candidates-coords", choices=["wgs84", "gcj02", "bd09"], default="wgs84")
+    g.add_argument("--method", choices=["auto", "exact", "greedy"], default="auto",
+                   help="exact (spopt + CBC), greedy (stated bound), or auto by problem size")
+    g.add_argument("--objective", choices=["residents", "land"], help="what the sites maximise / the target counts")
+    g.add_argument("--target-share", type=float, help="target share when --n is not given (default: the tier's target)")
+    g.add_argument("--max-candidates", type=int, default=1000)
+    g.add_argument("--time-limit", type=float, default=120.0, help="CBC time limit, seconds")
     return parser
 
 
 def _facility_files(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     files, kinds, coords = args.facilities, args.kind, args.coords
+    if getattr(args, "kind_is_subject", False):
+        # `gaps --kind K`: K is the kind analysed; every --facilities file holds existing K
+        if len(kinds) != 1:
+            raise InputError("gaps needs exactly one --kind (the facility kind to analyse, e.g. --kind clinic)")
+        kinds = kinds * len(files)
     if not files:
         if kinds or coords:
             raise InputError("--kind/--coords need a --facilities FILE to apply to")
@@ -132,11 +152,26 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return _analyses(args, steps, [args.command])
 
 
+def _gaps_runner(args, study, standards, residents):
+    from beichen_geo.gaps import gap_analysis
+
+    cand = None
+    if args.candidates:
+        from geo.io import read_points
+
+        cand = read_points(args.candidates, coords=args.candidates_coords, what="candidate sites")
+    return lambda: gap_analysis(
+        study, standards, kind=args.kind[0], minutes=args.minutes, variant=args.variant, residents=residents,
+        n_new=args.n, candidates=cand, method=args.method, objective=args.objective,
+        target_share=args.target_share, max_candidates=args.max_candidates, time_limit_s=args.time_limit,
+    )
+
+
 def _load(args: argparse.Namespace, steps, standards) -> Any:
     from beichen_geo.study import load_study
 
     boundary, crs = _boundary(args)
-    reach_m = standards.travel.distance_m(_largest_minutes(standards))
+    reach_m = standards.travel.distance_m(max(_largest_minutes(standards), getattr(args, "minutes", None) or 0))
     return load_study(
         osm=args.osm, place=args.place, boundary=boundary, kinds=standards.kind_filters(),
         facility_files=_facility_files(args), crs=_crs(crs),
@@ -161,6 +196,8 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
     from beichen_geo.standards import load_standards
 
     standards = load_standards(args.standards)
+    if "gaps" in names and args.kind and args.kind[0] not in standards.kinds:
+        raise InputError(f"unknown kind {args.kind[0]!r}; kinds: {', '.join(standards.kinds)}")
     if owned_marker == DEMO_MARKER:
         # demo may replace its own earlier output, but never mixes into a folder of other files
         out = prepare_out_dir(args.out, overwrite=args.overwrite, owned_marker=owned_marker)
@@ -197,6 +234,8 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
         from beichen_geo.clinics import clinics_per_community
 
         runners["clinics"] = lambda: clinics_per_community(study, standards, residents=residents)
+    if "gaps" in names:
+        runners["gaps"] = _gaps_runner(args, study, standards, residents)
     summaries: dict[str, Any] = {}
     info = _study_info(study, standards)
     for key, fn in runners.items():
@@ -269,6 +308,11 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
                 parts.append(f"{k} {v.get('outer_minutes', 0):g} min: {pct(outer.get('share_of_residential_land'))} of land"
                              + ("" if who is None else f", {pct(who)} of residents"))
             print(f"  tod: {s.get('stations', '?')} stations; within the outer band of any station — " + "; ".join(parts))
+        elif name == "gaps":
+            b, a = s["before"], s["after"]
+            print(f"  gaps: {s['kind']} within {s['minutes']:g} min — land {pct(b['covered_share_land'])} -> "
+                  f"{pct(a['covered_share_land'])} with {s['n_proposed']} new sites ({s['solver']['method']}, "
+                  f"{s['solver']['status']}); {s['gap_areas']} gap areas")
         elif name == "clinics":
             print(f"  clinics: {s.get('centres', '?')} centres, {s.get('units_passing', '?')}/{s.get('units', '?')} units pass; "
                   f"{pct(s.get('share_residents_within_15min'))} of residents within {s.get('walk_minutes', 15):g} min")
@@ -277,8 +321,14 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
         print("  residents are ESTIMATED from residential building floor area (no --population given)")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
+    """Warnings as one readable line (no source file and line of the library)."""
+    print(f"beichen-geo: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: exit 0 on success, 2 on a user-facing error, 130 on Ctrl-C."""
+    warnings.showwarning = _show_warning
     try:
         run(argv)
     except GeoError as exc:

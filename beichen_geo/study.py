@@ -289,8 +289,20 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
         log["area"] = "extent of the data"
     with step("Clipping the network to the area + reach"):
         net = clip_network(net, area, buffer_m=reach_m)
-    facilities = _add_planner_facilities(facilities, facility_files, net.crs, log)
-    facilities = facilities.loc[facilities.intersects(shapely.buffer(area, reach_m))]
+    facilities = _add_planner_facilities(facilities, facility_files, net, log)
+    # facilities beyond the area + reach cannot serve it: OSM ones are simply outside the
+    # study, but a planner's rows are counted and named so nothing vanishes unnoticed
+    inside = facilities.intersects(shapely.buffer(area, reach_m)).to_numpy()
+    if "source_file" in facilities and (~inside & facilities["source_file"].notna().to_numpy()).any():
+        out = facilities.loc[~inside & facilities["source_file"].notna().to_numpy()]
+        rows = out["source_row"].tolist() if "source_row" in out else out.index.tolist()
+        msg = (f"{len(out)} facilities from {', '.join(sorted(set(out['source_file'])))} lie outside the study area "
+               f"(+{reach_m:,.0f} m) and are not used (rows {', '.join(map(str, rows[:10]))}"
+               f"{'...' if len(rows) > 10 else ''}). Check their coordinates and --coords.")
+        warnings.warn(msg, stacklevel=2)
+        log.setdefault("warnings", []).append(msg)
+        log["facilities_outside_area"] = int(len(out))
+    facilities = facilities.loc[inside]
     land = gpd.GeoDataFrame(res_land, crs=net.crs).clip(area)
     buildings = gpd.GeoDataFrame(res_bldg, crs=net.crs).clip(area)
     # residential land = landuse=residential plus residential buildings standing outside it
@@ -340,17 +352,28 @@ def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, int(bad.sum())
 
 
-def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, crs, log) -> gpd.GeoDataFrame:
+def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetwork, log) -> gpd.GeoDataFrame:
     if not files:
         return facilities
     from geo.io import read_points
+    from geo.snapping import datum_shift_check
 
+    crs = net.crs
     replaced = sorted({kind for _, kind, _ in files})
     parts = [facilities.loc[~facilities["kind"].isin(replaced)]]
     if replaced:
         log["kinds_from_files"] = replaced  # a planner's list replaces OSM for that kind
     for path, kind, coords in files:
         pts = read_points(path, coords=coords, what=f"{kind} facilities")
+        if coords == "wgs84":
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                shift = datum_shift_check(net, pts, what=f"{path} ({kind})")
+            for w in caught:
+                warnings.warn(w.message, w.category, stacklevel=2)
+                log.setdefault("warnings", []).append(str(w.message))
+            if shift:
+                log.setdefault("datum_shift_suspected", {})[str(path)] = shift
         pts = pts.to_crs(crs)
         pts["kind"] = kind
         pts["source_file"] = str(path)
