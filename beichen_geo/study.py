@@ -295,7 +295,7 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
     inside = facilities.intersects(shapely.buffer(area, reach_m)).to_numpy()
     if "source_file" in facilities and (~inside & facilities["source_file"].notna().to_numpy()).any():
         out = facilities.loc[~inside & facilities["source_file"].notna().to_numpy()]
-        rows = out["source_row"].tolist() if "source_row" in out else out.index.tolist()
+        rows = [int(r) for r in out["source_row"].dropna()] if "source_row" in out else out.index.tolist()
         msg = (f"{len(out)} facilities from {', '.join(sorted(set(out['source_file'])))} lie outside the study area "
                f"(+{reach_m:,.0f} m) and are not used (rows {', '.join(map(str, rows[:10]))}"
                f"{'...' if len(rows) > 10 else ''}). Check their coordinates and --coords.")
