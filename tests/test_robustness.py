@@ -196,3 +196,41 @@ def test_cutoff_only_hides_times_beyond_it(case, cutoff):
     inside = full <= cutoff
     np.testing.assert_allclose(cut[inside], full[inside], atol=1e-12)
     assert np.isinf(cut[~inside]).all()
+
+
+# ----------------------------------------------------------------------------- interruption
+def test_ctrl_c_while_writing_leaves_no_corrupt_or_temporary_files(tmp_path):
+    """SIGINT while outputs are being written: exit 130, every GeoPackage present opens with
+    all its layers, and no temporary file is left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pyogrio
+
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "beichen_geo.cli", "circles", "--out", str(out)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    deadline = time.time() + 120
+    seen = ""
+    while time.time() < deadline:  # char by char: the step line ends only when the step does
+        ch = proc.stderr.read(1)
+        seen += ch
+        if seen.endswith("Writing circles outputs ...") or not ch:
+            break
+    time.sleep(0.2)  # into the writing of the GeoPackage / map
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, seen + rest
+    assert "interrupted" in rest and "Traceback" not in rest
+    for gpkg in out.glob("*.gpkg"):
+        layers = pyogrio.list_layers(gpkg)
+        assert len(layers) >= 1
+        for name, _ in layers:
+            pyogrio.read_dataframe(gpkg, layer=name)
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".beichen-geo-demo"
+                 and not p.name.endswith((".gpkg", ".json", ".csv", ".html"))]
+    assert leftovers == [], leftovers
