@@ -100,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--target-share", type=float, help="target share when --n is not given (default: the tier's target)")
     g.add_argument("--max-candidates", type=int, default=1000)
     g.add_argument("--time-limit", type=float, default=120.0, help="CBC time limit, seconds")
+    sc = sub.add_parser("stations", help="batch-score and rank many station areas (TOD potential), locally or on Dask")
+    _common(sc, out_default="out")
+    sc.add_argument("--stations", default="osm", metavar="FILE|osm",
+                    help="station list (CSV/Excel/GeoJSON/GPKG) or 'osm' for the data's stations (default)")
+    sc.add_argument("--stations-coords", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
+                    help="coordinate system of --stations FILE (Gaode: gcj02, Baidu: bd09)")
+    sc.add_argument("--bands", default="5,10,15", help="walking bands in minutes (default 5,10,15)")
+    sc.add_argument("--weights", help="composite-score weights, e.g. residents=0.3,services_total=0.2")
+    sc.add_argument("--polygons", default="20", help="draw catchment polygons for the N best stations, or 'all' (default 20)")
+    dk = sc.add_mutually_exclusive_group()
+    dk.add_argument("--scheduler", metavar="tcp://host:port", help="run on an existing dask.distributed cluster")
+    dk.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes")
+    sc.add_argument("--chunk-size", type=int, default=128, help="stations per task (default 128)")
     return parser
 
 
@@ -152,6 +165,52 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return _analyses(args, steps, [args.command])
 
 
+def _bands(text: str) -> list[float]:
+    try:
+        bands = [float(b) for b in str(text).split(",") if b.strip()]
+    except ValueError:
+        raise InputError(f"--bands must be minutes separated by commas, e.g. 5,10,15; got {text!r}") from None
+    if not bands or any(b <= 0 for b in bands):
+        raise InputError(f"--bands must be positive minutes, e.g. 5,10,15; got {text!r}")
+    return bands
+
+
+def _weights(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        key, sep, val = part.partition("=")
+        try:
+            out[key.strip()] = float(val)
+        except ValueError:
+            raise InputError(f"--weights takes name=number pairs, e.g. residents=0.3; got {part!r}") from None
+        if not sep:
+            raise InputError(f"--weights takes name=number pairs, e.g. residents=0.3; got {part!r}")
+    return out
+
+
+def _stations_runner(args, study, standards, residents):
+    from beichen_geo.stations import read_stations, score_stations
+
+    stations = None
+    if args.stations and args.stations.lower() != "osm":
+        stations = read_stations(args.stations, coords=args.stations_coords)
+    polygons: int | str = args.polygons if args.polygons == "all" else _int(args.polygons, "--polygons")
+    return lambda: score_stations(
+        study, standards, stations=stations, bands_min=_bands(args.bands), residents=residents,
+        weights=_weights(args.weights), polygons=polygons, scheduler=args.scheduler, workers=args.workers,
+        chunk_size=args.chunk_size, progress=not args.quiet,
+    )
+
+
+def _int(text: str, flag: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{flag} must be a whole number or 'all', got {text!r}") from None
+
+
 def _gaps_runner(args, study, standards, residents):
     from beichen_geo.gaps import gap_analysis
 
@@ -171,7 +230,10 @@ def _load(args: argparse.Namespace, steps, standards) -> Any:
     from beichen_geo.study import load_study
 
     boundary, crs = _boundary(args)
-    reach_m = standards.travel.distance_m(max(_largest_minutes(standards), getattr(args, "minutes", None) or 0))
+    longest = max(_largest_minutes(standards), getattr(args, "minutes", None) or 0)
+    if getattr(args, "bands", None):
+        longest = max(longest, *_bands(args.bands))
+    reach_m = standards.travel.distance_m(longest)
     return load_study(
         osm=args.osm, place=args.place, boundary=boundary, kinds=standards.kind_filters(),
         facility_files=_facility_files(args), crs=_crs(crs),
@@ -236,6 +298,8 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
         runners["clinics"] = lambda: clinics_per_community(study, standards, residents=residents)
     if "gaps" in names:
         runners["gaps"] = _gaps_runner(args, study, standards, residents)
+    if "stations" in names:
+        runners["stations"] = _stations_runner(args, study, standards, residents)
     summaries: dict[str, Any] = {}
     info = _study_info(study, standards)
     for key, fn in runners.items():
@@ -313,6 +377,11 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
             print(f"  gaps: {s['kind']} within {s['minutes']:g} min — land {pct(b['covered_share_land'])} -> "
                   f"{pct(a['covered_share_land'])} with {s['n_proposed']} new sites ({s['solver']['method']}, "
                   f"{s['solver']['status']}); {s['gap_areas']} gap areas")
+        elif name == "stations":
+            top = ", ".join(f"{t.get('station')} ({t.get('score', 0):.0f})" for t in s.get("top_stations", [])[:3])
+            last = (s.get("bands") or [{}])[-1]
+            print(f"  stations: {s.get('stations')} scored; best: {top}; within {last.get('minutes', 0):g} min of any: "
+                  f"{pct(last.get('share_of_residential_land'))} of land, {pct(last.get('share_of_residents'))} of residents")
         elif name == "clinics":
             print(f"  clinics: {s.get('centres', '?')} centres, {s.get('units_passing', '?')}/{s.get('units', '?')} units pass; "
                   f"{pct(s.get('share_residents_within_15min'))} of residents within {s.get('walk_minutes', 15):g} min")

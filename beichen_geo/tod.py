@@ -119,12 +119,12 @@ def tod_station_areas(
     band_mins = sorted({m for v in vlist for m in v.minutes})
     max_min = band_mins[-1]
 
-    st = _stations(study, standards, stations)
+    st = station_points(study, standards, stations)
     pop = _per_cell(study, residents)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OffNetworkWarning)
-        snap, relinked = _snap_stations(study, st)
+        snap, relinked = snap_stations(study, st)
     on = snap.on_network
     if not on.any():
         raise DataError(
@@ -274,8 +274,14 @@ def _variants(standards: Standards, names: Sequence[str] | None) -> list[TodVari
     return [standards.tod_variant(n) for n in names]
 
 
-def _stations(study: Study, standards: Standards, stations: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    """Station points in the study CRS with ``station`` (name) and ``source_index``."""
+def station_points(
+    study: Study, standards: Standards, stations: gpd.GeoDataFrame | None, *, hint: str | None = None
+) -> gpd.GeoDataFrame:
+    """Station points in the study CRS with ``station`` (name) and ``source_index``.
+
+    ``stations`` None takes the study's facilities of ``[tod] station_kind``; polygons become
+    a point on their surface. ``hint`` is the remedy named when there is no station.
+    """
     kind = standards.tod.station_kind
     if stations is None:
         src = study.facilities_of(kind)
@@ -293,14 +299,15 @@ def _stations(study: Study, standards: Standards, stations: gpd.GeoDataFrame | N
     if src.empty:
         raise DataError(
             f"no stations were found ({what} is empty), so there is no TOD station area to measure. "
-            f"Pass the station list with --facilities FILE --kind {kind}."
+            + (hint or f"Pass the station list with --facilities FILE --kind {kind}.")
         )
     not_pt = shapely.get_type_id(g) != 0
     if not_pt.any():
         g = g.copy()
         g[not_pt] = shapely.point_on_surface(g[not_pt])
     if "name" in src:
-        names = [str(x) if isinstance(x, str) and x.strip() else f"station {i + 1}" for i, x in enumerate(src["name"])]
+        names = [str(x).strip() if x is not None and pd.notna(x) and str(x).strip() else f"station {i + 1}"
+                 for i, x in enumerate(src["name"])]
     else:
         names = [f"station {i + 1}" for i in range(len(src))]
     return gpd.GeoDataFrame({"station": names, "source_index": list(src.index)}, geometry=g, crs=study.crs)
@@ -310,7 +317,7 @@ def _stations(study: Study, standards: Standards, stations: gpd.GeoDataFrame | N
 MAIN_COMPONENT_SHARE = 0.05
 
 
-def _snap_stations(study: Study, st: gpd.GeoDataFrame) -> tuple[SnappedPoints, list[dict[str, Any]]]:
+def snap_stations(study: Study, st: gpd.GeoDataFrame) -> tuple[SnappedPoints, list[dict[str, Any]]]:
     """Snap stations to the main walk network; report those whose nearest street is isolated.
 
     A station's nearest footway is often an isolated piece (an underground platform or

@@ -130,3 +130,21 @@ def test_beichen_boundary_in_cgcs2000(tmp_path):
     from beichen_geo.cli import main
 
     assert main(["parks", "--boundary", "beichen", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+
+
+def test_gaps_command(tmp_path):
+    s = run(["gaps", "--kind", "clinic", "--n", "1", "--method", "exact", "--out", str(tmp_path), "--quiet"])["gaps"]
+    assert s["kind"] == "clinic" and s["minutes"] == 15 and s["n_proposed"] == 1
+    assert s["after"]["covered_share_land"] >= s["before"]["covered_share_land"]
+    for f in ("gaps.json", "gaps.gpkg", "gaps_sites.csv", "gaps.html"):
+        assert (tmp_path / f).exists()
+
+
+def test_stations_command_with_a_planner_file(tmp_path):
+    f = tmp_path / "st.csv"
+    f.write_text("name,lon,lat\nA,24.9414,60.1710\nB,24.9480,60.1690\n", encoding="utf-8")
+    s = run(["stations", "--stations", str(f), "--bands", "5,10", "--out", str(tmp_path / "o"), "--quiet"])["stations"]
+    assert s["stations"] == 2 and [b["minutes"] for b in s["bands"]] == [5.0, 10.0]
+    ranked = (tmp_path / "o" / "stations_ranked.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(ranked) == 3  # header + 2 stations, best first
+    assert main(["stations", "--bands", "5,x", "--out", str(tmp_path / "p"), "--quiet"]) == 2
