@@ -41,6 +41,9 @@ def _common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                      help="coordinate system of the matching --facilities file (default wgs84; give once for all)")
     src.add_argument("--population", metavar="PATH",
                      help="community/sub-district polygons with a population column (default: estimate from buildings)")
+    src.add_argument("--units", metavar="PATH",
+                     help="community/sub-district polygons; with a --population TABLE (CSV/Excel) they are joined by name or code")
+    src.add_argument("--join-col", help="column shared by --units and a --population table (default: a name/code column)")
     src.add_argument("--pop-col", help="name of the population column in --population")
     src.add_argument("--name-col", help="name of the unit-name column in --population")
     src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary beichen)")
@@ -275,7 +278,12 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
     study = _load(args, steps, standards)
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population,
-                                  pop_col=args.pop_col, name_col=args.name_col)
+                                  pop_col=args.pop_col, name_col=args.name_col, units=args.units, join_col=args.join_col)
+        units = None
+        if args.units and residents.units is None:
+            from beichen_geo.population import read_units
+
+            units = read_units(args.units, crs=study.crs)
     runners: dict[str, Callable[[], Any]] = {}
     if "circles" in names:
         from beichen_geo.circles import living_circles
@@ -295,7 +303,7 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
     if "clinics" in names:
         from beichen_geo.clinics import clinics_per_community
 
-        runners["clinics"] = lambda: clinics_per_community(study, standards, residents=residents)
+        runners["clinics"] = lambda: clinics_per_community(study, standards, residents=residents, units=units)
     if "gaps" in names:
         runners["gaps"] = _gaps_runner(args, study, standards, residents)
     if "stations" in names:

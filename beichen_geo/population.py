@@ -26,6 +26,8 @@ from .study import Study
 
 POP_COLUMNS = ("population", "pop", "residents", "人口", "常住人口", "户籍人口", "人口数")
 NAME_COLUMNS = ("name", "名称", "街道", "镇街", "社区", "乡镇", "district", "community", "town")
+CODE_COLUMNS = ("code", "adcode", "id", "编码", "代码", "区划代码", "行政区划代码")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
 @dataclasses.dataclass
@@ -138,24 +140,7 @@ def read_population(
             f"columns are {', '.join(map(str, gdf.columns.drop('geometry')))}. Name it with --pop-col."
         )
     nc = name_col or _find_col(gdf, NAME_COLUMNS)
-    raw = gdf[pc]
-    val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
-    bad = val.isna() | (val < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        label = gdf[nc].iloc[i] if nc else f"feature {i + 1}"
-        raise InputError(
-            f"{path}: population column {pc!r} has {int(bad.sum())} non-numeric or negative value(s), "
-            f"e.g. {raw.iloc[i]!r} in row {i + 1} ({label}). Fix the value or leave the unit out."
-        )
-    out = gpd.GeoDataFrame(
-        {"unit_name": gdf[nc].astype(str).to_numpy() if nc else [f"unit {i + 1}" for i in range(len(gdf))],
-         "population": val.to_numpy(dtype=float)},
-        geometry=gdf.geometry.to_numpy(), crs=gdf.crs,
-    ).to_crs(crs)
-    out.attrs["pop_col"] = pc
-    out.attrs["name_col"] = nc
-    return out
+    return _validated(gdf, path, pc, nc, crs)
 
 
 def _find_col(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -184,10 +169,107 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str) -> Re
     return Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=unplaced)
 
 
+def join_population(
+    units: gpd.GeoDataFrame, table: pd.DataFrame, *, pop_col: str | None = None, join_col: str | None = None,
+    where: str = "population table",
+) -> gpd.GeoDataFrame:
+    """Attach a population table to unit polygons by a shared name or code column.
+
+    ``join_col`` names the column in both (default: the first name/code column they share).
+    Units the table does not list, and table rows matching no unit, are named in an
+    :class:`InputError` - a silently missing community would bias every share.
+    """
+    pc = pop_col or _find_col(table, POP_COLUMNS)
+    if pc is None or pc not in table:
+        raise InputError(f"{where}: no population column found (looked for {', '.join(POP_COLUMNS)}); "
+                         f"columns are {', '.join(map(str, table.columns))}. Name it with --pop-col.")
+    if join_col is None:
+        for c in (*NAME_COLUMNS, *CODE_COLUMNS):
+            a, b = _find_col(units, (c,)), _find_col(table, (c,))
+            if a is not None and b is not None:
+                ucol, tcol = a, b
+                break
+        else:
+            raise InputError(f"{where}: no column to join on: the units have {', '.join(map(str, units.columns.drop('geometry')))}, "
+                             f"the table has {', '.join(map(str, table.columns))}. Name it with --join-col.")
+    else:
+        ucol, tcol = _find_col(units, (join_col,)), _find_col(table, (join_col,))
+        if ucol is None or tcol is None:
+            raise InputError(f"{where}: join column {join_col!r} must exist in both the units and the table")
+    key_u = units[ucol].astype(str).str.strip()
+    key_t = table[tcol].astype(str).str.strip()
+    dup = key_t[key_t.duplicated()]
+    if len(dup):
+        raise InputError(f"{where}: {tcol!r} value {dup.iloc[0]!r} appears twice; each unit must have one row")
+    missing = sorted(set(key_u) - set(key_t))
+    extra = sorted(set(key_t) - set(key_u))
+    if missing or extra:
+        raise InputError(
+            f"{where}: the join on {tcol!r} does not match: "
+            + (f"units without a population row: {', '.join(missing[:8])}{'...' if len(missing) > 8 else ''}; " if missing else "")
+            + (f"rows matching no unit: {', '.join(extra[:8])}{'...' if len(extra) > 8 else ''}" if extra else "")
+            + ". Fix the names/codes so that they agree."
+        )
+    pop = table.set_index(key_t)[pc].reindex(key_u.to_numpy())
+    out = units.copy()
+    out["population"] = pop.to_numpy()
+    out = out.rename(columns={ucol: "unit_name"}) if ucol != "unit_name" else out
+    return out
+
+
+def _validated(gdf: gpd.GeoDataFrame, path, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
+    raw = gdf[pc]
+    val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
+    bad = val.isna() | (val < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        label = gdf[nc].iloc[i] if nc else f"feature {i + 1}"
+        raise InputError(
+            f"{path}: population column {pc!r} has {int(bad.sum())} non-numeric or negative value(s), "
+            f"e.g. {raw.iloc[i]!r} in row {i + 1} ({label}). Fix the value or leave the unit out."
+        )
+    out = gpd.GeoDataFrame(
+        {"unit_name": gdf[nc].astype(str).to_numpy() if nc else [f"unit {i + 1}" for i in range(len(gdf))],
+         "population": val.to_numpy(dtype=float)},
+        geometry=gdf.geometry.to_numpy(), crs=gdf.crs,
+    ).to_crs(crs)
+    out.attrs["pop_col"] = pc
+    out.attrs["name_col"] = nc
+    return out
+
+
+def read_units(path: str | os.PathLike, *, crs: Any) -> gpd.GeoDataFrame:
+    """Community / sub-district polygons (no population needed), in ``crs``."""
+    from geo.io import read_layer
+
+    gdf = read_layer(path, what="units layer")
+    gdf = gdf.loc[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if gdf.empty:
+        raise InputError(f"{path}: the units layer holds no polygons (communities or sub-districts)")
+    return gdf.to_crs(crs)
+
+
 def residents_for(study: Study, rules: Population, *, population: str | os.PathLike | None = None,
-                  pop_col: str | None = None, name_col: str | None = None) -> Residents:
-    """Residents per demand cell: the planner's layer when given, else the building estimate."""
+                  pop_col: str | None = None, name_col: str | None = None,
+                  units: str | os.PathLike | None = None, join_col: str | None = None) -> Residents:
+    """Residents per demand cell: the planner's numbers when given, else the building estimate.
+
+    ``population`` is either polygons with a population column, or a table (CSV/Excel)
+    joined to the ``units`` polygons by a name or code column (``join_col``).
+    """
     if population is None:
         return estimate_residents(study, rules)
-    units = read_population(population, crs=study.crs, pop_col=pop_col, name_col=name_col)
-    return given_residents(study, units, source=f"given: {os.fspath(population)} ({units.attrs['pop_col']})")
+    if str(population).lower().endswith(TABLE_SUFFIXES):
+        from geo.io import read_table
+
+        if units is None:
+            raise InputError(f"{population}: a population table needs the unit polygons to join to: pass --units FILE")
+        table = read_table(population, what="population table")
+        polys = read_units(units, crs=study.crs)
+        joined = join_population(polys, table, pop_col=pop_col, join_col=join_col, where=str(population))
+        nc = "unit_name"
+        u = _validated(joined, population, "population", nc, study.crs)
+        src = f"given: {os.fspath(population)} joined to {os.fspath(units)}"
+        return given_residents(study, u, source=src)
+    u = read_population(population, crs=study.crs, pop_col=pop_col, name_col=name_col)
+    return given_residents(study, u, source=f"given: {os.fspath(population)} ({u.attrs['pop_col']})")

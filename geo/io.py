@@ -972,3 +972,45 @@ def prepare_out_dir(path: PathLike, *, overwrite: bool, owned_marker: str | None
             out / owned_marker,
         )
     return out
+
+
+def read_table(path: PathLike, *, sheet: str | int | None = None, what: str = "table") -> pd.DataFrame:
+    """Read a plain table (CSV with encoding detection, or Excel .xlsx) into a DataFrame.
+
+    The header is the first row with at least two non-empty cells (Excel exports often carry
+    title rows above it); values stay text so codes like ``"001"`` survive. The frame's
+    ``attrs["first_row"]`` is the spreadsheet row number of its first data row.
+    """
+    p = _existing(path, what)
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            book = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        except _EXCEL_ERRORS as exc:
+            raise InputError(f"cannot open {what} file '{p}' as an Excel .xlsx workbook ({exc!s:.200}).") from exc
+        try:
+            ws = book[sheet] if isinstance(sheet, str) else book.worksheets[(sheet or 1) - 1]
+            rows = [(i + 1, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True))]
+        except (KeyError, IndexError) as exc:
+            raise InputError(f"{what} file '{p}' has no sheet {sheet!r}; its sheets are: {', '.join(book.sheetnames)}.") from exc
+        finally:
+            book.close()
+        where = _label(p)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        table = _read_csv(p, what)
+        rows, where = table.rows, table.where
+    else:
+        raise InputError(f"{what} file {_label(p)}: expected a .csv or .xlsx table")
+    for pos, (num, cells) in enumerate(rows):
+        if sum(not _is_blank(c) for c in cells) >= 2:
+            header = ["" if c is None else str(c).strip() for c in cells]
+            body = [(n, c) for n, c in rows[pos + 1:] if any(not _is_blank(x) for x in c)]
+            if not body:
+                break
+            data = [[None if _is_blank(x) else str(x).strip() for x in c[: len(header)]] + [None] * (len(header) - len(c))
+                    for _, c in body]
+            df = pd.DataFrame(data, columns=header)
+            df.attrs["first_row"] = body[0][0]
+            df.attrs["rows"] = [n for n, _ in body]
+            return df
+    raise InputError(f"{what} file {where} holds no table (a header row and data rows). Export it again.")

@@ -148,3 +148,25 @@ def test_stations_command_with_a_planner_file(tmp_path):
     ranked = (tmp_path / "o" / "stations_ranked.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(ranked) == 3  # header + 2 stations, best first
     assert main(["stations", "--bands", "5,x", "--out", str(tmp_path / "p"), "--quiet"]) == 2
+
+
+def test_population_table_joined_to_unit_polygons(tmp_path, capsys):
+    """A GBK census table (名称, 人口) joined by name to two community polygons."""
+    import geopandas as gpd
+    import shapely
+
+    units = gpd.GeoDataFrame({"名称": ["西区", "东区"]},
+                             geometry=[shapely.box(24.92, 60.15, 24.945, 60.19), shapely.box(24.945, 60.15, 24.97, 60.19)], crs=4326)
+    u = tmp_path / "units.geojson"
+    units.to_file(u, driver="GeoJSON")
+    t = tmp_path / "pop.csv"
+    t.write_bytes("名称,人口\n东区,\"40,000\"\n西区,25000\n".encode("gb18030"))
+    s = run(["clinics", "--units", str(u), "--population", str(t), "--out", str(tmp_path / "o"), "--quiet"])["clinics"]
+    assert s["units"] == 2 and s["population_is_estimate"] is False
+    table = {r["unit_name"]: r for r in s["unit_table"]}
+    assert table["东区"]["residents"] == 40000 and table["西区"]["residents"] == 25000
+    # a name that does not match is an error naming it, not a silently empty community
+    t.write_bytes("名称,人口\n东区,40000\n西城区,25000\n".encode("gb18030"))
+    assert main(["clinics", "--units", str(u), "--population", str(t), "--out", str(tmp_path / "p"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "西区" in err and "西城区" in err
