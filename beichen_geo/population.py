@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from typing import Any
 
 import geopandas as gpd
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import DataError, InputError
+from geo._errors import InputError
 
 from .standards import Population
 from .study import Study
