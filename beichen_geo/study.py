@@ -200,6 +200,8 @@ def load_study(
         all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
         kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
+        if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
+            log["osm_features_without_geometry"] = int(feats.attrs["no_geometry"])
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
 
