@@ -153,6 +153,25 @@ def _tier_areas(study: Study, tiers, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _display_cells(cells: gpd.GeoDataFrame, tiers, mode: str) -> gpd.GeoDataFrame:
+    """Cells merged for the web map: one shape per residential polygon and outcome.
+
+    A district has tens of thousands of 50 m cells; drawn one by one with their minutes they
+    make a map of tens of MB. Merged by (parent polygon, tiers met, kinds missing per tier),
+    the map keeps what a planner reads from it; the per-cell figures stay in the GeoPackage.
+    """
+    c = cells.copy()
+    keys = ["parent", "tiers_met"]
+    for t in tiers:
+        tmin = float(t.minutes.value)
+        miss = [c[f"{mode}_min_to_{k}"].fillna(np.inf).to_numpy() > tmin for k in t.kinds]
+        c[f"missing_{t.name}"] = [", ".join(k for k, m in zip(t.kinds, row) if m) or "–" for row in zip(*miss)] if miss else "–"
+        keys.append(f"missing_{t.name}")
+    out = c[[*keys, "area_m2", "geometry"]].dissolve(by=keys, aggfunc={"area_m2": "sum"}, as_index=False)
+    out["area_m2"] = out["area_m2"].round(0)
+    return out
+
+
 def _map(result: AnalysisResult, study: Study, v, tiers, standards: Standards, *, lang: str = "en", basemap: str = "positron"):
     from geo.maps import MapBuilder
 
@@ -171,9 +190,10 @@ def _map(result: AnalysisResult, study: Study, v, tiers, standards: Standards, *
     areas = areas.loc[~areas.geometry.is_empty]
     if len(areas):
         m.add_bands(areas, minutes_col="minutes", name="满足各层级的区域" if zh else "Area meeting each tier")
-    cells = result.layers["demand_cells"]
-    tip = {("满足层级数" if zh else "tiers met"): "tiers_met"}
-    tip.update({c.replace("_", " "): c for c in cells.columns if c.startswith(f"{study.net.mode}_min_to_")})
+    cells = _display_cells(result.layers["demand_cells"], tiers, study.net.mode)
+    tip = {("满足层级数" if zh else "tiers met"): "tiers_met", ("居住用地 m²" if zh else "land m²"): "area_m2"}
+    tip.update({(f"{t.minutes.value:g}分钟内缺少" if zh else f"missing within {t.minutes.value:g} min"): f"missing_{t.name}"
+                for t in tiers})
     m.add_choropleth(cells, value_col="tiers_met", name="满足层级数" if zh else "Tiers met per cell",
                      legend_title="满足层级数" if zh else "Tiers met", tooltip_cols=tip,
                      bins=list(range(len(tiers) + 2)), value_format="{:.0f}")

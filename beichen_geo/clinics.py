@@ -463,6 +463,9 @@ def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", base
                                                        else f"{s['walk_minutes']:g}-min walk to a centre"))
     unc = result.layers["uncovered_cells"]
     if len(unc):
+        # one shape per unit for the web map (the GeoPackage keeps every 50 m cell)
+        unc = unc[["unit_name", "residents", "geometry"]].dissolve(by="unit_name", aggfunc={"residents": "sum"}, as_index=False)
+        unc["residents"] = unc["residents"].round(0)
         m.add_polygons(unc, name=(f"{s['walk_minutes']:g}分钟外的居住用地" if zh else f"Residential land beyond {s['walk_minutes']:g} min"),
                        color="#d7191c", hatch=True,
                        tooltip_cols={("单元" if zh else "unit"): "unit_name", ("居民" if zh else "residents"): "residents"})

@@ -155,9 +155,13 @@ def _map(result: AnalysisResult, study: Study, *, lang: str = "en", basemap: str
     if not buf.geometry.iloc[0].is_empty:
         m.add_polygons(buf, name="直线缓冲区" if zh else "Straight-line buffer", color="#74a9cf", fill_opacity=0.08)
     cells = result.layers["residential_cells"]
-    cov = cells.loc[cells["network_covered"]]
-    unc = cells.loc[~cells["network_covered"]]
-    tip = {("步行距离(米)" if zh else "walk to park (m)"): "walk_m_to_park"}
+    # one shape per residential polygon and outcome for the web map (cells stay in the GeoPackage)
+    merged = cells[["parent", "network_covered", "walk_m_to_park", "geometry"]].dissolve(
+        by=["parent", "network_covered"], aggfunc={"walk_m_to_park": "max"}, as_index=False)
+    merged["walk_m_to_park"] = merged["walk_m_to_park"].round(0)
+    cov = merged.loc[merged["network_covered"]]
+    unc = merged.loc[~merged["network_covered"]]
+    tip = {("最远步行距离(米)" if zh else "longest walk to a park (m)"): "walk_m_to_park"}
     m.add_coverage(cov, unc, tooltip_cols=tip)
     parks = result.layers["parks"]
     if len(parks):

@@ -170,3 +170,14 @@ def test_population_table_joined_to_unit_polygons(tmp_path, capsys):
     assert main(["clinics", "--units", str(u), "--population", str(t), "--out", str(tmp_path / "p"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "西区" in err and "西城区" in err
+
+
+@pytest.mark.shared
+def test_district_scale_maps_stay_small(tmp_path):
+    """Liechtenstein (160 km², 6,000+ demand cells): every map well under 10 MB."""
+    from conftest import shared_file
+
+    pbf = shared_file("valhalla/liechtenstein-latest.osm.pbf")
+    run(["demo", "--quick", "--osm", str(pbf), "--out", str(tmp_path), "--quiet"])
+    sizes = {p.name: p.stat().st_size for p in tmp_path.glob("*.html")}
+    assert len(sizes) == 4 and max(sizes.values()) < 3 * 2**20, sizes
