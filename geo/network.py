@@ -19,6 +19,7 @@ GB 50180-2018 gives the living circles as walking distances - 5 min ~ 300 m, 10 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,11 @@ class StreetNetwork:
     def crs(self) -> Any:
         """The metric CRS of nodes and edges."""
         return self.edges.crs
+
+    @functools.cached_property
+    def edge_tree(self) -> shapely.STRtree:
+        """Spatial index of the edge geometries (built once, on first use)."""
+        return shapely.STRtree(self.edges.geometry.to_numpy())
 
     @property
     def metres_per_minute(self) -> float:

@@ -125,8 +125,7 @@ def snap_points(
             pts = pts.copy()
             pts[not_point] = shapely.point_on_surface(pts[not_point])
         lines = net.edges.geometry.to_numpy()
-        tree = shapely.STRtree(lines)
-        (qi, ei), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        (qi, ei), dist = net.edge_tree.query_nearest(pts, return_distance=True, all_matches=False)
         sel = np.flatnonzero(valid)[qi]
         access[sel] = dist
         near = dist <= max_snap_m
@@ -186,8 +185,7 @@ def datum_shift_check(
     x, y = shapely.get_x(pts), shapely.get_y(pts)
     if not np.asarray(in_china(x, y)).mean() > 0.5:
         return None
-    lines = net.edges.geometry.to_numpy()
-    tree = shapely.STRtree(lines)
+    tree = net.edge_tree
 
     def median_gap(series: gpd.GeoSeries) -> float:
         g = series.to_crs(net.crs).to_numpy()
