@@ -46,14 +46,16 @@ def compile_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_m
     w = np.asarray(w, dtype=float)
     keep = u != v
     u, v, w = u[keep], v[keep], w[keep]
-    order = np.lexsort((w, v, u))  # by u, then v, then weight ascending
-    u, v, w = u[order], v[order], w[order]
-    first = np.ones(len(u), dtype=bool)
-    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-    u, v, w = u[first], v[first], w[first]
+    # one int64 key per (u, v): a single sort, then the minimum weight of each group
+    key = u * np.int64(n) + v
+    order = np.argsort(key, kind="stable")
+    key, w = key[order], w[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+    w = np.minimum.reduceat(w, starts) if len(key) else w
+    key = key[starts] if len(key) else key
+    u, v = key // n, key % n
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, u + 1, 1)
-    np.cumsum(indptr, out=indptr)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
     m = sp.csr_matrix((w, v.astype(np.int32), indptr), shape=(n, n))
     return m
 

@@ -1,0 +1,56 @@
+"""The benchmark's synthetic networks and its comparison logic, on tiny inputs (issue #7)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+import bench  # noqa: E402
+from synthetic import perturbed_grid, random_facilities, synthetic_network  # noqa: E402
+
+
+@pytest.mark.parametrize("n", [2, 37, 1000, 2500])
+def test_perturbed_grid_keeps_every_node(n):
+    xy, u, v = perturbed_grid(n, seed=n)
+    assert xy.shape == (n, 2)
+    deg = np.bincount(np.concatenate([u, v]), minlength=n)
+    assert (deg > 0).all()  # no node left without a street
+    assert u.max() < n and v.max() < n and (u != v).all()
+
+
+def test_synthetic_network_size_and_connectivity():
+    net = synthetic_network(1500, seed=3)
+    s = net.summary()
+    assert s["nodes"] == 1500
+    assert s["largest_component_share"] > 0.95
+    assert s["edges"] > 1.5 * 1500  # street-like: lattice minus removals plus diagonals
+    assert str(net.crs).endswith("32650")
+    # jittered, not a perfect lattice: edge lengths vary around the 80 m spacing
+    L = net.edges["length_m"].to_numpy()
+    assert 40 < np.median(L) < 120 and L.std() > 5
+
+
+def test_quick_logic_methods_agree_on_tiny_network():
+    net = synthetic_network(900, seed=5)
+    fac = random_facilities(net, {"a": 6, "b": 3, "c": 1}, seed=2)
+    rec = bench.quick_nearest(net, fac, cutoff=10.0, use_pandana=False)
+    assert list(rec) == list(bench.QUICK_KEYS)
+    assert rec["network_nodes"] == 900 and rec["facilities"] == 10
+    assert rec["max_abs_diff_min"] < 1e-6
+    assert rec["ego_graph_s"] > 0 and rec["networkx_s"] > 0 and rec["ours_s"] > 0
+    assert rec["speedup_vs_ego_graph"] == pytest.approx(rec["ego_graph_s"] / rec["ours_s"])
+    assert rec["pandana_setup_s"] is None and rec["pandana_query_s"] is None
+    assert rec["speedup_vs_pandana"] is None
+
+
+def test_max_abs_diff_sees_reachability_mismatch():
+    a = np.array([1.0, np.inf, 3.0])
+    assert bench.max_abs_diff(a, a, 10.0) == 0.0
+    assert bench.max_abs_diff(a, np.array([1.0, 4.0, 3.0]), 10.0) == pytest.approx(6.0)
