@@ -83,7 +83,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import DataError, InputError
+from geo._errors import InputError
 from geo.engine import Catchments, TravelTimeEngine
 from geo.isochrones import isochrones
 from geo.snapping import OffNetworkWarning, SnappedPoints, snap_points
@@ -238,12 +238,6 @@ def score_stations(
         warnings.simplefilter("always", OffNetworkWarning)
         snap, relinked = snap_stations(study, st)
     on = snap.on_network
-    if not on.any():
-        raise DataError(
-            f"none of the {len(st)} stations is within {study.max_snap_m:g} m of the walk network "
-            f"(e.g. {st['station'].iloc[0]!r}). Check the station coordinates (GCJ-02/BD-09 points read as "
-            "WGS84? give the file's system with --coords) and that the stations lie inside the study area."
-        )
     ctx, park_info = _context(study, standards, bands, pop)
     xy = shapely.get_coordinates(st.geometry.to_numpy())
     on_idx = np.flatnonzero(on)

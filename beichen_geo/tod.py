@@ -126,12 +126,6 @@ def tod_station_areas(
         warnings.simplefilter("always", OffNetworkWarning)
         snap, relinked = snap_stations(study, st)
     on = snap.on_network
-    if not on.any():
-        raise DataError(
-            f"none of the {len(st)} stations is within {study.max_snap_m:g} m of the walk network "
-            f"(e.g. {st['station'].iloc[0]!r}). Check the station coordinates (GCJ-02/BD-09 points read as "
-            "WGS84?) and that the stations lie inside the study area."
-        )
     eng = study.engine
     cat = eng.catchments(snap, cutoff_min=max_min)
     buffer_m = float(standards.travel.isochrone_buffer_m.value)
@@ -318,6 +312,18 @@ MAIN_COMPONENT_SHARE = 0.05
 
 
 def snap_stations(study: Study, st: gpd.GeoDataFrame) -> tuple[SnappedPoints, list[dict[str, Any]]]:
+    """Snap stations (see :func:`_snap_stations`); a DataError when none reaches the network."""
+    snap, relinked = _snap_stations(study, st)
+    if not snap.on_network.any():
+        raise DataError(
+            f"none of the {len(st)} stations is within {study.max_snap_m:g} m of the walk network "
+            f"(e.g. {st['station'].iloc[0]!r}). Check the station coordinates (GCJ-02/BD-09 points read as "
+            "WGS84? give the file's coordinate system with --coords or --stations-coords) and that the stations lie inside the study area."
+        )
+    return snap, relinked
+
+
+def _snap_stations(study: Study, st: gpd.GeoDataFrame) -> tuple[SnappedPoints, list[dict[str, Any]]]:
     """Snap stations to the main walk network; report those whose nearest street is isolated.
 
     A station's nearest footway is often an isolated piece (an underground platform or
