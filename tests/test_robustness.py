@@ -221,7 +221,7 @@ def test_ctrl_c_while_writing_leaves_no_corrupt_or_temporary_files(tmp_path):
         seen += ch
         if seen.endswith("Writing circles outputs ...") or not ch:
             break
-    time.sleep(0.2)  # into the writing of the GeoPackage / map
+    time.sleep(0.05)  # into the writing of the GeoPackage / map (the step takes ~0.5-1.3 s)
     proc.send_signal(signal.SIGINT)
     rest = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, seen + rest
