@@ -65,6 +65,7 @@ def living_circles(
         table, report = minutes_by_kind(
             study.engine, demand_pts, study.facilities, kinds=kinds, cutoff_min=max_min,
             max_snap_m=study.max_snap_m, demand_snap=study.demand_snap,
+            facility_snaps={k: study.snapped_facilities(k) for k in kinds if len(study.facilities_of(k))},
         )
     area = study.demand["area_m2"].to_numpy()
     pop = residents.per_cell if residents is not None else None
@@ -122,10 +123,13 @@ def living_circles(
         "facilities_off_network": report["facilities_off_network"],
         "demand_cells": int(len(cells)),
         "demand_off_network": report["demand_off_network"],
-        "warnings": [str(w.message) for w in caught],
+        "warnings": [str(w.message) for w in caught] + [
+            f"{k} facilities: {n} more than {study.max_snap_m:g} m from the street network (they serve nobody here)"
+            for k, n in report["facilities_off_network"].items() if n
+        ],
     }
     fac = study.facilities.loc[study.facilities["kind"].isin(kinds), ["kind", "name", "geometry"]].copy()
-    met_polys = _tier_areas(study, tiers, fac)
+    met_polys = _tier_areas(study, tiers, fac, buffer_m=float(standards.travel.isochrone_buffer_m.value))
     result = AnalysisResult(
         name="circles",
         summary=summary,
@@ -136,7 +140,7 @@ def living_circles(
     return result
 
 
-def _tier_areas(study: Study, tiers, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _tier_areas(study: Study, tiers, fac: gpd.GeoDataFrame, *, buffer_m: float) -> gpd.GeoDataFrame:
     """Street-based area where each tier is met: the intersection of its kinds' isochrones."""
     rows = []
     present = set(fac["kind"])
@@ -145,7 +149,7 @@ def _tier_areas(study: Study, tiers, fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         poly = shapely.Polygon()
         if all(k in present for k in t.kinds):  # a kind with no facility: the tier is met nowhere
             for i, k in enumerate(t.kinds):
-                iso = study.kind_isochrone(k, tmin)
+                iso = study.kind_isochrone(k, tmin, buffer_m=buffer_m)
                 poly = iso if i == 0 else shapely.intersection(poly, iso)
         rows.append({"tier": t.name, "minutes": tmin, "geometry": poly})
     gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=study.crs)

@@ -35,6 +35,7 @@ def minutes_by_kind(
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     direction: Direction = "to_source",
     demand_snap: SnappedPoints | None = None,
+    facility_snaps: Mapping[str, SnappedPoints] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Minutes from every demand point to the nearest facility of each kind.
 
@@ -55,6 +56,8 @@ def minutes_by_kind(
         Largest straight-line distance to a street, metres, for demand and facilities.
     demand_snap
         Reuse an earlier snap of ``demand``.
+    facility_snaps
+        Reuse earlier snaps of each kind's facilities (kind -> snap of its rows, in order).
 
     Returns
     -------
@@ -90,7 +93,10 @@ def minutes_by_kind(
             out[col] = np.where(on, np.inf, np.nan)
             out[f"nearest_{kind}"] = None
             continue
-        fs = snap_points(engine.net, fac, max_snap_m=max_snap_m, what=f"{kind} facilities")
+        if facility_snaps is not None and kind in facility_snaps:
+            fs = facility_snaps[kind]
+        else:
+            fs = snap_points(engine.net, fac, max_snap_m=max_snap_m, what=f"{kind} facilities")
         report["facilities_off_network"][kind] = fs.n_off_network
         res = engine.point_minutes(ds, fs, cutoff_min=cutoff_min, direction=direction)
         out[col] = np.where(on, res.minutes, np.nan)
