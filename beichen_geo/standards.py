@@ -614,7 +614,7 @@ def _num(x: float) -> str:
     if isinstance(x, int) and abs(x) >= 10**15:
         return format(decimal.Decimal(x), ".6g")  # a huge TOML integer: float() would overflow
     if float(x).is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}" if abs(x) >= 10_000 else str(int(x))
+        return f"{int(x):,}" if abs(x) >= 1_000 else str(int(x))
     return f"{x:g}"
 
 

@@ -976,12 +976,14 @@ def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
     Text cells and column names that a spreadsheet would run as a formula (starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, e.g. a facility named
     ``=HYPERLINK(...)``) get a leading ``'`` so that they are shown as text; numbers are
-    written as they are.
+    written as they are. Rows end in CRLF.
     """
     safe = _formula_safe_frame(df, index=index)
 
     def write(tmp: Path) -> None:
-        safe.to_csv(tmp, index=index, encoding="utf-8-sig")
+        # CRLF rows (as Excel writes them): the csv writer then also quotes a cell holding a
+        # bare carriage return, which would otherwise end the row early
+        safe.to_csv(tmp, index=index, encoding="utf-8-sig", lineterminator="\r\n")
 
     return _atomic_write(path, write)
 
