@@ -369,9 +369,10 @@ def read_points(
     Parameters
     ----------
     path
-        ``.csv``/``.txt``/``.tsv`` (UTF-8, UTF-8 with BOM, UTF-16 or GB18030/GBK; comma,
-        semicolon, tab or ``|`` separated), ``.xlsx``/``.xlsm``, or any GIS file
-        :func:`read_layer` reads.
+        ``.csv``/``.txt``/``.tsv`` (UTF-8, UTF-8 with BOM, UTF-16 or GB18030/GBK, one
+        encoding throughout: a file mixing UTF-8 and GBK rows is refused, naming the first
+        line of the other encoding; comma, semicolon, tab or ``|`` separated),
+        ``.xlsx``/``.xlsm``, or any GIS file :func:`read_layer` reads.
     coords
         Coordinate system of the input: ``"wgs84"`` (GPS, OSM), ``"gcj02"`` (Amap/Gaode,
         Tencent) or ``"bd09"`` (Baidu). GCJ-02 and BD-09 are converted to WGS84 with
