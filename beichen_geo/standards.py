@@ -16,8 +16,12 @@ bare number: the unit is kept and the source becomes ``"override in <file>"``. T
 key by key. Lists (``kinds = [...]``) and other values are replaced whole. A tier is dropped
 with ``enabled = false``.
 
+Every number must lie in its sane range, listed for every key in one table, :data:`LIMITS`
+(walk speed 0.5-30 km/h, minutes more than 0 and at most 180, shares 0-1, counts whole...).
+
 A mistake raises :class:`~geo._errors.InputError`. The message names the file, the key path
-(e.g. ``circles.5-15-30.tiers.community.minutes``) and what is wrong.
+(e.g. ``circles.5-15-30.tiers.community.minutes``) and what is wrong, e.g.
+``bad.toml: travel.walk_speed_kmh = 1e+308 is outside 0.5-30 km/h: give a value in that range``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as _dt
+import decimal
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -53,6 +59,8 @@ __all__ = [
     "load_standards",
     "DEFAULT_LABEL",
     "UNITS",
+    "Limit",
+    "LIMITS",
 ]
 
 #: How the packaged default file is named in messages and sources.
@@ -60,6 +68,63 @@ DEFAULT_LABEL: Final = "beichen_geo/standards.toml"
 
 #: Units a number may carry. Shares are fractions 0-1, not percent.
 UNITS: Final = frozenset({"min", "m", "km/h", "m2", "m2/person", "share", "persons", "count", "levels"})
+
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    """The sane range of one numeric standard: ``lo``-``hi`` in the entry's unit.
+
+    ``lo_open`` excludes ``lo`` itself (e.g. minutes must be more than 0); ``whole`` asks
+    for a whole number (counts, persons, a level cap).
+    """
+
+    lo: float
+    hi: float
+    lo_open: bool = False
+    whole: bool = False
+
+
+#: Sane limits of EVERY numeric standard, by key path (``*`` = any one name: a variant, tier,
+#: size tier or building type). A value outside its range is refused with the key path, so
+#: that an absurd override (1e308 km/h, a 1e9 m buffer) cannot give tracebacks or confident
+#: nonsense. The ranges are wide on purpose: they catch typos and unit mistakes (km for m,
+#: percent for share), not unusual local choices.
+LIMITS: Final[Mapping[str, Limit]] = MappingProxyType({
+    # [travel]
+    "travel.walk_speed_kmh": Limit(0.5, 30),           # km/h; slow shuffle to a runner
+    "travel.bike_speed_kmh": Limit(2, 60),             # km/h; pushing a bike to a fast e-bike
+    "travel.max_snap_m": Limit(0, 500, lo_open=True),  # m; 0 would put every home off the network
+    "travel.isochrone_buffer_m": Limit(0, 500, lo_open=True),  # m; 0 draws polygons of no area
+    # [circles]
+    "circles.*.target_share": Limit(0, 1),
+    "circles.*.tiers.*.minutes": Limit(0, 180, lo_open=True),
+    "circles.*.tiers.*.target_share": Limit(0, 1),
+    # [parks]: radii up to 5 km (a country park's catchment), areas up to 100 ha
+    "parks.radius_m": Limit(0, 5000, lo_open=True),
+    "parks.target_share": Limit(0, 1),
+    "parks.min_area_m2": Limit(0, 1_000_000),
+    "parks.size_tiers.*.min_area_m2": Limit(0, 1_000_000),
+    "parks.size_tiers.*.radius_m": Limit(0, 5000, lo_open=True),
+    # [tod]
+    "tod.*.inner_minutes": Limit(0, 180, lo_open=True),
+    "tod.*.outer_minutes": Limit(0, 180, lo_open=True),
+    # [clinics]
+    "clinics.min_per_town": Limit(0, 100, whole=True),
+    "clinics.residents_per_centre_min": Limit(1, 10_000_000, whole=True),
+    "clinics.residents_per_centre_max": Limit(1, 10_000_000, whole=True),
+    "clinics.walk_minutes": Limit(0, 180, lo_open=True),
+    "clinics.existing_centres": Limit(0, 10_000, whole=True),
+    "clinics.towns": Limit(1, 1_000, whole=True),
+    # [population]
+    "population.floor_area_per_person_m2": Limit(5, 200),
+    "population.storey_height_m": Limit(2, 10),
+    "population.max_levels": Limit(1, 200, whole=True),
+    "population.min_footprint_m2": Limit(0, 10_000),
+    "population.district_residents": Limit(1, 1_000_000_000, whole=True),
+    "population.district_residents_2025": Limit(1, 1_000_000_000, whole=True),
+    "population.default_levels.*": Limit(1, 200),  # an assumed average may be 2.5
+})
 
 MODES: Final = ("walk", "bike", "drive")
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -361,8 +426,9 @@ def load_standards(path: str | Path | None = None) -> Standards:
     ------
     InputError
         The file is missing or is not valid TOML (the message gives the line), or a value is
-        wrong: unknown key, unknown kind referenced, non-positive minutes, a share outside 0-1,
-        an unknown unit... The message names the file and the key path.
+        wrong: unknown key, unknown kind referenced, a number outside its range in
+        :data:`LIMITS` (minutes not in 0-180, a share outside 0-1, a fractional count...), an
+        unknown unit... The message names the file and the key path.
     """
     base = _parse(resources.files("beichen_geo").joinpath("standards.toml").read_bytes(), DEFAULT_LABEL)
     ctx = _Ctx(DEFAULT_LABEL)
@@ -533,15 +599,44 @@ def _kind_ref(ctx: _Ctx, path: Path_, v: Any, kinds: Mapping[str, Kind]) -> str:
     return s
 
 
-_CHECKS = {
-    "positive": (lambda x: x > 0, "must be greater than 0"),
-    "nonneg": (lambda x: x >= 0, "must not be negative"),
-    "share": (lambda x: 0 <= x <= 1, "must be a share between 0 and 1 (1.0 = 100 %)"),
-}
+def _limit(path: Path_) -> Limit:
+    """The entry of :data:`LIMITS` for a quantity's key path."""
+    keys = tuple(str(k) for k in path)
+    for pattern, limit in LIMITS.items():
+        parts = pattern.split(".")
+        if len(parts) == len(keys) and all(a in ("*", b) for a, b in zip(parts, keys, strict=True)):
+            return limit
+    raise AssertionError(f"no entry in standards.LIMITS for {_fmt(path)}")  # a programming error
 
 
-def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, check: str = "positive", *,
-              optional: bool = False) -> Quantity | None:
+def _num(x: float) -> str:
+    """``30``, ``0.5``, ``1e+308``, ``1,000,000``: as a planner would write it."""
+    if isinstance(x, int) and abs(x) >= 10**15:
+        return format(decimal.Decimal(x), ".6g")  # a huge TOML integer: float() would overflow
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}" if abs(x) >= 1_000 else str(int(x))
+    return f"{x:g}"
+
+
+def _range_text(limit: Limit, unit: str) -> str:
+    shown = {"share": "", "count": "", "persons": " residents"}.get(unit, f" {unit}")
+    text = f"{_num(limit.lo)}-{_num(limit.hi)}{shown}"
+    if unit == "share":
+        text += " (a share between 0 and 1; 1.0 = 100 %)"
+    return text
+
+
+def _check_limit(ctx: _Ctx, path: Path_, val: float, unit: str) -> None:
+    limit = _limit(path)
+    where = f"{ctx.file_for(path)}: {_fmt(path)} = {_num(val)}"
+    if not limit.lo <= val <= limit.hi or (limit.lo_open and val == limit.lo):
+        extra = f" (it must be greater than {_num(limit.lo)})" if limit.lo_open and val <= limit.lo else ""
+        raise InputError(f"{where} is outside {_range_text(limit, unit)}{extra}: give a value in that range")
+    if limit.whole and not float(val).is_integer():
+        raise InputError(f"{where} must be a whole number ({_range_text(limit, unit)})")
+
+
+def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, *, optional: bool = False) -> Quantity | None:
     if v is None:
         if optional:
             return None
@@ -553,16 +648,14 @@ def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, check: str = "positive"
     val = t["value"]
     if isinstance(val, bool) or not isinstance(val, (int, float)):
         ctx.fail((*path, "value"), f"must be a number, got {_show(val)}")
-    if val != val or val in (float("inf"), float("-inf")):
+    if isinstance(val, float) and not math.isfinite(val):
         ctx.fail((*path, "value"), f"must be a finite number, got {val!r}")
     u = t.get("unit", unit)
     if not isinstance(u, str) or u not in UNITS:
         ctx.fail((*path, "unit"), f"unknown unit {u!r}; known units: {', '.join(sorted(UNITS))}")
     if u != unit:
         ctx.fail((*path, "unit"), f"must be {unit!r} for this entry, got {u!r}")
-    ok, what = _CHECKS[check]
-    if not ok(val):
-        ctx.fail(path, f"{what}, got {val!r}")
+    _check_limit(ctx, path, val, unit)
     source = _str(ctx, (*path, "source"), t.get("source"), default=ctx.file_for(path))
     note = _str(ctx, (*path, "note"), t.get("note"), optional=True)
     return Quantity(value=val, unit=u, source=source, note=note)
@@ -614,8 +707,8 @@ def _travel(ctx: _Ctx, d: Any) -> Travel:
     return Travel(
         walk_speed_kmh=_quantity(ctx, (*p, "walk_speed_kmh"), t["walk_speed_kmh"], "km/h"),
         bike_speed_kmh=_quantity(ctx, (*p, "bike_speed_kmh"), t["bike_speed_kmh"], "km/h"),
-        max_snap_m=_quantity(ctx, (*p, "max_snap_m"), t["max_snap_m"], "m", "nonneg"),
-        isochrone_buffer_m=_quantity(ctx, (*p, "isochrone_buffer_m"), t["isochrone_buffer_m"], "m", "nonneg"),
+        max_snap_m=_quantity(ctx, (*p, "max_snap_m"), t["max_snap_m"], "m"),
+        isochrone_buffer_m=_quantity(ctx, (*p, "isochrone_buffer_m"), t["isochrone_buffer_m"], "m"),
     )
 
 
@@ -686,7 +779,7 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
         t = _table(ctx, vp, v, required=("tiers",),
                    optional=("label_zh", "label_en", "standards", "source", "plan_text", "mode", "target_share", "note"))
         mode = _choice(ctx, (*vp, "mode"), t.get("mode"), MODES, default="walk")
-        share = _quantity(ctx, (*vp, "target_share"), t.get("target_share", 1.0), "share", "share")
+        share = _quantity(ctx, (*vp, "target_share"), t.get("target_share", 1.0), "share")
         tp = (*vp, "tiers")
         _table(ctx, tp, t["tiers"], extra=True)
         tiers = []
@@ -706,7 +799,7 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
                 minutes=_quantity(ctx, (*ip, "minutes"), tt["minutes"], "min"),
                 mode=_choice(ctx, (*ip, "mode"), tt.get("mode"), MODES, default=mode),
                 kinds=tuple(dict.fromkeys(klist)),
-                target_share=_quantity(ctx, (*ip, "target_share"), tt["target_share"], "share", "share")
+                target_share=_quantity(ctx, (*ip, "target_share"), tt["target_share"], "share")
                 if "target_share" in tt else share,
                 kinds_source=_str(ctx, (*ip, "kinds_source"), tt.get("kinds_source"), optional=True),
                 note=_str(ctx, (*ip, "note"), tt.get("note"), optional=True),
@@ -749,7 +842,7 @@ def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
         stt = _table(ctx, (*sp, name), st, required=("min_area_m2", "radius_m"))
         tiers.append(ParkSizeTier(
             name=name,
-            min_area_m2=_quantity(ctx, (*sp, name, "min_area_m2"), stt["min_area_m2"], "m2", "nonneg"),
+            min_area_m2=_quantity(ctx, (*sp, name, "min_area_m2"), stt["min_area_m2"], "m2"),
             radius_m=_quantity(ctx, (*sp, name, "radius_m"), stt["radius_m"], "m"),
         ))
     if rule == "garden_city" and not tiers:
@@ -766,8 +859,8 @@ def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
         primary_method=primary,
         size_rule=rule,
         radius_m=_quantity(ctx, (*p, "radius_m"), t["radius_m"], "m"),
-        target_share=_quantity(ctx, (*p, "target_share"), t["target_share"], "share", "share"),
-        min_area_m2=_quantity(ctx, (*p, "min_area_m2"), t["min_area_m2"], "m2", "nonneg"),
+        target_share=_quantity(ctx, (*p, "target_share"), t["target_share"], "share"),
+        min_area_m2=_quantity(ctx, (*p, "min_area_m2"), t["min_area_m2"], "m2"),
         size_tiers=tuple(tiers),
     )
 
@@ -824,13 +917,13 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
         plan_text=_str(ctx, (*p, "plan_text"), t.get("plan_text"), default=""),
         kind=_kind_ref(ctx, (*p, "kind"), t["kind"], kinds),
         mode=_choice(ctx, (*p, "mode"), t.get("mode"), MODES, default="walk"),
-        min_per_town=_quantity(ctx, (*p, "min_per_town"), t["min_per_town"], "count", "nonneg"),
+        min_per_town=_quantity(ctx, (*p, "min_per_town"), t["min_per_town"], "count"),
         residents_per_centre_min=lo,
         residents_per_centre_max=hi,
         walk_minutes=_quantity(ctx, (*p, "walk_minutes"), t["walk_minutes"], "min"),
-        existing_centres=_quantity(ctx, (*p, "existing_centres"), t.get("existing_centres"), "count", "nonneg",
+        existing_centres=_quantity(ctx, (*p, "existing_centres"), t.get("existing_centres"), "count",
                                    optional=True),
-        towns=_quantity(ctx, (*p, "towns"), t.get("towns"), "count", "nonneg", optional=True),
+        towns=_quantity(ctx, (*p, "towns"), t.get("towns"), "count", optional=True),
     )
 
 
@@ -854,9 +947,9 @@ def _population(ctx: _Ctx, d: Any) -> Population:
                                            "m2/person"),
         storey_height_m=_quantity(ctx, (*p, "storey_height_m"), t["storey_height_m"], "m"),
         max_levels=_quantity(ctx, (*p, "max_levels"), t["max_levels"], "levels"),
-        min_footprint_m2=_quantity(ctx, (*p, "min_footprint_m2"), t["min_footprint_m2"], "m2", "nonneg"),
-        district_residents=_quantity(ctx, (*p, "district_residents"), t["district_residents"], "persons", "nonneg"),
+        min_footprint_m2=_quantity(ctx, (*p, "min_footprint_m2"), t["min_footprint_m2"], "m2"),
+        district_residents=_quantity(ctx, (*p, "district_residents"), t["district_residents"], "persons"),
         default_levels=MappingProxyType(levels),
         district_residents_2025=_quantity(ctx, (*p, "district_residents_2025"), t.get("district_residents_2025"),
-                                          "persons", "nonneg", optional=True),
+                                          "persons", optional=True),
     )

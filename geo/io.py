@@ -369,9 +369,10 @@ def read_points(
     Parameters
     ----------
     path
-        ``.csv``/``.txt``/``.tsv`` (UTF-8, UTF-8 with BOM, UTF-16 or GB18030/GBK; comma,
-        semicolon, tab or ``|`` separated), ``.xlsx``/``.xlsm``, or any GIS file
-        :func:`read_layer` reads.
+        ``.csv``/``.txt``/``.tsv`` (UTF-8, UTF-8 with BOM, UTF-16 or GB18030/GBK, one
+        encoding throughout: a file mixing UTF-8 and GBK rows is refused, naming the first
+        line of the other encoding; comma, semicolon, tab or ``|`` separated),
+        ``.xlsx``/``.xlsm``, or any GIS file :func:`read_layer` reads.
     coords
         Coordinate system of the input: ``"wgs84"`` (GPS, OSM), ``"gcj02"`` (Amap/Gaode,
         Tencent) or ``"bd09"`` (Baidu). GCJ-02 and BD-09 are converted to WGS84 with
@@ -472,21 +473,84 @@ def _read_csv(p: Path, what: str) -> _Table:
 
 
 def _decode(data: bytes, what: str, where: str) -> str:
+    """The file's text: UTF-16 (with its BOM), UTF-8 (with or without BOM) or GB18030/GBK.
+
+    The file must be in ONE encoding throughout. Nearly any bytes decode as GB18030, so a
+    UTF-8 file with a few GBK rows (pasted from another export) would come out garbled
+    without a word (北辰诊所 as 鍖楄景璇婃墍). So: when UTF-8 decoding fails at line k
+    while the text before it already holds UTF-8 multi-byte characters (or a UTF-8 BOM), the
+    file is refused as mixed, naming line k. When the first non-ASCII text is not UTF-8, the
+    file is read as GB18030, strictly.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
     elif b"\x00" not in data:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
+        bom = data.startswith(b"\xef\xbb\xbf")
+        body = data[3:] if bom else data
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+        if bom or any(b >= 0x80 for b in body[:bad]):
+            line = _line_number(body, bad)
+            earlier = "the file starts with a UTF-8 byte-order mark" if bom and body[:bad].isascii() else "earlier lines are"
+            raise InputError(
+                f"{what} file {where}: line {line} is not UTF-8 while {earlier} (mixed "
+                "encodings, e.g. rows pasted from a GBK file); fix the garbled rows from that "
+                "line on, then save the file as 'CSV UTF-8' from Excel or WPS."
+            )
+        try:
+            text = body.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{what} file {where}: line {_line_number(body, exc.start)} is neither UTF-8 "
+                "nor GBK/GB18030 text. Open it in Excel or WPS and save it as 'CSV UTF-8', or "
+                "as .xlsx."
+            ) from None
+        line = _utf8_line_in_gbk(body)
+        if line is not None:
+            raise InputError(
+                f"{what} file {where}: line {line} is UTF-8 Chinese text while earlier lines are "
+                "GBK (mixed encodings); fix the rows of the other encoding, then save the file "
+                "as 'CSV UTF-8' from Excel or WPS."
+            )
+        return text
     raise InputError(
         f"{what} file {where} is not a text file in UTF-8, UTF-16 or GBK/GB18030 encoding. "
         "Open it in Excel or WPS and save it as 'CSV UTF-8', or as .xlsx."
     )
+
+
+def _utf8_line_in_gbk(body: bytes) -> int | None:
+    """First line of a GBK file that is clearly UTF-8 Chinese text instead, or None.
+
+    "Clearly": the line is valid UTF-8, holds at least two CJK ideographs and no other
+    non-ASCII characters except CJK and full-width punctuation. GBK text that happens to be
+    valid UTF-8 almost never decodes to ideographs only (every run of Chinese characters
+    would have to split into 3-byte UTF-8 sequences), so a GBK file is not refused by chance.
+    """
+    for k, raw in enumerate(body.split(b"\n"), 1):
+        if raw.isascii():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        wide = [c for c in line if ord(c) >= 0x80]
+        ideographs = sum("\u4e00" <= c <= "\u9fff" for c in wide)
+        if ideographs >= 2 and all(
+            "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" for c in wide
+        ):
+            return k
+    return None
+
+
+def _line_number(data: bytes, offset: int) -> int:
+    """1-based line (as a text editor counts them) holding byte ``offset`` of ``data``."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -859,15 +923,68 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: PathLike) -> Path:
     return _atomic_write(path, write, suffix=".gpkg")
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+#: A plain number such as ``-1.5`` or ``+3e2``: a spreadsheet reads it as a number, not a formula.
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _formula_safe(value: Any) -> Any:
+    """``value`` with a leading ``'`` if a spreadsheet would run it as a formula.
+
+    Only text is changed (numbers, missing values and dates are returned as they are); other
+    objects are judged by the text ``to_csv`` writes for them. Text that is a plain number
+    (``"-1.5"``) is kept: Excel reads it as that number.
+    """
+    if value is None or isinstance(value, (int, float, np.number, np.bool_, date, datetime, pd.Timestamp)):
+        return value
+    if isinstance(value, tuple):  # a MultiIndex label
+        return tuple(_formula_safe(v) for v in value)
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return value
+
+
+def _formula_safe_frame(df: pd.DataFrame, *, index: bool) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells, column names and (if written) index are formula-safe.
+
+    Numeric, boolean, datetime and geometry columns are left untouched, so a negative number
+    stays a number.
+    """
+    out = df.copy()
+    for pos in range(out.shape[1]):
+        col = out.iloc[:, pos]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        elif not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        out.isetitem(pos, col.map(_formula_safe, na_action="ignore"))
+    out.columns = out.columns.map(_formula_safe)
+    out.columns.names = [_formula_safe(n) for n in out.columns.names]
+    if index:
+        if pd.api.types.is_object_dtype(out.index.dtype) or pd.api.types.is_string_dtype(out.index.dtype):
+            out.index = out.index.map(_formula_safe)
+        out.index.names = [_formula_safe(n) for n in out.index.names]
+    return out
+
+
 def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
     """Write a table as CSV, atomically.
 
     Encoded as UTF-8 with a byte-order mark, so that Excel shows Chinese text correctly;
     geometries are written as WKT. ``index`` writes the frame's index as the first column.
+    Text cells and column names that a spreadsheet would run as a formula (starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, e.g. a facility named
+    ``=HYPERLINK(...)``) get a leading ``'`` so that they are shown as text; numbers are
+    written as they are. Rows end in CRLF.
     """
+    safe = _formula_safe_frame(df, index=index)
 
     def write(tmp: Path) -> None:
-        df.to_csv(tmp, index=index, encoding="utf-8-sig")
+        # CRLF rows (as Excel writes them): the csv writer then also quotes a cell holding a
+        # bare carriage return, which would otherwise end the row early
+        safe.to_csv(tmp, index=index, encoding="utf-8-sig", lineterminator="\r\n")
 
     return _atomic_write(path, write)
 
