@@ -492,7 +492,8 @@ def _read_body(
 
 def _too_large(max_bytes: int, *, announced: bool) -> str:
     how = "announced by its Content-Length, nothing read" if announced else "stopped reading there"
-    return f"response larger than {max_bytes / 2**20:g} MiB (size cap; {how})"
+    size = f"{max_bytes / 2**20:g} MiB" if max_bytes >= 2**20 else f"{max_bytes / 2**10:g} KiB"
+    return f"response larger than {size} (size cap; {how})"
 
 
 def _content_type_problem(response: requests.Response) -> str | None:
