@@ -316,7 +316,9 @@ def _element_problem(el: Any) -> str | None:
     return None
 
 
-def _count_problems(items: list[Any], problem: Callable[[Any], str | None], name: Callable[[Any], str]) -> str | None:
+def _count_problems(
+    items: list[Any], problem: Callable[[Any], str | None], name: Callable[[Any], str]
+) -> str | None:
     """``"3 nodes without lat/lon (first: node 7)"`` for every kind of problem, or None."""
     found: dict[str, tuple[int, str]] = {}
     for item in items:
@@ -425,7 +427,8 @@ def _sleep(seconds: float) -> None:
 
 def _describe_connection_error(exc: Exception) -> str:
     """Short reason for a requests/urllib3 connection-level exception."""
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
+    cut = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)
+    if isinstance(exc, cut):
         return "the connection broke before the whole answer arrived (answer cut short)"
     if isinstance(exc, (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError)):
         return "the answer could not be decompressed (damaged in transit)"
@@ -444,9 +447,17 @@ def _retry_after(response: requests.Response) -> float:
 
 
 def _socket_of(response: requests.Response) -> socket.socket | None:
-    """The socket a streamed answer is read from (None if urllib3 does not expose it)."""
-    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-    return sock if isinstance(sock, socket.socket) else None
+    """The socket a streamed answer is read from (None if it cannot be found).
+
+    urllib3's connection drops its ``sock`` once the server announced it will close, so look
+    through the ``http.client`` response too (``fp`` is a buffered ``socket.SocketIO``).
+    """
+    raw = response.raw
+    candidates = (
+        getattr(getattr(raw, "connection", None), "sock", None),
+        getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None),
+    )
+    return next((c for c in candidates if isinstance(c, socket.socket)), None)
 
 
 def _read_body(
@@ -472,7 +483,10 @@ def _read_body(
         if left <= 0:
             raise _Transient("timeout")
         if sock is not None:
-            sock.settimeout(left)
+            try:
+                sock.settimeout(left)  # each wait ends by `until`, not `left` after it starts
+            except OSError:  # closed: http.client already holds the rest of the body
+                sock = None
         try:
             chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
         except (socket.timeout, urllib3.exceptions.ReadTimeoutError) as exc:
@@ -665,7 +679,9 @@ class _RetryingHttp:
                     "a GET that answers another document)"
                 )
             if code == 429 or code >= 500:
-                raise _Transient(f"HTTP {code} {response.reason}", retry_after=_retry_after(response))
+                raise _Transient(
+                    f"HTTP {code} {response.reason}", retry_after=_retry_after(response)
+                )
             if not response.ok:
                 raise _HttpError(f"HTTP {code} {response.reason}: {_excerpt(response, until)!r}")
             if check is not None:
@@ -678,7 +694,8 @@ class _RetryingHttp:
         if check is None:
             return response
         if body.lstrip()[:1] == b"<":
-            raise _Refused(f"response is not JSON but an HTML/XML page: {_short(response.text, 80)!r}")
+            page = _short(response.text, 80)
+            raise _Refused(f"response is not JSON but an HTML/XML page: {page!r}")
         try:
             data = json.loads(body)
         except ValueError as exc:

@@ -494,7 +494,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(action.delay_s)
         if action.kind == "redirect":
             body = b"<html><body>moved</body></html>"
-            self._send(action.status, body, ctype="text/html", headers={"Location": self.path_only})
+            moved = {"Location": self.path_only}
+            self._send(action.status, body, ctype="text/html", headers=moved)
             return
         if action.kind == "malform":
             if action.how == "html":

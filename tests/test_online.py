@@ -590,7 +590,8 @@ def test_cache_entry_that_fails_the_checks_is_downloaded_again(
     G = graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url)
     assert G.number_of_edges() == EXPECTED_EDGES
     assert server.count("/interpreter") == 2
-    assert all("lat" in el for el in json.loads(entry.read_text())["elements"] if el["type"] == "node")
+    healed = json.loads(entry.read_text(encoding="utf-8"))["elements"]
+    assert all("lat" in el for el in healed if el["type"] == "node")
 
 
 @pytest.mark.parametrize(
@@ -600,7 +601,7 @@ def test_cache_entry_that_fails_the_checks_is_downloaded_again(
         ({"type": "node", "id": 1, "lat": "39.2", "lon": 117.0}, "lat/lon are not numbers"),
         ({"type": "node", "id": 1, "lat": 39.2, "lon": 217.0}, "lat/lon out of range"),
         ({"type": "node", "id": 1, "lat": float("nan"), "lon": 117.0}, "not numbers"),
-        ({"type": "node", "id": "1", "lat": 39.2, "lon": 117.0}, "without a type and an integer id"),
+        ({"type": "node", "id": "1", "lat": 39.2, "lon": 117.0}, "type and an integer id"),
         ({"type": "way", "id": 2}, "ways without a 'nodes' list"),
         ({"type": "way", "id": 2, "nodes": [1, 2.5]}, "ways without a 'nodes' list"),
         ({"type": "relation", "id": 3, "members": [{"type": "way"}]}, "relations without"),
@@ -612,8 +613,9 @@ def test_overpass_check_names_each_problem(element: Any, problem: str) -> None:
     result = _online._check_overpass({"elements": [good, element, element]})
     assert result is not None and result.startswith("response is not Overpass JSON: 2 ")
     assert problem in result
-    assert _online._check_overpass({"elements": [good, {"type": "way", "id": 2, "nodes": [9]},
-                                                 {"type": "relation", "id": 3, "members": []}]}) is None
+    way = {"type": "way", "id": 2, "nodes": [9]}
+    relation = {"type": "relation", "id": 3, "members": [{"type": "way", "ref": 2, "role": ""}]}
+    assert _online._check_overpass({"elements": [good, way, relation]}) is None
 
 
 # --------------------------------------------------------------------------------------
