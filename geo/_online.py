@@ -704,8 +704,12 @@ class _RetryingHttp:
                 f"{_short(body[:200].decode('utf-8', 'replace'), 80)!r})"
             ) from exc
         problem = check(data)
+        # a timeout remark may pass when the server is less busy; running out of memory is
+        # the query's size against the server's [maxsize]: the same again on every attempt
         if problem and problem.startswith("the server stopped early"):
-            raise _Transient(problem)
+            if "out of memory" not in problem:
+                raise _Transient(problem)
+            problem = problem.replace("a longer timeout", "a larger [maxsize:...]")
         if problem:
             raise _Refused(problem)
         # osmnx parses the body again: hand it the data parsed here

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -535,6 +536,22 @@ def test_pause_past_the_deadline_is_not_taken(
             POLY, cache_dir=cache, overpass_url=server.overpass_url, deadline_s=5, retries=2
         )
     assert pauses == [] and server.count("/interpreter") == 1
+
+
+def test_out_of_memory_remark_is_not_retried(
+    server: FakeOSMServer, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = sys.modules[FakeOSMServer.__module__]  # overpass_server, however it was imported
+    real = fake.overpass_doc
+    oom = "runtime error: Query run out of memory using about 2048 MB of RAM."
+    monkeypatch.setattr(fake, "overpass_doc", lambda el, remark=None: real(el, remark=oom))
+    server.pad(2**20, times=None)  # a big partial answer: reading it four times is waste
+    with pytest.raises(NetworkError, match="out of memory") as info:
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=3, **FAST
+        )
+    assert "refused and not cached" in str(info.value) and "[maxsize:" in str(info.value)
+    assert server.count("/interpreter") == 1 and cache_files(cache) == []
 
 
 @pytest.mark.parametrize("announce", [True, False], ids=["content-length", "unannounced"])
