@@ -450,6 +450,8 @@ def load_online(
     overpass_url: str | None = None,
     nominatim_url: str | None = None,
     buffer_m: float = 0.0,
+    deadline_s: float | None = None,
+    max_body_mib: float | None = None,
 ) -> StreetNetwork:
     """Download a street network through Overpass (osmnx), with an on-disk cache.
 
@@ -467,22 +469,33 @@ def load_online(
         Other servers (e.g. an intranet mirror); default: the public ones.
     buffer_m
         Grow the area by this many metres before downloading (edge effects).
+    deadline_s
+        Wall-clock seconds each download (geocoding, then the network) may take, retries
+        included; ``None``: the defaults of :mod:`geo._online` (180 s and 600 s).
+    max_body_mib
+        Size cap of one server answer in MiB; ``None``: 256 MiB.
 
     Raises
     ------
     NetworkError
-        When the servers cannot be reached after retries (the message says what to do).
+        When the servers cannot be reached after retries, miss the deadline or send an
+        answer that is refused (the message says which and what to do).
     """
     from . import _online
 
     if (place is None) == (polygon is None):
         raise InputError("give either a place name or a polygon to download")
+    limits = {
+        k: v for k, v in (("deadline_s", deadline_s), ("max_body_mib", max_body_mib)) if v is not None
+    }
     if place is not None:
-        polygon = _online.geocode_place(place, cache_dir=cache_dir, nominatim_url=nominatim_url)
+        polygon = _online.geocode_place(
+            place, cache_dir=cache_dir, nominatim_url=nominatim_url, **limits
+        )
     if buffer_m:
         g = gpd.GeoSeries([polygon], crs=WEB_CRS)
         polygon = g.to_crs(metric_crs(None, like=g)).buffer(buffer_m).to_crs(WEB_CRS).iloc[0]
-    G = _online.graph_from_polygon(polygon, cache_dir=cache_dir, overpass_url=overpass_url)
+    G = _online.graph_from_polygon(polygon, cache_dir=cache_dir, overpass_url=overpass_url, **limits)
     return from_osmnx_graph(G, mode=mode, crs=crs, speed_kmh=speed_kmh, source=f"Overpass ({place or 'polygon'})")
 
 

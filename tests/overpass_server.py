@@ -14,7 +14,12 @@ It answers
 Failures can be scripted for the next data requests (interpreter and search):
 :meth:`FakeOSMServer.fail` (HTTP status), :meth:`~FakeOSMServer.slow` (answer after a delay),
 :meth:`~FakeOSMServer.truncate` (body cut short, invalid JSON, or an Overpass runtime-error
-remark). Every request is logged. The server is bounded: it stops by itself after
+remark), :meth:`~FakeOSMServer.drip` (body sent one byte at a time),
+:meth:`~FakeOSMServer.redirect` (a 3xx to the same path without the query, as a POST turned
+into a GET would arrive), :meth:`~FakeOSMServer.malform` (well-formed JSON of the wrong shape,
+or an HTML page with HTTP 200) and :meth:`~FakeOSMServer.pad` (a valid answer padded to a
+given size). Every request is logged and every body byte written is counted
+(:attr:`FakeOSMServer.bytes_sent`). The server is bounded: it stops by itself after
 ``max_requests`` requests or ``lifetime_s`` seconds, whichever comes first.
 
 The data: a 3x3 grid of nodes near Beichen, Tianjin (117.150-117.152 E, 39.200-39.202 N,
@@ -210,12 +215,20 @@ class Logged:
     query: str
 
 
+#: Ways of spoiling an answer's shape with :meth:`FakeOSMServer.malform`.
+MALFORMS = ("nolatlon", "badlat", "waynodes", "members", "noelements", "nogeometry", "html")
+
+
 @dataclass(frozen=True)
 class _Action:
-    kind: str  # "ok", "status", "slow", "cut", "invalid", "remark"
+    # "ok", "status", "slow", "cut", "invalid", "remark", "drip", "redirect", "malform", "pad"
+    kind: str
     status: int = 200
     delay_s: float = 0.0
     retry_after: float | None = None
+    how: str = ""
+    size_bytes: int = 0
+    announce: bool = True  # send a Content-Length header
 
 
 _OK = _Action("ok")
@@ -242,6 +255,8 @@ class FakeOSMServer:
         self.max_requests = max_requests
         self.lifetime_s = lifetime_s
         self.log: list[Logged] = []
+        #: Body bytes written to clients so far (all requests).
+        self.bytes_sent = 0
         self._lock = threading.Lock()
         self._script: deque[_Action] = deque()
         self._default = _OK
@@ -331,6 +346,42 @@ class FakeOSMServer:
             raise ValueError(f"how must be 'cut', 'invalid' or 'remark', got {how!r}")
         self._queue(_Action(how), times)
 
+    def drip(self, interval_s: float, *, times: int | None = 1) -> None:
+        """Send the next ``times`` data answers one body byte every ``interval_s`` seconds."""
+        self._queue(_Action("drip", delay_s=interval_s), times)
+
+    def redirect(self, status: int = 302, *, times: int | None = 1) -> None:
+        """Answer the next ``times`` data requests with a ``status`` redirect.
+
+        The ``Location`` is the same path without query or body, so a client that follows
+        it (a 302 turns a POST into a GET) asks an empty query and gets a valid-looking but
+        wrong document (no elements, no places).
+        """
+        if not 300 <= status < 400:
+            raise ValueError(f"status must be a 3xx code, got {status}")
+        self._queue(_Action("redirect", status=status), times)
+
+    def malform(self, how: str, *, times: int | None = 1) -> None:
+        """Answer the next ``times`` data requests with a document of the wrong shape.
+
+        ``how`` (see :data:`MALFORMS`): ``"nolatlon"`` (Overpass nodes without lat/lon),
+        ``"badlat"`` (a node latitude of 139.2), ``"waynodes"`` (way node ids as strings),
+        ``"members"`` (a relation without ``members``), ``"noelements"`` (a JSON object
+        without ``elements``), ``"nogeometry"`` (Nominatim results without ``geojson``) or
+        ``"html"`` (an HTML error page with HTTP 200).
+        """
+        if how not in MALFORMS:
+            raise ValueError(f"how must be one of {MALFORMS}, got {how!r}")
+        self._queue(_Action("malform", how=how), times)
+
+    def pad(self, size_bytes: int, *, announce: bool = True, times: int | None = 1) -> None:
+        """Pad the next ``times`` data answers to at least ``size_bytes`` (valid JSON).
+
+        ``announce=False`` sends no ``Content-Length`` (the body ends when the connection
+        closes), so a client only learns the size by reading.
+        """
+        self._queue(_Action("pad", size_bytes=size_bytes, announce=announce), times)
+
     def heal(self) -> None:
         """Drop every scripted failure: answer normally again."""
         with self._lock:
@@ -346,6 +397,10 @@ class FakeOSMServer:
         """Requests received so far, all or those whose path ends with ``endpoint``."""
         with self._lock:
             return sum(1 for r in self.log if endpoint is None or r.path.endswith(endpoint))
+
+    def _sent(self, n: int) -> None:
+        with self._lock:
+            self.bytes_sent += n
 
     def _record(self, entry: Logged) -> bool:
         """Log a request; False (and stop the server) once ``max_requests`` is exceeded."""
@@ -387,9 +442,15 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body) if length is None else length))
+        if length != -1:  # -1: no Content-Length, the body ends when the connection closes
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+        else:
+            self.close_connection = True
         self.end_headers()
-        self.wfile.write(body)
+        step = 1 << 16
+        for start in range(0, len(body), step):
+            self.wfile.write(body[start : start + step])
+            self.owner._sent(len(body[start : start + step]))
 
     def _handle(self, method: str, path: str, params: str) -> None:
         srv = self.owner
@@ -409,8 +470,10 @@ class _Handler(BaseHTTPRequestHandler):
                 query = parse_qs(params).get("data", [""])[0]
                 if 'way["highway"]' in query:
                     elements = network_elements()
-                else:
+                elif query:
                     elements = feature_elements(query)
+                else:  # e.g. a POST turned into a GET by a followed redirect
+                    elements = []
                 payload: Any = overpass_doc(elements)
             elif path.endswith("/search"):
                 payload = nominatim_results(parse_qs(params).get("q", [""])[0])
@@ -429,6 +492,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if action.kind == "slow":
             time.sleep(action.delay_s)
+        if action.kind == "redirect":
+            body = b"<html><body>moved</body></html>"
+            moved = {"Location": self.path_only}
+            self._send(action.status, body, ctype="text/html", headers=moved)
+            return
+        if action.kind == "malform":
+            if action.how == "html":
+                body = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
+                self._send(200, body, ctype="text/html; charset=utf-8")
+                return
+            payload = _malformed(payload, action.how)
+        if action.kind == "pad":
+            payload = dict(payload) if isinstance(payload, dict) else {"results": payload}
+            payload["padding"] = "x" * action.size_bytes
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self._send(200, body, length=None if action.announce else -1)
+            return
         if action.kind == "remark" and isinstance(payload, dict):
             payload = overpass_doc(
                 payload["elements"][: len(payload["elements"]) // 2],
@@ -443,4 +523,50 @@ class _Handler(BaseHTTPRequestHandler):
         if action.kind == "invalid":
             self._send(200, body[: len(body) // 2])
             return
+        if action.kind == "drip":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(len(body)):
+                if self.owner.stopped:
+                    return
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                self.owner._sent(1)
+                time.sleep(action.delay_s)
+            return
         self._send(200, body)
+
+    @property
+    def path_only(self) -> str:
+        """The request path without its query string."""
+        return urlsplit(self.path).path
+
+
+def _malformed(payload: Any, how: str) -> Any:
+    """``payload`` (Overpass document or Nominatim results) spoiled as :meth:`malform` says."""
+    payload = json.loads(json.dumps(payload))  # deep copy
+    if isinstance(payload, list):  # Nominatim
+        if how == "nogeometry":
+            for result in payload:
+                result.pop("geojson", None)
+            return payload
+        return {"error": "Unable to geocode"} if how == "noelements" else payload
+    elements = payload["elements"]
+    if how == "noelements":
+        return {k: v for k, v in payload.items() if k != "elements"}
+    if how == "nolatlon":
+        for el in elements:
+            if el["type"] == "node":
+                el.pop("lat", None)
+                el.pop("lon", None)
+    elif how == "badlat":
+        next(el for el in elements if el["type"] == "node")["lat"] = 139.2
+    elif how == "waynodes":
+        for el in elements:
+            if el["type"] == "way":
+                el["nodes"] = [str(n) for n in el["nodes"]]
+    elif how == "members":
+        elements.append({"type": "relation", "id": 9001, "tags": {"type": "multipolygon"}})
+    return payload

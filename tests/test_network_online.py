@@ -46,3 +46,19 @@ def test_cli_place_reports_missing_residential_land(server, tmp_path, capsys):
     # the fake area has streets and clinics but no residential land: a clear message, exit 2
     assert code == 2 and "no residential land" in err and "Traceback" not in err
     assert server.count("/api/interpreter") >= 2  # network and features were downloaded
+
+
+def test_load_online_passes_the_deadline_and_size_cap_on(server, tmp_path):
+    from geo._errors import NetworkError
+
+    kw = dict(place=PLACE_NAME, cache_dir=tmp_path / "cache", overpass_url=server.overpass_url,
+              nominatim_url=server.nominatim_url)
+    load_online(**kw)  # geocoding and network cached
+    n = server.count()
+    # a cap of 1 KiB is below the ~1.7 KB network answer of another (grown) area
+    with pytest.raises(NetworkError, match=r"larger than 1 KiB \(size cap"):
+        load_online(buffer_m=50, max_body_mib=1 / 1024, **kw)
+    assert server.count("/api/interpreter") == 2 and server.count() == n + 1
+    server.drip(0.2, times=None)
+    with pytest.raises(NetworkError, match=r"within 1 s \(overall deadline\)"):
+        load_online(buffer_m=100, deadline_s=1, **kw)

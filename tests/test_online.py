@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,9 +27,13 @@ try:
         EXPECTED_CLINICS,
         EXPECTED_EDGES,
         EXPECTED_NODES,
+        NODES,
         PLACE_NAME,
         POINT_PLACE_NAME,
+        WAYS,
         FakeOSMServer,
+        network_elements,
+        overpass_doc,
     )
 except ImportError:  # tests/ imported as a package
     from tests.overpass_server import (  # type: ignore[no-redef]
@@ -36,9 +41,13 @@ except ImportError:  # tests/ imported as a package
         EXPECTED_CLINICS,
         EXPECTED_EDGES,
         EXPECTED_NODES,
+        NODES,
         PLACE_NAME,
         POINT_PLACE_NAME,
+        WAYS,
         FakeOSMServer,
+        network_elements,
+        overpass_doc,
     )
 
 POLY = Polygon(AREA)
@@ -387,6 +396,246 @@ def test_empty_network_area_raises_network_error(server: FakeOSMServer, cache: P
 
 
 # --------------------------------------------------------------------------------------
+# refused answers, deadline, size cap
+# --------------------------------------------------------------------------------------
+
+#: Size in bytes of the network answer the fake server sends (compact JSON, as it writes it).
+NETWORK_BODY_BYTES = len(json.dumps(overpass_doc(network_elements()), ensure_ascii=False).encode())
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("nolatlon", f"not Overpass JSON: {len(NODES)} nodes without lat/lon (first: node 1)"),
+        ("badlat", "not Overpass JSON: 1 nodes with lat/lon out of range (first: node 1)"),
+        ("waynodes", f"not Overpass JSON: {len(WAYS)} ways without a 'nodes' list"),
+        ("members", "not Overpass JSON: 1 relations without a 'members' list (type, ref) "
+         "(first: relation 9001)"),
+        ("noelements", "not Overpass JSON: no 'elements' list"),
+        ("html", "not JSON but text/html"),
+    ],
+)
+def test_malformed_overpass_answer_is_refused_once_and_not_cached(
+    server: FakeOSMServer, cache: Path, how: str, message: str
+) -> None:
+    server.malform(how, times=None)
+    with pytest.raises(NetworkError) as info:
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=3, **FAST
+        )
+    msg = str(info.value)
+    assert message in msg and "refused and not cached" in msg and "\n" not in msg
+    assert server.count("/interpreter") == 1  # the same server would send it again: no retry
+    assert cache_files(cache) == []
+
+
+def test_nodes_without_lat_lon_are_not_found_in_the_cache_offline(
+    server: FakeOSMServer, cache: Path
+) -> None:
+    server.malform("nolatlon", times=1)
+    with pytest.raises(NetworkError, match="nodes without lat/lon"):
+        graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url, **FAST)
+    server.stop()  # offline: only the cache could answer
+    with pytest.raises(NetworkError, match="cannot connect"):
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=0, **FAST
+        )
+    assert server.count() == 1 and cache_files(cache) == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_is_refused_and_not_cached(
+    server: FakeOSMServer, cache: Path, status: int
+) -> None:
+    # followed, the 302 would be a GET without the query: a valid, empty Overpass document
+    server.redirect(status, times=1)
+    with pytest.raises(NetworkError) as info:
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=3, **FAST
+        )
+    msg = str(info.value)
+    assert f"a redirect (HTTP {status}" in msg and "to /api/interpreter" in msg
+    assert "refused and not cached" in msg and "final address" in msg
+    assert server.count() == 1  # the redirect was not followed, nor retried
+    assert cache_files(cache) == []
+    server.stop()
+    with pytest.raises(NetworkError, match="cannot connect"):  # nothing in the cache
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=0, **FAST
+        )
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (lambda srv: srv.redirect(302), "a redirect (HTTP 302"),
+        (lambda srv: srv.malform("nogeometry"), "1 results without a GeoJSON geometry"),
+        (lambda srv: srv.malform("noelements"), "not a list of Nominatim results (Unable to"),
+        (lambda srv: srv.malform("html"), "not JSON but text/html"),
+    ],
+)
+def test_geocode_refuses_redirects_and_wrong_documents(
+    server: FakeOSMServer, cache: Path, script: Any, message: str
+) -> None:
+    script(server)
+    with pytest.raises(NetworkError, match="Nominatim server") as info:
+        geocode_place(PLACE_NAME, nominatim_url=server.nominatim_url, cache_dir=cache, **FAST)
+    assert message in str(info.value) and "boundary file" in str(info.value)
+    assert server.count() == 1 and cache_files(cache) == []
+
+
+def test_dripping_server_is_cut_off_at_the_overall_deadline(
+    server: FakeOSMServer, cache: Path
+) -> None:
+    server.drip(0.2, times=None)  # one byte every 0.2 s: the answer would take minutes
+    t0 = time.monotonic()
+    with pytest.raises(NetworkError) as info:
+        graph_from_polygon(
+            POLY,
+            cache_dir=cache,
+            overpass_url=server.overpass_url,
+            timeout=60,
+            deadline_s=2,
+            retries=3,
+            **FAST,
+        )
+    elapsed = time.monotonic() - t0
+    msg = str(info.value)
+    assert f"Overpass at {server.overpass_url}/interpreter did not answer within 2 s" in msg
+    assert "(overall deadline)" in msg and "deadline_s=" in msg
+    assert elapsed < 10  # generous: the per-read timeout of 60 s would never have fired
+    assert server.bytes_sent < NETWORK_BODY_BYTES  # cut off before the answer was complete
+    assert cache_files(cache) == []
+
+
+def test_deadline_spans_the_retries(server: FakeOSMServer, cache: Path) -> None:
+    server.slow(5.0, times=None)
+    with pytest.raises(NetworkError, match=r"within 1\.5 s \(overall deadline\)") as info:
+        graph_from_polygon(
+            POLY,
+            cache_dir=cache,
+            overpass_url=server.overpass_url,
+            timeout=0.6,
+            deadline_s=1.5,
+            retries=10,
+            **FAST,
+        )
+    # 0.6 s attempts in a 1.5 s deadline: three at most, not the 11 the retries allow
+    assert 2 <= server.count("/interpreter") <= 3
+    assert "no answer within the 0.6 s timeout" in str(info.value)
+
+
+def test_pause_past_the_deadline_is_not_taken(
+    server: FakeOSMServer, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr(_online, "_sleep", pauses.append)
+    server.fail(429, times=1, retry_after=30)
+    with pytest.raises(NetworkError, match=r"within 5 s \(overall deadline\) after 1 attempt"):
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, deadline_s=5, retries=2
+        )
+    assert pauses == [] and server.count("/interpreter") == 1
+
+
+def test_out_of_memory_remark_is_not_retried(
+    server: FakeOSMServer, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = sys.modules[FakeOSMServer.__module__]  # overpass_server, however it was imported
+    real = fake.overpass_doc
+    oom = "runtime error: Query run out of memory using about 2048 MB of RAM."
+    monkeypatch.setattr(fake, "overpass_doc", lambda el, remark=None: real(el, remark=oom))
+    server.pad(2**20, times=None)  # a big partial answer: reading it four times is waste
+    with pytest.raises(NetworkError, match="out of memory") as info:
+        graph_from_polygon(
+            POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=3, **FAST
+        )
+    assert "refused and not cached" in str(info.value) and "[maxsize:" in str(info.value)
+    assert server.count("/interpreter") == 1 and cache_files(cache) == []
+
+
+@pytest.mark.parametrize("announce", [True, False], ids=["content-length", "unannounced"])
+def test_body_over_the_size_cap_is_refused_and_read_once(
+    server: FakeOSMServer, cache: Path, announce: bool
+) -> None:
+    body_bytes = 5 * 2**20
+    server.pad(body_bytes, announce=announce, times=None)
+    with pytest.raises(NetworkError) as info:
+        graph_from_polygon(
+            POLY,
+            cache_dir=cache,
+            overpass_url=server.overpass_url,
+            max_body_mib=1,
+            retries=3,
+            **FAST,
+        )
+    msg = str(info.value)
+    assert "response larger than 1 MiB (size cap" in msg and "max_body_mib=" in msg
+    assert ("nothing read" in msg) is announce
+    assert server.count("/interpreter") == 1  # not retried: one request, not four
+    assert server.bytes_sent < 2 * body_bytes  # at most one body went out (before: four)
+    assert cache_files(cache) == []
+
+
+def test_answer_under_the_cap_is_cached_and_works_offline(
+    server: FakeOSMServer, cache: Path
+) -> None:
+    server.pad(2 * 2**20, announce=False, times=1)
+    G = graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url, max_body_mib=3)
+    assert G.number_of_nodes() == EXPECTED_NODES and G.number_of_edges() == EXPECTED_EDGES
+    (entry,) = cache_files(cache)
+    assert len(json.loads(entry.read_text(encoding="utf-8"))["padding"]) == 2 * 2**20
+    server.stop()
+    again = graph_from_polygon(
+        POLY, cache_dir=cache, overpass_url=server.overpass_url, max_body_mib=3, retries=0
+    )
+    assert sorted(again.edges(keys=True)) == sorted(G.edges(keys=True))
+    assert server.count() == 1
+
+
+def test_cache_entry_that_fails_the_checks_is_downloaded_again(
+    server: FakeOSMServer, cache: Path
+) -> None:
+    # an entry an older version cached: nodes without lat/lon
+    graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url)
+    (entry,) = cache_files(cache)
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    for el in data["elements"]:
+        el.pop("lat", None)
+    entry.write_text(json.dumps(data), encoding="utf-8")
+
+    G = graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url)
+    assert G.number_of_edges() == EXPECTED_EDGES
+    assert server.count("/interpreter") == 2
+    healed = json.loads(entry.read_text(encoding="utf-8"))["elements"]
+    assert all("lat" in el for el in healed if el["type"] == "node")
+
+
+@pytest.mark.parametrize(
+    ("element", "problem"),
+    [
+        ({"type": "node", "id": 1, "lat": True, "lon": 117.0}, "lat/lon are not numbers"),
+        ({"type": "node", "id": 1, "lat": "39.2", "lon": 117.0}, "lat/lon are not numbers"),
+        ({"type": "node", "id": 1, "lat": 39.2, "lon": 217.0}, "lat/lon out of range"),
+        ({"type": "node", "id": 1, "lat": float("nan"), "lon": 117.0}, "not numbers"),
+        ({"type": "node", "id": "1", "lat": 39.2, "lon": 117.0}, "type and an integer id"),
+        ({"type": "way", "id": 2}, "ways without a 'nodes' list"),
+        ({"type": "way", "id": 2, "nodes": [1, 2.5]}, "ways without a 'nodes' list"),
+        ({"type": "relation", "id": 3, "members": [{"type": "way"}]}, "relations without"),
+        ("node", "without a type and an integer id"),
+    ],
+)
+def test_overpass_check_names_each_problem(element: Any, problem: str) -> None:
+    good = {"type": "node", "id": 9, "lat": 39.2, "lon": 117.15}
+    result = _online._check_overpass({"elements": [good, element, element]})
+    assert result is not None and result.startswith("response is not Overpass JSON: 2 ")
+    assert problem in result
+    way = {"type": "way", "id": 2, "nodes": [9]}
+    relation = {"type": "relation", "id": 3, "members": [{"type": "way", "ref": 2, "role": ""}]}
+    assert _online._check_overpass({"elements": [good, way, relation]}) is None
+
+
+# --------------------------------------------------------------------------------------
 # features
 # --------------------------------------------------------------------------------------
 
@@ -561,6 +810,9 @@ def test_osmnx_settings_rejects_unknown_names() -> None:
         ({"overpass_url": "127.0.0.1:8080/api"}, "http"),
         ({"retries": -1}, "retries"),
         ({"timeout": 0}, "timeout"),
+        ({"deadline_s": 0}, "deadline_s"),
+        ({"deadline_s": float("inf")}, "deadline_s"),
+        ({"max_body_mib": -1}, "max_body_mib"),
     ],
 )
 def test_graph_argument_errors(cache: Path, kwargs: dict[str, Any], message: str) -> None:
