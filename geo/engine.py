@@ -17,6 +17,7 @@ cutoff" (or unreachable, e.g. on another connected component).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
@@ -32,6 +33,9 @@ Direction = Literal["to_source", "from_source"]
 
 #: Memory budget of one block of per-source distance rows, bytes.
 BLOCK_BYTES = 256 * 2**20
+
+#: Sources per chunk of :meth:`TravelTimeEngine.point_catchment_chunks`.
+CHUNK_SOURCES = 1024
 
 
 def compile_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
@@ -385,3 +389,54 @@ class TravelTimeEngine:
             source=cat(out_s, np.int64), node=cat(out_n, np.int64), minutes=cat(out_m, float),
             n_sources=len(sources), cutoff_min=float(cutoff_min),
         )
+
+    def point_catchment_chunks(
+        self,
+        points: SnappedPoints,
+        sources: SnappedPoints,
+        *,
+        cutoff_min: float,
+        direction: Direction = "to_source",
+        chunk_sources: int = CHUNK_SOURCES,
+    ) -> Iterator[Catchments]:
+        """:meth:`point_catchments` for ``chunk_sources`` sources at a time, as a generator.
+
+        Memory holds one chunk's (source, point) pairs instead of every source's, so a
+        caller that reduces each chunk (sums, counts) runs in memory bounded by the chunk
+        size, whatever the number of sources. Each source's search is independent of the
+        others (a virtual source node has no incoming edge), so the chunks together hold
+        exactly the pairs and minutes of :meth:`point_catchments` for all ``sources``.
+
+        Parameters
+        ----------
+        points
+            Snapped points (homes, demand cells).
+        sources
+            Snapped sources; off-network ones reach nothing.
+        cutoff_min
+            Largest travel time, minutes.
+        direction
+            As in :meth:`node_minutes`.
+        chunk_sources
+            Sources per chunk (count, >= 1).
+
+        Yields
+        ------
+        Catchments
+            One per chunk with an on-network source, in source order; ``source`` holds
+            positions in ``sources`` (not in the chunk), ``node`` point positions, sorted by
+            (source, point); ``n_sources`` is ``len(sources)``.
+        """
+        if isinstance(chunk_sources, bool) or not isinstance(chunk_sources, (int, np.integer)) or chunk_sources < 1:
+            raise InputError(f"chunk_sources must be a whole number >= 1, got {chunk_sources!r}")
+        self._limit(cutoff_min)  # the cutoff is checked before the first chunk
+        n = len(sources)
+        on = sources.on_network
+        for c0 in range(0, n, int(chunk_sources)):
+            c1 = min(n, c0 + int(chunk_sources))
+            if not on[c0:c1].any():
+                continue
+            cat = self.point_catchments(points, sources.subset(np.arange(c0, c1)), cutoff_min=cutoff_min,
+                                        direction=direction)
+            yield Catchments(source=cat.source + c0, node=cat.node, minutes=cat.minutes, n_sources=n,
+                             cutoff_min=float(cutoff_min))
