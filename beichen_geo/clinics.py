@@ -31,7 +31,7 @@ import shapely
 
 from geo._errors import InputError
 from geo.isochrones import isochrones
-from geo.snapping import OffNetworkWarning, snap_points
+from geo.snapping import OffNetworkWarning, SnappedPoints, snap_points
 
 from .population import NAME_COLUMNS, POP_COLUMNS, Residents, _find_col, estimate_residents, given_residents
 from .result import AnalysisResult
@@ -41,6 +41,10 @@ from .study import Study
 #: Name of the single unit used when no units are given.
 STUDY_AREA_UNIT = "study area"
 
+#: Centres per chunk of the per-centre catchment searches: memory holds one chunk's
+#: (centre, cell) pairs, never all of them (100,000 centres would need many GB).
+CHUNK_CENTRES = 1024
+
 
 def clinics_per_community(
     study: Study,
@@ -48,6 +52,7 @@ def clinics_per_community(
     *,
     residents: Residents | None = None,
     units: gpd.GeoDataFrame | None = None,
+    chunk_centres: int = CHUNK_CENTRES,
 ) -> AnalysisResult:
     """Measure S-H-01: community health service centres per unit, their reach and their load.
 
@@ -70,6 +75,11 @@ def clinics_per_community(
         ``街道``...) and optionally a population column (``population``, ``人口``...). Used only
         when ``residents`` carries no units. When neither gives units, the whole study area is
         ONE unit named ``"study area"``.
+    chunk_centres
+        Centres whose walking catchments are searched together (count, >= 1). Only the
+        figures the results need are kept from each chunk (reachable residents per centre,
+        reachable centres per unit), so memory is bounded by the chunk, not by the number of
+        centres; the results do not depend on it.
 
     Returns
     -------
@@ -83,7 +93,8 @@ def clinics_per_community(
     ------
     InputError
         For a ``units`` layer without a CRS, without polygons, or with a non-numeric or
-        negative population (the message names the row).
+        negative population (the message names the row); a ``chunk_centres`` that is not a
+        whole number >= 1.
     """
     cfg = standards.clinics
     kind = cfg.kind
@@ -91,6 +102,8 @@ def clinics_per_community(
     lo = float(cfg.residents_per_centre_min.value)
     hi = float(cfg.residents_per_centre_max.value)
     min_per_town = int(round(float(cfg.min_per_town.value)))
+    if isinstance(chunk_centres, bool) or not isinstance(chunk_centres, (int, np.integer)) or chunk_centres < 1:
+        raise InputError(f"chunk_centres must be a whole number >= 1, got {chunk_centres!r}")
     notes: list[str] = []
 
     # ---- units and residents
@@ -104,15 +117,17 @@ def clinics_per_community(
         notes.append(f"residents are unknown ({residents.source}); only land shares and the one-centre-per-unit rule are measured")
     unit_of = _cell_units(cells, unit_gdf, single=units_source.startswith(STUDY_AREA_UNIT))
 
-    # ---- centres: snap, nearest within the walk, all reachable pairs
+    pop0 = np.nan_to_num(pop, nan=0.0)
+
+    # ---- centres: snap, nearest within the walk, reach of each centre (chunk by chunk)
     fac = study.facilities_of(kind)
     centres = _centre_frame(fac, kind, study.crs)
     n_c = len(centres)
     caught: list[str] = []
     minutes = np.full(n_cells, np.inf)
     nearest = np.full(n_cells, -1, dtype=np.int64)
-    pair_c = np.zeros(0, dtype=np.int64)
-    pair_p = np.zeros(0, dtype=np.int64)
+    reach_res = np.zeros(n_c)
+    reach_key = np.zeros(0, dtype=np.int64)  # unit * n_c + centre, sorted, each pair once
     on_net = np.zeros(n_c, dtype=bool)
     walk_area = gpd.GeoDataFrame({"minutes": [], "area_m2": []}, geometry=[], crs=study.crs)
     if n_c:
@@ -123,8 +138,7 @@ def clinics_per_community(
         on_net = cs.on_network
         near = study.engine.point_minutes(study.demand_snap, cs, cutoff_min=walk)
         minutes, nearest = near.minutes, near.source
-        cat = study.engine.point_catchments(study.demand_snap, cs, cutoff_min=walk)
-        pair_c, pair_p = cat.source, cat.node
+        reach_res, reach_key = _reach(study, cs, unit_of, pop0, walk=walk, chunk_centres=chunk_centres)
         if on_net.any():
             buf = float(standards.travel.isochrone_buffer_m.value)
             walk_area = isochrones(study.engine, cs, [walk], buffer_m=buf)
@@ -135,7 +149,6 @@ def clinics_per_community(
         )
     covered = np.isfinite(minutes) & (minutes <= walk + 1e-9)
     cell_on = study.demand_snap.on_network if n_cells else np.zeros(0, dtype=bool)
-    pop0 = np.nan_to_num(pop, nan=0.0)
 
     # ---- centres inside each unit
     cpts = centres.geometry.to_numpy()
@@ -148,12 +161,12 @@ def clinics_per_community(
     # ---- per-unit figures
     rows = []
     names = centres["name"].to_numpy()
-    pair_unit = unit_of[pair_p] if len(pair_p) else np.zeros(0, dtype=np.int64)
+    reach_bounds = np.searchsorted(reach_key, np.arange(len(unit_gdf) + 1, dtype=np.int64) * max(n_c, 1))
     has_given = "population" in unit_gdf.columns
     for ui in range(len(unit_gdf)):
         sel = unit_of == ui
         in_c = np.sort(inside[1][inside[0] == ui])
-        reach = np.unique(pair_c[pair_unit == ui])
+        reach = reach_key[reach_bounds[ui]:reach_bounds[ui + 1]] - ui * n_c
         land = float(area[sel].sum())
         cell_pop = float(pop0[sel].sum())
         given = float(unit_gdf["population"].iloc[ui]) if has_given else np.nan
@@ -200,7 +213,6 @@ def clinics_per_community(
     catch_res = np.bincount(nearest[ok], weights=pop0[ok], minlength=n_c) if n_c else np.zeros(0)
     catch_land = np.bincount(nearest[ok], weights=area[ok], minlength=n_c) if n_c else np.zeros(0)
     catch_cells = np.bincount(nearest[ok], minlength=n_c) if n_c else np.zeros(0, dtype=np.int64)
-    reach_res = np.bincount(pair_c, weights=pop0[pair_p], minlength=n_c) if n_c else np.zeros(0)
     centre_layer = gpd.GeoDataFrame(
         {
             "centre_id": np.arange(n_c, dtype=np.int64),
@@ -311,6 +323,34 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.bool_):
         return bool(v)
     return v
+
+
+def _reach(
+    study: Study, cs: SnappedPoints, unit_of: np.ndarray, pop0: np.ndarray, *, walk: float, chunk_centres: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Residents each centre reaches within ``walk`` min, and the (unit, centre) reach pairs.
+
+    The centres' catchments are searched ``chunk_centres`` at a time and each chunk is
+    reduced at once, so no more than one chunk's (centre, cell) pairs is ever held.
+
+    Returns
+    -------
+    reach_res, reach_key
+        ``reach_res[c]``: sum of ``pop0`` (persons) over the cells centre ``c`` reaches;
+        ``reach_key``: sorted unique ``unit * n_centres + centre`` for every unit with a cell
+        the centre reaches (cells outside every unit, ``unit_of == -1``, are left out).
+    """
+    n_c = len(cs)
+    reach_res = np.zeros(n_c)
+    keys: list[np.ndarray] = []
+    for cat in study.engine.point_catchment_chunks(study.demand_snap, cs, cutoff_min=walk, chunk_sources=chunk_centres):
+        # a centre's pairs all sit in one chunk, in cell order: the sums equal one bincount over all pairs
+        reach_res += np.bincount(cat.source, weights=pop0[cat.node], minlength=n_c)
+        u = unit_of[cat.node]
+        keep = u >= 0
+        keys.append(np.unique(u[keep] * np.int64(n_c) + cat.source[keep]))
+    reach_key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    return reach_res, reach_key.astype(np.int64)
 
 
 def _resolve_units(

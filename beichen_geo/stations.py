@@ -660,6 +660,10 @@ def _polygon_chunk(ctx: _Context, chunk: _Chunk) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ execution
+#: Interface a local Dask cluster (``workers=N``) listens on.
+LOCAL_HOST = "127.0.0.1"
+
+
 class _Runner:
     """Run chunk functions locally (a loop) or on dask.distributed, with a tqdm progress bar."""
 
@@ -681,8 +685,10 @@ class _Runner:
                     raise InputError(f"scheduler must be an address like tcp://host:8786, got {self.scheduler!r}")
                 self.client = Client(self.scheduler, timeout="30s")
             else:
+                # every socket on the loopback interface: scheduler, workers, nannies and the
+                # dashboard (a free port; client.dashboard_link) are not reachable from the network
                 self.cluster = LocalCluster(n_workers=int(self.workers), processes=True, threads_per_worker=1,
-                                            dashboard_address=":0")
+                                            host=LOCAL_HOST, dashboard_address=f"{LOCAL_HOST}:0")
                 self.client = Client(self.cluster)
         except InputError:
             self.close()

@@ -17,11 +17,13 @@ cutoff" (or unreachable, e.g. on another connected component).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from ._errors import InputError
@@ -32,6 +34,9 @@ Direction = Literal["to_source", "from_source"]
 
 #: Memory budget of one block of per-source distance rows, bytes.
 BLOCK_BYTES = 256 * 2**20
+
+#: Sources per chunk of :meth:`TravelTimeEngine.point_catchment_chunks`.
+CHUNK_SOURCES = 1024
 
 
 def compile_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
@@ -385,3 +390,160 @@ class TravelTimeEngine:
             source=cat(out_s, np.int64), node=cat(out_n, np.int64), minutes=cat(out_m, float),
             n_sources=len(sources), cutoff_min=float(cutoff_min),
         )
+
+    def point_catchment_chunks(
+        self,
+        points: SnappedPoints,
+        sources: SnappedPoints,
+        *,
+        cutoff_min: float,
+        direction: Direction = "to_source",
+        chunk_sources: int = CHUNK_SOURCES,
+        block_bytes: int = BLOCK_BYTES,
+    ) -> Iterator[Catchments]:
+        """:meth:`point_catchments` for ``chunk_sources`` sources at a time, as a generator.
+
+        Memory holds one chunk's (source, point) pairs instead of every source's, so a caller
+        that reduces each chunk (sums, counts) runs in memory bounded by the chunk size,
+        whatever the number of sources. The chunks together hold exactly the pairs and
+        minutes of :meth:`point_catchments` for all ``sources`` (same floats).
+
+        Sources are grouped by place (Z-order of their edges' ends on a grid of the cutoff
+        distance) and each chunk searches only the part of the network its sources can reach
+        in ``cutoff_min``: the nodes within straight-line distance ``cutoff x speed / rho``
+        of the chunk's edge ends, where ``rho`` is the smallest ratio of an edge's length to
+        the straight line between its ends (1 for straight streets). Every path within the
+        cutoff lies inside that set, so the bounded search on it gives the same minutes as on
+        the whole network, at a cost that grows with the chunk's area instead of the network.
+
+        Parameters
+        ----------
+        points
+            Snapped points (homes, demand cells).
+        sources
+            Snapped sources; off-network ones reach nothing.
+        cutoff_min
+            Largest travel time, minutes.
+        direction
+            As in :meth:`node_minutes`.
+        chunk_sources
+            Sources per chunk (count, >= 1).
+        block_bytes
+            Memory budget of one block of distance rows inside a chunk, bytes.
+
+        Yields
+        ------
+        Catchments
+            One per chunk with an on-network source; ``source`` holds positions in
+            ``sources`` (not in the chunk), ``node`` point positions, sorted by (source,
+            point); ``n_sources`` is ``len(sources)``. Chunks come in the spatial order, not
+            in source order.
+        """
+        if isinstance(chunk_sources, bool) or not isinstance(chunk_sources, (int, np.integer)) or chunk_sources < 1:
+            raise InputError(f"chunk_sources must be a whole number >= 1, got {chunk_sources!r}")
+        limit = self._limit(cutoff_min)
+        n = len(sources)
+        pos = np.flatnonzero(sources.on_network)
+        if len(pos) == 0:
+            return
+        radius = self._ball_radius_m(limit)
+        xy = self._node_xy()
+        pos = pos[_z_order(xy[self.u[sources.edge[pos]]], radius)]
+        step = int(chunk_sources)
+        for c0 in range(0, len(pos), step):
+            chunk = np.sort(pos[c0:c0 + step])
+            sub = sources.subset(chunk)
+            ends = np.unique(np.concatenate([self.u[sub.edge], self.v[sub.edge]]))
+            nodes = self._ball(ends, radius, xy)
+            local = self._local_catchments(sub, nodes, limit=limit, cutoff_min=cutoff_min, direction=direction,
+                                           block_bytes=block_bytes)
+            cat = self.point_catchments(points, sub, cutoff_min=cutoff_min, direction=direction, catchments=local)
+            yield Catchments(source=chunk[cat.source], node=cat.node, minutes=cat.minutes, n_sources=n,
+                             cutoff_min=float(cutoff_min))
+
+    # ------------------------------------------------------------------ local searches
+    def _node_xy(self) -> np.ndarray:
+        """Node coordinates, metres (N x 2), computed once."""
+        if "_xy" not in self.__dict__:
+            g = self.net.nodes.geometry.to_numpy()
+            self.__dict__["_xy"] = np.column_stack([shapely.get_x(g), shapely.get_y(g)]).astype(float)
+        return self.__dict__["_xy"]
+
+    def _ball_radius_m(self, limit_min: float) -> float:
+        """Straight-line metres beyond which no node is within ``limit_min`` of an edge end.
+
+        A path of ``m`` network metres spans at most ``m / rho`` straight-line metres, with
+        ``rho`` = min over edges of ``length_m / straight line``; inf when ``rho`` is 0 (an
+        edge shorter than its ends' distance apart, e.g. length 0) or the limit is inf.
+        """
+        if "_rho" not in self.__dict__:
+            xy = self._node_xy()
+            d = np.hypot(*(xy[self.u] - xy[self.v]).T)
+            far = d > 0
+            self.__dict__["_rho"] = float(np.min(self.length_m[far] / d[far])) if far.any() else 1.0
+        rho = self.__dict__["_rho"]
+        if not np.isfinite(limit_min) or rho <= 0:
+            return np.inf
+        return limit_min * self.mpm / rho * (1 + 1e-9) + 1e-6
+
+    def _ball(self, ends: np.ndarray, radius: float, xy: np.ndarray) -> np.ndarray:
+        """Sorted nodes within ``radius`` metres (straight line) of any of ``ends``."""
+        if not np.isfinite(radius):
+            return np.arange(self.n)
+        from scipy.spatial import cKDTree
+
+        lo = xy[ends].min(axis=0) - radius
+        hi = xy[ends].max(axis=0) + radius
+        cand = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1))
+        dist, _ = cKDTree(xy[ends]).query(xy[cand], k=1, distance_upper_bound=radius)
+        return cand[np.isfinite(dist)]
+
+    def _local_catchments(
+        self, src: SnappedPoints, nodes: np.ndarray, *, limit: float, cutoff_min: float, direction: Direction,
+        block_bytes: int,
+    ) -> Catchments:
+        """:meth:`catchments` of on-network ``src`` on the subgraph induced by ``nodes`` (sorted)."""
+        base = self._graph(direction)[nodes][:, nodes].tocsr()
+        m = len(nodes)
+        k = len(src)
+        c_u, c_v = self._end_costs(src, leaving=(direction == "from_source"))
+        eu, ev = self.u[src.edge], self.v[src.edge]
+        same = eu == ev
+        c_u = np.where(same, np.minimum(c_u, c_v), c_u)
+        c_v = np.where(same, np.inf, c_v)
+        rows = np.concatenate([np.arange(k), np.arange(k)])
+        cols = np.searchsorted(nodes, np.concatenate([eu, ev]))
+        w = np.concatenate([c_u, c_v])
+        ok = np.isfinite(w)
+        rows, cols, w = rows[ok], cols[ok], w[ok]
+        order = np.lexsort((cols, rows))
+        rows, cols, w = rows[order], cols[order], w[order]
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(np.bincount(rows, minlength=k))])
+        g = sp.csr_matrix((np.concatenate([base.data, w]), np.concatenate([base.indices, cols.astype(base.indices.dtype)]),
+                           indptr), shape=(m + k, m + k))
+        block = max(1, int(block_bytes // (8 * (m + k))))
+        out_s, out_n, out_m = [], [], []
+        for b0 in range(0, k, block):
+            idx = np.arange(m + b0, m + min(b0 + block, k))
+            d = dijkstra(g, directed=True, indices=idx, limit=limit)[:, :m]
+            r, c = np.nonzero(d <= cutoff_min + 1e-9)
+            out_s.append(b0 + r)
+            out_n.append(nodes[c])
+            out_m.append(d[r, c])
+        cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
+        return Catchments(source=cat(out_s, np.int64), node=cat(out_n, np.int64), minutes=cat(out_m, float),
+                          n_sources=k, cutoff_min=float(cutoff_min))
+
+
+def _z_order(xy: np.ndarray, cell_m: float) -> np.ndarray:
+    """Order of points along a Z-curve on a grid of ``cell_m`` metres (nearby points together)."""
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    size = cell_m if np.isfinite(cell_m) and cell_m > 0 else 1.0
+    cell = np.floor((xy - xy.min(axis=0)) / size).astype(np.int64)
+    cell = np.clip(cell, 0, 2**20 - 1)
+    key = np.zeros(len(xy), dtype=np.int64)
+    for bit in range(20):
+        key |= ((cell[:, 0] >> bit) & 1) << (2 * bit)
+        key |= ((cell[:, 1] >> bit) & 1) << (2 * bit + 1)
+    return np.argsort(key, kind="stable")

@@ -516,7 +516,8 @@ def test_errors(grid, standards):
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    c = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=":0")
+    c = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                 dashboard_address="127.0.0.1:0")
     yield c
     c.close()
 
