@@ -179,7 +179,7 @@ _TIANDITU_ATTR: Final = '&copy; <a href="https://www.tianditu.gov.cn/">天地图
 
 # --------------------------------------------------------------------------- helpers
 def _fmt_value(value: object) -> str:
-    """Readable text for a data value (before escaping)."""
+    """Readable text for a data value (plain text; the page shows it as written)."""
     if value is None:
         return "–"
     try:
@@ -562,6 +562,7 @@ function bgFullscreen(map, titleOn, titleOff) {
   var box = L.DomUtil.create('div', 'leaflet-bar leaflet-control bg-fs');
   var a = L.DomUtil.create('a', 'bg-fs-button', box);
   a.href = '#'; a.setAttribute('role', 'button');
+  // the icon is a fixed string of this code (no data)
   a.title = titleOn; a.setAttribute('aria-label', titleOn);
   a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" ' +
     'aria-hidden="true"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" ' +
@@ -763,6 +764,8 @@ class MapBuilder:
     Notes
     -----
     Layers are drawn in the order they are added (add area layers before points).
+    Every text (titles, names, labels, values) is plain text and is shown exactly as
+    written: pass no HTML (``"<b>x</b>"`` shows the tags) and no pre-escaped text.
     """
 
     def __init__(

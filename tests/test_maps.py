@@ -257,6 +257,31 @@ def test_data_text_goes_into_the_page_only_as_json_text():
     assert "<b>park</b>" in legend_labels(page)
 
 
+def test_fixed_page_code_holds_no_template_syntax():
+    """branca compiles element output as a Jinja template: the module's own code must not
+    contain Jinja syntax, and _Raw refuses code that does."""
+    from geo import maps
+
+    for code in (maps._PAGE_JS, maps._CSS):
+        assert not any(mark in code for mark in ("{{", "{%", "{#"))
+    with pytest.raises(maps.GeoError, match="Jinja"):
+        maps._Raw(script="var x = '{{7*7}}';")
+
+
+def test_tile_attribution_is_text_and_http_links_only():
+    from geo.maps import _attribution
+
+    osm = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    assert _attribution(osm, "(C) OSM") == osm
+    for bad in ('<a href="javascript:alert(1)">x</a>', '<img src=x onerror=alert(1)>',
+                '<a href="https://x.org" onclick="alert(1)">x</a>', "<script>alert(1)</script>"):
+        assert _attribution(bad, "(C) <Someone>") == "(C) &lt;Someone&gt;"
+    for basemap in ("osm", "positron", "gaode"):  # the real ones keep their links
+        bases = data_of(MapBuilder(title="t", basemap=basemap).add_bands(synthetic_layers()["bands"]).to_html())
+        attribution = bases["meta"]["bases"][0]["tiles"][0][1]["attribution"]
+        assert "<a href=\"http" in attribution and "&lt;" not in attribution
+
+
 def test_legend_and_interface_strings_follow_language():
     en_page = full_map(lang="en").to_html()
     en = legend_labels(en_page)
