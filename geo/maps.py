@@ -18,9 +18,15 @@ What it takes care of
   WMTS, needs a key), ``"gaode"`` (AutoNavi) or ``"none"``. Gaode tiles are drawn in GCJ-02
   coordinates, so with ``basemap="gaode"`` every overlay is shifted WGS84 -> GCJ-02
   (:func:`geo.coords.convert_geoseries`) to line up with the tiles; the others stay WGS84.
-- **Safety.** Every text that comes from data (names, column values, kinds) or from the
-  caller (titles, layer names) is HTML-escaped before it reaches a popup, tooltip, legend
-  or the layer control; raw data properties are never written into the page.
+- **Data is never code.** folium/branca render a page that holds no data: every text and
+  value (title, subtitle lines, layer names, legend, tooltips, popups, GeoJSON, tile
+  options) goes into one JSON block, ``<script type="application/json" id="bg-data">``,
+  put into the page after rendering (and after asset inlining) with ``<``, ``>``, ``&``,
+  U+2028/9 escaped. The page's own fixed code reads it and shows every text with
+  ``textContent`` (layer names included: Leaflet's layers control is subclassed for that),
+  so a name such as ``{{7*7}}`` or ``<img onerror=...>`` shows literally and is never
+  evaluated as a Jinja template, HTML or script. No link is made from data; callers pass
+  plain text (not HTML). Only columns named in ``*_cols`` reach the page.
 - **Offline.** ``save(..., self_contained=True)`` (the default) inlines Leaflet, its CSS
   and images, and Leaflet.markercluster, taken from the PyPI packages ``XStatic-Leaflet``
   and ``XStatic-Leaflet-MarkerCluster``; the page then renders its vector layers with no
@@ -42,6 +48,7 @@ import json
 import math
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,7 +64,6 @@ import pyproj
 import shapely
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
-from folium.map import Layer
 from folium.template import Template
 
 from ._errors import DataError, GeoError, InputError
@@ -172,13 +178,8 @@ _TIANDITU_ATTR: Final = '&copy; <a href="https://www.tianditu.gov.cn/">天地图
 
 
 # --------------------------------------------------------------------------- helpers
-def _esc(value: object) -> str:
-    """HTML-escape any value as text (quotes included)."""
-    return html.escape(str(value), quote=True)
-
-
 def _fmt_value(value: object) -> str:
-    """Readable text for a data value (before escaping)."""
+    """Readable text for a data value (plain text; the page shows it as written)."""
     if value is None:
         return "–"
     try:
@@ -231,26 +232,40 @@ def _ramp(anchors: Sequence[str], n: int) -> list[str]:
     return out
 
 
-def _table(rows: Sequence[tuple[str, object]]) -> str:
-    """Escaped two-column HTML table of (label, value) rows."""
-    if not rows:
-        return ""
-    cells = "".join(
-        f"<tr><th>{_esc(label)}</th><td>{_esc(_fmt_value(v))}</td></tr>" for label, v in rows
-    )
-    return f'<table class="bg-tbl">{cells}</table>'
+def _json(obj: object) -> str:
+    """Compact JSON text (``NaN``/``Infinity`` refused: ``JSON.parse`` cannot read them)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def _js_json(obj: object) -> str:
-    """JSON for embedding inside a ``<script>`` element (no ``</script>`` can appear)."""
+def _script_safe(text: str) -> str:
+    """JSON text made safe inside a ``<script>`` element, with the same meaning.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c`` etc. (so neither ``</script>`` nor ``<!--``
+    can appear), and U+2028/U+2029 are escaped too. Only valid in JSON *strings*, where
+    these characters can only occur.
+    """
     return (
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        .replace("<", "\\u003c")
+        text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+_ATTRIBUTION_OK: Final = re.compile(r'^(?:[^<>"]|<a href="https?://[^"<>\s]+">[^<>"]*</a>)*$')
+
+
+def _attribution(html_text: str, plain: str) -> str:
+    """Tile attribution for Leaflet (which shows it as HTML).
+
+    The attributions are constants of this module and of ``xyzservices`` (not data); still,
+    one holding anything but text and ``<a href="http(s)://...">`` links is shown as
+    escaped plain text.
+    """
+    if _ATTRIBUTION_OK.match(html_text):
+        return html_text
+    return html.escape(plain, quote=True)
 
 
 def _check_cols(gdf: gpd.GeoDataFrame, cols: Sequence[str], *, what: str) -> None:
@@ -273,6 +288,14 @@ def _is_metric(crs: pyproj.CRS) -> bool:
         return False
     units = {(a.unit_name or "").lower() for a in crs.axis_info[:2]}
     return units <= {"metre", "meter", "m"}
+
+
+def _put(page: str, placeholder: str, text: str) -> str:
+    """``page`` with its one ``placeholder`` replaced by ``text`` (literally)."""
+    n = page.count(placeholder)
+    if n != 1:
+        raise GeoError(f"internal: the rendered map holds its data placeholder {n} times, not once")
+    return page.replace(placeholder, text)
 
 
 # --------------------------------------------------------------------------- assets
@@ -385,56 +408,161 @@ _CSS: Final = """
 </style>
 """
 
-# Helpers shared by every layer; defined first in the map script.
-_HELPERS_JS: Final = """
-function bgBind(f, l) {
-  var p = (f && f.properties) || {};
-  if (p._t) { l.bindTooltip(p._t, {sticky: !l.getLatLng, direction: 'top'}); }
-  if (p._p) { l.bindPopup(p._p, {maxWidth: 360}); }
+# The page's own code. It holds no data: every text and value it shows is read at load
+# time from the page's JSON block (``<script type="application/json" id="bg-data">``),
+# which is put into the page after folium/branca have rendered it, and shown with DOM
+# APIs (``textContent``, ``createElement``, style properties) - never as HTML or as a
+# template. Folium/branca compile the output of every element as a new Jinja template, so
+# this code must not contain Jinja syntax either (checked by the tests).
+_PAGE_JS: Final = """
+function bgEl(tag, cls, text) {
+  var e = document.createElement(tag);
+  if (cls) { e.className = cls; }
+  if (text !== undefined && text !== null) { e.textContent = String(text); }
+  return e;
+}
+function bgHas(v) { return v !== undefined && v !== null; }
+function bgBox(head, labels, values) {
+  var box = bgEl('div', 'bg-box');
+  if (bgHas(head)) { box.appendChild(bgEl('div', 'bg-popup-name', head)); }
+  if (labels && labels.length) {
+    var t = bgEl('table', 'bg-tbl'), body = document.createElement('tbody');
+    for (var i = 0; i < labels.length; i++) {
+      var tr = document.createElement('tr');
+      tr.appendChild(bgEl('th', null, labels[i]));
+      tr.appendChild(bgEl('td', null, values ? values[i] : ''));
+      body.appendChild(tr);
+    }
+    t.appendChild(body);
+    box.appendChild(t);
+  }
+  return box;
+}
+function bgBinder(spec) {
+  var tip = spec.tip || [];
+  return function (f, l) {
+    var p = (f && f.properties) || {};
+    var head = bgHas(p.n) ? p.n : spec.head;
+    if (bgHas(head) || tip.length) {
+      l.bindTooltip(function () {
+        return tip.length ? bgBox(head, tip, p.t) : bgEl('span', null, head);
+      }, {sticky: !l.getLatLng, direction: 'top'});
+    }
+    if (spec.pop) {
+      l.bindPopup(function () { return bgBox(head, spec.pop, p.p); }, {maxWidth: 360});
+    }
+  };
 }
 function bgStyle(base) {
   return function (f) {
     var s = L.extend({}, base);
-    if (f && f.properties && f.properties._c) {
-      s.fillColor = f.properties._c;
-      if (base.strokeFromFill) { s.color = f.properties._c; }
+    var c = f && f.properties && f.properties.c;
+    if (c) {
+      s.fillColor = c;
+      if (base.strokeFromFill) { s.color = c; }
     }
     return s;
   };
 }
 function bgPoint(color) {
   return function (f, ll) {
-    return L.marker(ll, {icon: L.divIcon({className: 'bg-poi',
-      html: '<span style="background:' + color + '"></span>',
+    var dot = document.createElement('span');
+    dot.style.background = color;
+    return L.marker(ll, {icon: L.divIcon({className: 'bg-poi', html: dot,
       iconSize: [14, 14], iconAnchor: [7, 7], popupAnchor: [0, -7], tooltipAnchor: [7, 0]})});
   };
 }
 function bgClusterIcon(color) {
   return function (c) {
-    return L.divIcon({className: 'bg-cluster', iconSize: L.point(30, 30),
-      html: '<div style="background:' + color + '">' + c.getChildCount() + '</div>'});
+    var d = bgEl('div', null, c.getChildCount());
+    d.style.background = color;
+    return L.divIcon({className: 'bg-cluster', iconSize: L.point(30, 30), html: d});
   };
 }
-function bgControl(map, position, cls, htmlText) {
+function bgControl(map, position, cls, content) {
   var c = L.control({position: position});
   c.onAdd = function () {
     var d = L.DomUtil.create('div', 'leaflet-control bg-ctl ' + cls);
-    d.innerHTML = htmlText;
+    d.appendChild(content());
     L.DomEvent.disableClickPropagation(d);
     L.DomEvent.disableScrollPropagation(d);
     return d;
   };
   return c.addTo(map);
 }
-"""
-
-# A minimal fullscreen button for self-contained pages (no PyPI package ships
-# leaflet.fullscreen): the browser Fullscreen API, or a full-window fallback.
-_FULLSCREEN_JS: Final = """
-(function (map, titleOn, titleOff) {
+function bgSwatch(s) {
+  var i = document.createElement('i');
+  if (s.type === 'dot') {
+    i.className = 'bg-dot';
+    i.style.background = s.color;
+    return i;
+  }
+  i.className = 'bg-sw';
+  if (s.type === 'hatch') {
+    i.style.border = '2px dashed ' + s.color;
+    i.style.background = 'repeating-linear-gradient(45deg,' + s.color + ' 0 2px,transparent 2px 6px)';
+  } else {
+    i.style.background = s.color;
+    if (s.border) { i.style.borderColor = s.color; }
+    if (bgHas(s.opacity)) { i.style.opacity = String(s.opacity); }
+  }
+  return i;
+}
+function bgHatches(list) {
+  if (!list.length) { return; }
+  var NS = 'http://www.w3.org/2000/svg';
+  function el(tag, attrs) {
+    var e = document.createElementNS(NS, tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
+    return e;
+  }
+  var svg = el('svg', {width: 0, height: 0, style: 'position:absolute', 'aria-hidden': 'true'});
+  var defs = el('defs', {});
+  list.forEach(function (h) {
+    var pat = el('pattern', {id: h.id, patternUnits: 'userSpaceOnUse', width: 8, height: 8,
+      patternTransform: 'rotate(45)'});
+    pat.appendChild(el('rect', {width: 8, height: 8, fill: h.color, 'fill-opacity': 0.12}));
+    pat.appendChild(el('line', {x1: 1, y1: 0, x2: 1, y2: 8, stroke: h.color, 'stroke-width': 2.5,
+      'stroke-opacity': 0.85}));
+    defs.appendChild(pat);
+  });
+  svg.appendChild(defs);
+  document.body.insertBefore(svg, document.body.firstChild);
+}
+// Leaflet's layers control writes layer names with innerHTML; this one uses textContent
+// (otherwise the same as Leaflet 1.9.3's _addItem).
+var BgLayers = L.Control.Layers.extend({
+  _addItem: function (obj) {
+    var label = document.createElement('label'), checked = this._map.hasLayer(obj.layer), input;
+    if (obj.overlay) {
+      input = document.createElement('input');
+      input.type = 'checkbox';
+      input.className = 'leaflet-control-layers-selector';
+      input.defaultChecked = checked;
+    } else {
+      input = this._createRadioElement('leaflet-base-layers_' + L.Util.stamp(this), checked);
+    }
+    this._layerControlInputs.push(input);
+    input.layerId = L.Util.stamp(obj.layer);
+    L.DomEvent.on(input, 'click', this._onInputClick, this);
+    var name = document.createElement('span');
+    name.textContent = ' ' + obj.name;
+    var holder = document.createElement('span');
+    label.appendChild(holder);
+    holder.appendChild(input);
+    holder.appendChild(name);
+    (obj.overlay ? this._overlaysList : this._baseLayersList).appendChild(label);
+    this._checkDisabledLayers();
+    return label;
+  }
+});
+// A minimal fullscreen button for self-contained pages (no PyPI package ships
+// leaflet.fullscreen): the browser Fullscreen API, or a full-window fallback.
+function bgFullscreen(map, titleOn, titleOff) {
   var box = L.DomUtil.create('div', 'leaflet-bar leaflet-control bg-fs');
   var a = L.DomUtil.create('a', 'bg-fs-button', box);
   a.href = '#'; a.setAttribute('role', 'button');
+  // the icon is a fixed string of this code (no data)
   a.title = titleOn; a.setAttribute('aria-label', titleOn);
   a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="vertical-align:middle" ' +
     'aria-hidden="true"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" fill="none" ' +
@@ -464,118 +592,134 @@ _FULLSCREEN_JS: Final = """
   var ctl = L.control({position: 'topleft'});
   ctl.onAdd = function () { return box; };
   ctl.addTo(map);
-})
+}
+function bgVector(spec, geojson) {
+  var group = spec.cluster ? L.markerClusterGroup({showCoverageOnHover: false,
+    maxClusterRadius: 45, disableClusteringAtZoom: 17,
+    iconCreateFunction: bgClusterIcon(spec.point_color)}) : L.featureGroup();
+  group.addLayer(L.geoJSON(geojson, {style: bgStyle(spec.style),
+    pointToLayer: bgPoint(spec.point_color), onEachFeature: bgBinder(spec)}));
+  return group;
+}
+function bgLegend(map, sections, layers) {
+  var toggled = [];
+  bgControl(map, 'bottomright', 'bg-legend', function () {
+    var f = document.createDocumentFragment();
+    sections.forEach(function (sec) {
+      var s = bgEl('div', 'bg-legend-sec');
+      if (bgHas(sec.title)) { s.appendChild(bgEl('div', 'bg-legend-title', sec.title)); }
+      sec.rows.forEach(function (r) {
+        var row = bgEl('div', 'bg-legend-row');
+        row.appendChild(bgSwatch(r.swatch));
+        row.appendChild(document.createTextNode(r.label));
+        if (bgHas(r.layer)) { toggled.push([row, layers[r.layer]]); }
+        s.appendChild(row);
+      });
+      f.appendChild(s);
+    });
+    return f;
+  });
+  function upd() {
+    toggled.forEach(function (it) { it[0].style.display = map.hasLayer(it[1]) ? '' : 'none'; });
+  }
+  map.on('overlayadd overlayremove', upd);
+  upd();
+}
+function bgMap(map, d) {
+  var m = d.meta;
+  document.title = m.title;
+  bgHatches(m.hatches);
+  bgControl(map, 'topleft', 'bg-title', function () {
+    var f = document.createDocumentFragment();
+    f.appendChild(bgEl('div', 'bg-title-main', m.title));
+    m.subtitle.forEach(function (s) { f.appendChild(bgEl('div', 'bg-title-line', s)); });
+    return f;
+  });
+  L.control.zoom({position: 'topleft', zoomInTitle: m.ui.zoom_in, zoomOutTitle: m.ui.zoom_out})
+    .addTo(map);
+  L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
+  if (m.fullscreen_button) { bgFullscreen(map, m.ui.fullscreen, m.ui.exit_fullscreen); }
+  var ctl = new BgLayers(null, null, {position: 'topright', collapsed: false});
+  m.bases.forEach(function (b, i) {
+    var g = L.layerGroup(b.tiles.map(function (t) { return L.tileLayer(t[0], t[1]); }));
+    if (i === 0) { g.addTo(map); }
+    ctl.addBaseLayer(g, b.name);
+  });
+  var layers = m.layers.map(function (spec, i) {
+    var g = bgVector(spec, d.geo[i]);
+    if (spec.show) { g.addTo(map); }
+    ctl.addOverlay(g, spec.name);
+    return g;
+  });
+  bgLegend(map, m.legend, layers);
+  ctl.addTo(map);
+  map.fitBounds(m.bounds);
+}
 """
+
+#: Jinja syntax that fixed page code must never contain (see ``_PAGE_JS``).
+_JINJA_MARKS: Final = ("{{", "{%", "{#")
 
 
 class _Raw(MacroElement):
-    """Script and/or header/body HTML given verbatim (built and escaped by this module)."""
+    """Fixed script of this module (never data), emitted verbatim."""
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}{{ this.header_html }}{% endmacro %}
-        {% macro html(this, kwargs) %}{{ this.body_html }}{% endmacro %}
         {% macro script(this, kwargs) %}{{ this.script_js }}{% endmacro %}
         """
     )
 
-    def __init__(self, *, script: str = "", header: str = "", body: str = "") -> None:
+    def __init__(self, *, script: str) -> None:
         super().__init__()
+        if any(mark in script for mark in _JINJA_MARKS):
+            raise GeoError("internal: page code holds Jinja syntax")  # branca would evaluate it
         self._name = "BgRaw"
         self.script_js = script
-        self.header_html = header
-        self.body_html = body
 
 
-class _VectorLayer(JSCSSMixin, Layer):
-    """A GeoJSON overlay, optionally inside a marker cluster group."""
+class _ClusterAssets(JSCSSMixin, MacroElement):
+    """Leaflet.markercluster's script and stylesheets (for pages that cluster points)."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.container_js }};
-        {{ this.get_name() }}.addLayer(L.geoJSON({{ this.data_js }}, {
-            style: bgStyle({{ this.style_js }}),
-            pointToLayer: bgPoint({{ this.point_color_js }}),
-            onEachFeature: bgBind
-        }));
-        {% endmacro %}
-        """
-    )
+    _template = Template("")
+    default_js = [("markerclusterjs", _CLUSTER_JS)]
+    default_css = [
+        ("markerclustercss", _CLUSTER_CSS),
+        ("markerclusterdefaultcss", _CLUSTER_CSS2),
+    ]
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        data_js: str,
-        style: Mapping[str, Any],
-        point_color: str,
-        cluster: bool,
-        show: bool,
-    ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "BgLayer"
-        self.data_js = data_js
-        self.style_js = _js_json(dict(style))
-        self.point_color_js = _js_json(point_color)
-        if cluster:
-            opts = {
-                "showCoverageOnHover": False,
-                "maxClusterRadius": 45,
-                "disableClusteringAtZoom": 17,
-            }
-            self.container_js = (
-                f"L.markerClusterGroup(L.extend({_js_json(opts)}, "
-                f"{{iconCreateFunction: bgClusterIcon({self.point_color_js})}}))"
-            )
-            self.default_js = [("markerclusterjs", _CLUSTER_JS)]
-            self.default_css = [
-                ("markerclustercss", _CLUSTER_CSS),
-                ("markerclusterdefaultcss", _CLUSTER_CSS2),
-            ]
-        else:
-            self.container_js = "L.featureGroup()"
-            self.default_js = []
-            self.default_css = []
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "BgClusterAssets"
 
-
-class _Basemap(Layer):
-    """One base layer made of one or more tile layers (e.g. Tianditu vector + labels)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.layerGroup([
-        {%- for t in this.tiles %}
-            L.tileLayer({{ t[0] }}, {{ t[1] }}),
-        {%- endfor %}
-        ]);
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, *, name: str, tiles: Sequence[tuple[str, Mapping[str, Any]]], show: bool) -> None:
-        super().__init__(name=name, overlay=False, control=True, show=show)
-        self._name = "BgBasemap"
-        self.tiles = [(_js_json(url), _js_json(dict(opts))) for url, opts in tiles]
 
 
 # --------------------------------------------------------------------------- specs
 @dataclass
 class _LegendSection:
     title: str | None
-    rows: list[tuple[str, str, int | None]]  # (swatch html, escaped label, layer index)
+    rows: list[dict[str, Any]]  # {"label": text, "layer": index or None, "swatch": {...}}
 
 
 @dataclass
 class _LayerSpec:
     name: str
-    data_js: str
+    geojson: str  # FeatureCollection as JSON text (plain text values, not escaped)
     style: dict[str, Any]
     point_color: str = "#3388ff"
     cluster: bool = False
     show: bool = True
+    head: str | None = None  # tooltip/popup heading of every feature (a feature's "n" wins)
+    tip: list[str] | None = None  # tooltip row labels; values in each feature's "t"
+    pop: list[str] | None = None  # popup row labels (None: no popup); values in "p"
     bounds: tuple[float, float, float, float] | None = None
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "style": self.style, "point_color": self.point_color,
+            "cluster": self.cluster, "show": self.show, "head": self.head,
+            "tip": self.tip, "pop": self.pop,
+        }
 
 
 @dataclass
@@ -620,6 +764,8 @@ class MapBuilder:
     Notes
     -----
     Layers are drawn in the order they are added (add area layers before points).
+    Every text (titles, names, labels, values) is plain text and is shown exactly as
+    written: pass no HTML (``"<b>x</b>"`` shows the tags) and no pre-escaped text.
     """
 
     def __init__(
@@ -735,10 +881,10 @@ class MapBuilder:
 
     @staticmethod
     def _features(geoms: np.ndarray, props: Sequence[Mapping[str, Any]]) -> str:
-        """GeoJSON FeatureCollection text, safe to embed in a script element."""
+        """GeoJSON FeatureCollection text (JSON; made script-safe when the page is written)."""
         gj = shapely.to_geojson(geoms)
         parts = [
-            '{"type":"Feature","properties":' + _js_json(dict(p)) + ',"geometry":' + g + "}"
+            '{"type":"Feature","properties":' + _json(dict(p)) + ',"geometry":' + g + "}"
             for g, p in zip(gj, props, strict=True)
         ]
         return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
@@ -750,17 +896,17 @@ class MapBuilder:
         if len(prep.geoms):
             x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(prep.geoms))
             bounds = (x0, y0, x1, y1)
-        data_js = self._features(prep.geoms, props)
-        self._layers.append(_LayerSpec(name=name, data_js=data_js, bounds=bounds, **kw))
+        geojson = self._features(prep.geoms, props)
+        self._layers.append(_LayerSpec(name=str(name), geojson=geojson, bounds=bounds, **kw))
         return len(self._layers) - 1
 
     @staticmethod
     def _rows_table(
         gdf: gpd.GeoDataFrame, cols: Mapping[str, str], rows: np.ndarray
-    ) -> list[list[tuple[str, object]]]:
-        """(label, value) rows of ``cols`` for each kept input row."""
-        data = {label: gdf[col].to_numpy()[rows] for label, col in cols.items()}
-        return [[(label, data[label][i]) for label in cols] for i in range(len(rows))]
+    ) -> list[list[str]]:
+        """Values of ``cols`` (formatted as text) for each kept input row."""
+        data = [gdf[col].to_numpy()[rows] for col in cols.values()]
+        return [[_fmt_value(d[i]) for d in data] for i in range(len(rows))]
 
     # ------------------------------------------------------------------ layers
     def add_bands(
@@ -820,10 +966,7 @@ class MapBuilder:
         order = np.argsort(-m, kind="stable")  # largest first: drawn underneath
         prep = _Prepared(prep.geoms[order], prep.rows[order])
         m = m[order]
-        props = [
-            {"_c": color_of[v], "_t": _esc(self.text("band_tooltip").format(m=_fmt_minutes(v)))}
-            for v in m
-        ]
+        props = [{"c": color_of[v], "n": self.text("band_tooltip").format(m=_fmt_minutes(v))} for v in m]
         layer_name = name or self.text("bands")
         idx = self._add_layer(
             layer_name,
@@ -833,14 +976,14 @@ class MapBuilder:
             show=show,
         )
         rows = [
-            (
-                f'<i class="bg-sw" style="background:{color_of[v]};opacity:0.8"></i>',
-                _esc(self.text("band_label").format(m=_fmt_minutes(v))),
-                idx,
-            )
+            {
+                "label": self.text("band_label").format(m=_fmt_minutes(v)),
+                "layer": idx,
+                "swatch": {"type": "sw", "color": color_of[v], "opacity": 0.8},
+            }
             for v in levels
         ]
-        self._legend.append(_LegendSection(_esc(legend_title or self.text("walking_time")), rows))
+        self._legend.append(_LegendSection(str(legend_title or self.text("walking_time")), rows))
         return self
 
     def add_points(
@@ -904,25 +1047,23 @@ class MapBuilder:
         extra = self._rows_table(gdf, pc, prep.rows)
         kinds = sorted(set(gdf[kind_col].tolist()), key=str)
         kind_series = pd.Series(kinds_all)
-        section_rows: list[tuple[str, str, int | None]] = []
+        section_rows: list[dict[str, Any]] = []
+        pop_labels = [self.text("kind"), *pc]
         for i, k in enumerate(kinds):
             color = _check_color(
                 (colors or {}).get(k, _KIND_COLORS[i % len(_KIND_COLORS)]), what=what
             )
             label = str(labels.get(k, k))
             sel = np.flatnonzero((kind_series == k).to_numpy())
-            props = []
-            for j in sel:
-                nm = _fmt_value(names[j])
-                body = _table([(self.text("kind"), label), *extra[j]])
-                props.append({"_t": _esc(nm), "_p": f'<div class="bg-popup-name">{_esc(nm)}</div>{body}'})
+            props = [{"n": _fmt_value(names[j]), "p": [label, *extra[j]]} for j in sel]
             sub = _Prepared(prep.geoms[sel], prep.rows[sel])
             do_cluster = len(sel) > CLUSTER_THRESHOLD if cluster is None else bool(cluster)
             idx = self._add_layer(
-                label, sub, props, style={}, point_color=color, cluster=do_cluster, show=show
+                label, sub, props, style={}, point_color=color, cluster=do_cluster, show=show,
+                pop=pop_labels,
             )
-            section_rows.append((f'<i class="bg-dot" style="background:{color}"></i>', _esc(label), idx))
-        self._legend.append(_LegendSection(_esc(legend_title or self.text("facilities")), section_rows))
+            section_rows.append({"label": label, "layer": idx, "swatch": {"type": "dot", "color": color}})
+        self._legend.append(_LegendSection(str(legend_title or self.text("facilities")), section_rows))
         return self
 
     def add_polygons(
@@ -978,27 +1119,28 @@ class MapBuilder:
         prep = self._prepare(gdf, what=what, kind="polygon")
         tips = self._rows_table(gdf, tc, prep.rows)
         pops = self._rows_table(gdf, pc, prep.rows)
-        head = f'<div class="bg-popup-name">{_esc(name)}</div>'
-        props = []
+        props: list[dict[str, Any]] = []
         for i in range(len(prep.rows)):
-            p: dict[str, str] = {"_t": head + _table(tips[i]) if tc else _esc(name)}
+            p: dict[str, Any] = {}
+            if tc:
+                p["t"] = tips[i]
             if pc:
-                p["_p"] = head + _table(pops[i])
+                p["p"] = pops[i]
             props.append(p)
         style: dict[str, Any] = {"color": color, "weight": weight, "opacity": 0.9}
         if hatch:
             pid = "bg-hatch-" + re.sub(r"[^0-9a-zA-Z]", "", color)
             self._hatches[pid] = color
             style.update(fillColor=f"url(#{pid})", fillOpacity=1.0, weight=weight * 2, dashArray="6 3")
-            swatch = (
-                f'<i class="bg-sw" style="border:2px dashed {color};background:repeating-linear-gradient('
-                f'45deg,{color} 0 2px,transparent 2px 6px)"></i>'
-            )
+            swatch: dict[str, Any] = {"type": "hatch", "color": color}
         else:
             style.update(fillColor=color, fillOpacity=fill_opacity)
-            swatch = f'<i class="bg-sw" style="background:{color};border-color:{color}"></i>'
-        idx = self._add_layer(name, prep, props, style=style, show=show)
-        self._legend.append(_LegendSection(None, [(swatch, _esc(name), idx)]))
+            swatch = {"type": "sw", "color": color, "border": True}
+        idx = self._add_layer(
+            name, prep, props, style=style, show=show, head=str(name),
+            tip=list(tc) if tc else None, pop=list(pc) if pc else None,
+        )
+        self._legend.append(_LegendSection(None, [{"label": str(name), "layer": idx, "swatch": swatch}]))
         return self
 
     def add_coverage(
@@ -1126,38 +1268,44 @@ class MapBuilder:
         pops = self._rows_table(gdf, pc, prep.rows)
         props = []
         for i, v in enumerate(vals):
-            shown = fmt(v) if np.isfinite(v) else self.text("no_data")
-            tip = _table([*tips[i], (legend_title, shown)])
-            p = {"_c": palette[cls[i]] if np.isfinite(v) else _NO_DATA_COLOR, "_t": tip}
+            shown = str(fmt(v)) if np.isfinite(v) else self.text("no_data")
+            p: dict[str, Any] = {
+                "c": palette[cls[i]] if np.isfinite(v) else _NO_DATA_COLOR, "t": [*tips[i], shown]
+            }
             if pc:
-                p["_p"] = _table([*pops[i], (legend_title, shown)])
+                p["p"] = [*pops[i], shown]
             props.append(p)
         idx = self._add_layer(
             name, prep, props,
             style={"color": "#555555", "weight": 0.8, "opacity": 0.9, "fillOpacity": fill_opacity},
-            show=show,
+            show=show, tip=[*tc, str(legend_title)], pop=[*pc, str(legend_title)] if pc else None,
         )
         rows = []
         for k in range(n_cls):
-            lo, hi = fmt(edges[k]), fmt(edges[k + 1])
+            lo, hi = str(fmt(edges[k])), str(fmt(edges[k + 1]))
             label = lo if lo == hi else f"{lo} – {hi}"
-            rows.append((f'<i class="bg-sw" style="background:{palette[k]}"></i>', _esc(label), idx))
+            rows.append({"label": label, "layer": idx, "swatch": {"type": "sw", "color": palette[k]}})
         if np.isnan(vals).any():
-            swatch = f'<i class="bg-sw" style="background:{_NO_DATA_COLOR}"></i>'
-            rows.append((swatch, _esc(self.text("no_data")), idx))
-        self._legend.append(_LegendSection(_esc(legend_title), rows))
+            rows.append({"label": self.text("no_data"), "layer": idx,
+                         "swatch": {"type": "sw", "color": _NO_DATA_COLOR}})
+        self._legend.append(_LegendSection(str(legend_title), rows))
         return self
 
     # ------------------------------------------------------------------ output
-    def _basemap_layers(self) -> list[tuple[str, list[tuple[str, dict[str, Any]]]]]:
+    def _basemap_layers(self) -> list[dict[str, Any]]:
+        """Base layers ``{"name", "tiles": [[url, options], ...]}``, the first shown."""
         import xyzservices.providers as xyz
 
         b = self.basemap
         if b == "none":
             return []
+
+        def attr(p: Mapping[str, Any]) -> str:
+            return _attribution(p["html_attribution"], p.get("attribution", ""))
+
         if b == "osm":
             p = xyz.OpenStreetMap.Mapnik
-            tiles = [(p["url"], {"attribution": p["html_attribution"], "maxNativeZoom": 19})]
+            tiles = [(p["url"], {"attribution": attr(p), "maxNativeZoom": 19})]
         elif b == "positron":
             p = xyz.CartoDB.Positron
             url = p["url"].replace("{variant}", p["variant"]).replace("{r}", "")
@@ -1165,11 +1313,11 @@ class MapBuilder:
                 url = url.replace("{apikey}", self._carto_key)
             else:
                 url = url.removesuffix("?key={apikey}")
-            opts = {"attribution": p["html_attribution"], "subdomains": p["subdomains"]}
+            opts = {"attribution": attr(p), "subdomains": p["subdomains"]}
             tiles = [(url, {**opts, "maxNativeZoom": 19})]
         elif b == "gaode":
             p = xyz.Gaode.Normal
-            tiles = [(p["url"], {"attribution": p["html_attribution"], "maxNativeZoom": 18})]
+            tiles = [(p["url"], {"attribution": attr(p), "maxNativeZoom": 18})]
         else:  # tianditu
             label = "cva" if self.lang == "zh" else "eva"
             tiles = [
@@ -1177,42 +1325,57 @@ class MapBuilder:
                     _TIANDITU_URL.format(
                         layer=layer, key=self._tianditu_key, s="{s}", x="{x}", y="{y}", z="{z}"
                     ),
-                    {"attribution": _TIANDITU_ATTR, "subdomains": "01234567", "maxNativeZoom": 18},
+                    {"attribution": _attribution(_TIANDITU_ATTR, "Tianditu"),
+                     "subdomains": "01234567", "maxNativeZoom": 18},
                 )
                 for layer in ("vec", label)
             ]
         for _, opts in tiles:
             opts["maxZoom"] = _MAX_ZOOM
-        return [(self.text(b), tiles)]
+        return [
+            {"name": self.text(b), "tiles": [[url, opts] for url, opts in tiles]},
+            {"name": self.text("no_basemap"), "tiles": []},
+        ]
 
-    def _legend_html(
-        self, layer_vars: Sequence[str], *, prefix: str
-    ) -> tuple[str, list[tuple[str, str]]]:
-        parts: list[str] = []
-        toggles: list[tuple[str, str]] = []
-        for s_i, sec in enumerate(self._legend):
-            rows_html = []
-            for r_i, (swatch, label, idx) in enumerate(sec.rows):
-                rid = f"{prefix}-lg-{s_i}-{r_i}"
-                if idx is not None:
-                    toggles.append((rid, layer_vars[idx]))
-                rows_html.append(f'<div class="bg-legend-row" id="{rid}">{swatch}{label}</div>')
-            title = f'<div class="bg-legend-title">{sec.title}</div>' if sec.title else ""
-            parts.append(f'<div class="bg-legend-sec">{title}{"".join(rows_html)}</div>')
-        return "".join(parts), toggles
-
-    def _build(self, *, self_contained: bool) -> folium.Map:
+    def _bounds(self) -> tuple[float, float, float, float]:
         if not self._layers:
             raise DataError(f"map {self.title!r} has no layers: add bands, points or polygons first")
         boxes = [s.bounds for s in self._layers if s.bounds is not None]
         if not boxes:
             raise DataError(f"map {self.title!r}: every layer is empty, nothing to draw")
         arr = np.array(boxes)
-        x0, y0 = arr[:, 0].min(), arr[:, 1].min()
-        x1, y1 = arr[:, 2].max(), arr[:, 3].max()
+        return arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()
 
+    def _data_json(self, *, self_contained: bool) -> str:
+        """Everything the page shows, as one JSON text (not yet script-safe).
+
+        ``{"meta": {...}, "geo": [FeatureCollection per layer]}``; the page's fixed code
+        reads it and builds title box, layers, layer control, legend and popups from it.
+        """
+        x0, y0, x1, y1 = self._bounds()
+        pad = 1e-4
+        meta = {
+            "title": self.title,
+            "subtitle": self.subtitle_lines,
+            "ui": {k: self.text(k) for k in ("zoom_in", "zoom_out", "fullscreen", "exit_fullscreen")},
+            "fullscreen_button": self_contained,
+            "bounds": [[float(y0) - pad, float(x0) - pad], [float(y1) + pad, float(x1) + pad]],
+            "bases": self._basemap_layers(),
+            "hatches": [{"id": pid, "color": c} for pid, c in self._hatches.items()],
+            "layers": [spec.meta() for spec in self._layers],
+            "legend": [{"title": sec.title, "rows": sec.rows} for sec in self._legend],
+        }
+        geo = ",".join(spec.geojson for spec in self._layers)
+        return '{"meta":' + _json(meta) + ',"geo":[' + geo + "]}"
+
+    def _build(self, *, self_contained: bool, data_token: str, title_token: str) -> folium.Map:
+        """The page skeleton: Leaflet, the map, fixed CSS and code; no data at all.
+
+        The page title and the data block hold placeholder tokens, replaced after rendering.
+        """
+        x0, y0, x1, y1 = self._bounds()
         m = folium.Map(
-            location=[(y0 + y1) / 2, (x0 + x1) / 2],
+            location=[float(y0 + y1) / 2, float(x0 + x1) / 2],
             zoom_start=12,
             tiles=None,
             control_scale=False,
@@ -1224,44 +1387,17 @@ class MapBuilder:
         m.default_js = [("leaflet", _LEAFLET_JS)]
         m.default_css = [("leaflet_css", _LEAFLET_CSS)]
         fig = m.get_root()
-        fig.title = _esc(self.title)
+        fig.title = title_token
         fig.header.add_child(Element(_CSS), name="bg_css")
-        if self._hatches:
-            pats = "".join(
-                f'<pattern id="{pid}" patternUnits="userSpaceOnUse" width="8" height="8" '
-                f'patternTransform="rotate(45)"><rect width="8" height="8" fill="{c}" '
-                f'fill-opacity="0.12"/><line x1="1" y1="0" x2="1" y2="8" stroke="{c}" '
-                f'stroke-width="2.5" stroke-opacity="0.85"/></pattern>'
-                for pid, c in self._hatches.items()
-            )
-            fig.html.add_child(
-                Element(
-                    '<svg width="0" height="0" style="position:absolute" aria-hidden="true">'
-                    f"<defs>{pats}</defs></svg>"
-                ),
-                name="bg_hatches",
-            )
-        mv = m.get_name()
-        title_html = f'<div class="bg-title-main">{_esc(self.title)}</div>' + "".join(
-            f'<div class="bg-title-line">{_esc(s)}</div>' for s in self.subtitle_lines
+        fig.html.add_child(
+            Element(f'<script type="application/json" id="bg-data">{data_token}</script>'),
+            name="bg_data",
         )
-        zoom = {
-            "position": "topleft",
-            "zoomInTitle": self.text("zoom_in"),
-            "zoomOutTitle": self.text("zoom_out"),
-        }
-        controls = [
-            _HELPERS_JS,
-            f"bgControl({mv}, 'topleft', 'bg-title', {_js_json(title_html)});",
-            f"L.control.zoom({_js_json(zoom)}).addTo({mv});",
-            f"L.control.scale({{imperial: false, maxWidth: 150}}).addTo({mv});",
-        ]
-        if self_contained:
-            controls.append(
-                f"{_FULLSCREEN_JS}({mv}, {_js_json(self.text('fullscreen'))}, "
-                f"{_js_json(self.text('exit_fullscreen'))});"
-            )
-        m.add_child(_Raw(script="\n".join(controls)), name="bg_helpers")
+        if any(spec.cluster for spec in self._layers):
+            m.add_child(_ClusterAssets(), name="bg_cluster")
+        mv = m.get_name()  # generated by folium ("map_" + hex digits)
+        script = f"{_PAGE_JS}\nbgMap({mv}, JSON.parse(document.getElementById('bg-data').textContent));"
+        m.add_child(_Raw(script=script), name="bg_map")
         if not self_contained:
             from folium.plugins import Fullscreen
 
@@ -1270,48 +1406,14 @@ class MapBuilder:
                 title=self.text("fullscreen"),
                 title_cancel=self.text("exit_fullscreen"),
             ).add_to(m)
-
-        for i, (bname, tiles) in enumerate(self._basemap_layers()):
-            m.add_child(_Basemap(name=_esc(bname), tiles=tiles, show=i == 0))
-        if self.basemap != "none":
-            m.add_child(_Basemap(name=_esc(self.text("no_basemap")), tiles=[], show=False))
-
-        layer_vars = []
-        for spec in self._layers:
-            el = _VectorLayer(
-                name=_esc(spec.name),
-                data_js=spec.data_js,
-                style=spec.style,
-                point_color=spec.point_color,
-                cluster=spec.cluster,
-                show=spec.show,
-            )
-            m.add_child(el)
-            layer_vars.append(el.get_name())
-
-        legend_html, toggles = self._legend_html(layer_vars, prefix=mv)
-        toggle_js = ",".join(f"[{_js_json(rid)}, {var}]" for rid, var in toggles)
-        m.add_child(
-            _Raw(
-                script=(
-                    f"var bg_legend = bgControl({mv}, 'bottomright', 'bg-legend', {_js_json(legend_html)});\n"
-                    f"(function (map, items) {{\n"
-                    "  function upd() { items.forEach(function (it) {\n"
-                    "    var el = document.getElementById(it[0]);\n"
-                    "    if (el) { el.style.display = map.hasLayer(it[1]) ? '' : 'none'; } }); }\n"
-                    "  map.on('overlayadd overlayremove', upd); upd();\n"
-                    f"}})({mv}, [{toggle_js}]);"
-                )
-            ),
-            name="bg_legend",
-        )
-        folium.LayerControl(position="topright", collapsed=False).add_to(m)
-        pad = 1e-4
-        m.fit_bounds([[float(y0) - pad, float(x0) - pad], [float(y1) + pad, float(x1) + pad]])
         return m
 
     def to_html(self, *, self_contained: bool = True) -> str:
         """Render the map to an HTML page.
+
+        The page is rendered by folium/branca with no data in it; then (after the Leaflet
+        assets are inlined) the data goes in as one JSON block that the page's own code
+        reads and shows as text. No text of the map is ever parsed as a template or HTML.
 
         Parameters
         ----------
@@ -1331,10 +1433,17 @@ class MapBuilder:
         InputError
             If ``self_contained`` and the XStatic asset packages are missing.
         """
-        page = self._build(self_contained=self_contained).get_root().render()
+        data = _script_safe(self._data_json(self_contained=self_contained))
+        data_token = f"bg-data-{secrets.token_hex(16)}"
+        title_token = f"bg-title-{secrets.token_hex(16)}"
+        page = self._build(
+            self_contained=self_contained, data_token=data_token, title_token=title_token
+        ).get_root().render()
         if self_contained:
             page = inline_assets(page)
-        return page
+        page = _put(page, f"<title>{title_token}</title>", f"<title>{html.escape(self.title)}</title>")
+        return _put(page, f'<script type="application/json" id="bg-data">{data_token}</script>',
+                    f'<script type="application/json" id="bg-data">{data}</script>')
 
     def save(self, path: str | os.PathLike[str], *, self_contained: bool = True) -> Path:
         """Write the map to ``path`` atomically (temporary file, then :func:`os.replace`).

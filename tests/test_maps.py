@@ -17,6 +17,7 @@ from geo.maps import UI_TEXT, MapBuilder
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+XSS_JSON = "\\u003cimg src=x onerror=alert(1)\\u003e"  # as written in the page's JSON block
 CRS = 32650  # UTM 50N
 LON0, LAT0 = 117.2, 39.2  # Tianjin
 _TO_UTM = pyproj.Transformer.from_crs(4326, CRS, always_xy=True)
@@ -78,15 +79,34 @@ def full_map(**kw) -> MapBuilder:
 
 
 # --------------------------------------------------------------------------- parsing helpers
+_DATA_RE = re.compile(r'<script type="application/json" id="bg-data">(.*?)</script>', re.S)
+
+
+def data_block(page: str) -> str:
+    """The text of the page's one JSON data block."""
+    blocks = _DATA_RE.findall(page)
+    assert len(blocks) == 1, f"{len(blocks)} data blocks"
+    return blocks[0]
+
+
+def data_of(page: str) -> dict:
+    """The page's data: ``{"meta": {...}, "geo": [FeatureCollection per layer]}``."""
+    return json.loads(data_block(page))
+
+
 def layers_of(page: str) -> list[dict]:
-    """The FeatureCollections embedded in the page, in drawing order."""
-    return [json.loads(s) for s in re.findall(r"L\.geoJSON\((.*), \{$", page, flags=re.M)]
+    """The FeatureCollections of the page, in drawing order."""
+    return data_of(page)["geo"]
 
 
-def legend_of(page: str) -> str:
-    m = re.search(r"bgControl\(map_\w+, 'bottomright', 'bg-legend', (\".*\")\);", page)
-    assert m, "legend control not found"
-    return json.loads(m.group(1))
+def legend_of(page: str) -> list[tuple[str | None, list[tuple[str, str]]]]:
+    """Legend sections as (title, [(swatch colour, label), ...])."""
+    return [(sec["title"], [(r["swatch"]["color"], r["label"]) for r in sec["rows"]])
+            for sec in data_of(page)["meta"]["legend"]]
+
+
+def legend_labels(page: str) -> list[str]:
+    return [t for t, _ in legend_of(page) if t] + [lab for _, rows in legend_of(page) for _, lab in rows]
 
 
 def coords_of(fc: dict) -> np.ndarray:
@@ -138,9 +158,9 @@ def test_layers_reprojected_rounded_and_ordered():
     radii = [shapely.geometry.shape(f["geometry"]).bounds for f in bands]
     widths = [b[2] - b[0] for b in radii]
     assert widths == sorted(widths, reverse=True)
-    assert [f["properties"]["_t"] for f in bands] == [
+    assert [f["properties"]["n"] for f in bands] == [
         "Within 30 min walk", "Within 15 min walk", "Within 5 min walk"]
-    assert len({f["properties"]["_c"] for f in bands}) == 3
+    assert len({f["properties"]["c"] for f in bands}) == 3
     # 30-min band: 2400 m radius at 39.2N ~ 0.0279 deg of longitude wide / 2
     assert widths[0] == pytest.approx(2 * 2400 / (111_320 * np.cos(np.radians(LAT0))), rel=0.01)
     # coordinates: WGS84 degrees with at most 5 decimals
@@ -206,56 +226,93 @@ def test_gaode_basemap_shifts_every_overlay_to_gcj02():
     assert "webrd01.is.autonavi.com" in page and "style=7" in page
 
 
-def test_data_text_is_escaped_everywhere():
+def test_data_text_goes_into_the_page_only_as_json_text():
     page = full_map().to_html()
     assert XSS not in page
     assert "<img" not in page.lower()  # no raw tag anywhere (Leaflet itself has none)
     assert f"<title>Test {XSS_ESCAPED}</title>" in page
-    fcs = layers_of(page)
-    texts = [f["properties"].get(k, "") for fc in fcs for f in fc["features"] for k in ("_t", "_p")]
-    hits = [t for t in texts if XSS_ESCAPED in t]
-    assert len(hits) >= 4  # choropleth tooltip, covered tooltip + popup, clinic tooltip + popup
-    assert all("<img" not in t for t in texts)
-    clinic_popup = next(f["properties"]["_p"] for f in fcs[4]["features"] if XSS_ESCAPED in f["properties"]["_t"])
-    assert clinic_popup.startswith(f'<div class="bg-popup-name">{XSS_ESCAPED}</div>')
+    # outside the title, the text is only in the data block, JSON-escaped for a script
+    block = data_block(page)
+    rest = page.replace(block, "").replace(f"<title>Test {XSS_ESCAPED}</title>", "")
+    assert XSS_JSON not in rest and XSS_ESCAPED not in rest and "src=x" not in rest
+    assert block.count(XSS_JSON) == 5  # title, choropleth value, covered name, clinic name
+    data = data_of(page)
+    assert data["meta"]["title"] == "Test " + XSS  # plain text, not HTML-escaped
+    fcs = data["geo"]
+    props = [f["properties"] for fc in fcs for f in fc["features"]]
+    texts = [v for p in props for k in ("n", "t", "p") for v in
+             ([p[k]] if isinstance(p.get(k), str) else p.get(k) or [])]
+    assert texts.count(XSS) == 4  # choropleth tooltip, covered tooltip + popup, clinic name
+    assert not any("&lt;" in t for t in texts)  # never pre-escaped
+    clinic = next(f["properties"] for f in fcs[4]["features"] if f["properties"]["n"] == XSS)
+    assert clinic["p"] == ["clinic", str(2 * N_KIND["school"])]  # kind, then beds = 2 * row (the first clinic)
+    assert data["meta"]["layers"][4]["pop"] == ["Type", "Beds"]
     # kinds, layer names and legend labels come from data too
     pts = synthetic_layers()["points"]
     pts["kind"] = pts["kind"].replace({"park": "<b>park</b>"})
     mb = MapBuilder(title="t", basemap="none").add_points(pts, kind_col="kind", name_col="name")
     page = mb.to_html()
-    assert "<b>park</b>" not in page
-    assert '"\\u0026lt;b\\u0026gt;park\\u0026lt;/b\\u0026gt;"' in page  # layer control name
-    assert "&lt;b&gt;park&lt;/b&gt;" in legend_of(page)
+    assert "<b>park</b>" not in page and "&lt;b&gt;" not in page
+    assert [s["name"] for s in data_of(page)["meta"]["layers"]] == ["<b>park</b>", "clinic", "school"]
+    assert "<b>park</b>" in legend_labels(page)
+
+
+def test_fixed_page_code_holds_no_template_syntax():
+    """branca compiles element output as a Jinja template: the module's own code must not
+    contain Jinja syntax, and _Raw refuses code that does."""
+    from geo import maps
+
+    for code in (maps._PAGE_JS, maps._CSS):
+        assert not any(mark in code for mark in ("{{", "{%", "{#"))
+    with pytest.raises(maps.GeoError, match="Jinja"):
+        maps._Raw(script="var x = '{{7*7}}';")
+
+
+def test_tile_attribution_is_text_and_http_links_only():
+    from geo.maps import _attribution
+
+    osm = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    assert _attribution(osm, "(C) OSM") == osm
+    for bad in ('<a href="javascript:alert(1)">x</a>', '<img src=x onerror=alert(1)>',
+                '<a href="https://x.org" onclick="alert(1)">x</a>', "<script>alert(1)</script>"):
+        assert _attribution(bad, "(C) <Someone>") == "(C) &lt;Someone&gt;"
+    for basemap in ("osm", "positron", "gaode"):  # the real ones keep their links
+        bases = data_of(MapBuilder(title="t", basemap=basemap).add_bands(synthetic_layers()["bands"]).to_html())
+        attribution = bases["meta"]["bases"][0]["tiles"][0][1]["attribution"]
+        assert "<a href=\"http" in attribution and "&lt;" not in attribution
 
 
 def test_legend_and_interface_strings_follow_language():
-    en = legend_of(full_map(lang="en").to_html())
+    en_page = full_map(lang="en").to_html()
+    en = legend_labels(en_page)
     zh_page = full_map(lang="zh").to_html()
-    zh = legend_of(zh_page)
+    zh = legend_labels(zh_page)
     for key in ("walking_time", "covered", "not_covered", "no_data"):
         assert UI_TEXT["en"][key] in en
         assert UI_TEXT["zh"][key] in zh
     assert "步行时间（分钟）" in zh and "Walking time (min)" in en
     assert "≤ 5" in en and "≤ 30" in en
-    assert '"\\u672a\\u8986\\u76d6"' in zh_page or '"未覆盖"' in zh_page  # layer control name
+    assert "未覆盖" in [s["name"] for s in data_of(zh_page)["meta"]["layers"]]  # layer control name
+    assert data_of(zh_page)["meta"]["ui"]["zoom_in"] == "放大"
     # choropleth classes: 4 equal bins from 10% to 90%, then "No data"
-    labels = re.findall(r'class="bg-sw" style="background:(#[0-9a-f]{6})"></i>([^<]+)</div>', en)
-    ch = [lab for _, lab in labels if "%" in lab]
-    assert ch == ["10% – 30%", "30% – 50%", "50% – 70%", "70% – 90%"]
+    title, rows = legend_of(en_page)[0]
+    assert title == "Share covered"
+    assert [lab for _, lab in rows] == ["10% – 30%", "30% – 50%", "50% – 70%", "70% – 90%", "No data"]
 
 
 def test_choropleth_classes_and_no_data_colour():
     page = full_map().to_html()
     feats = layers_of(page)[0]["features"]
-    cols = [f["properties"]["_c"] for f in feats]
-    legend = legend_of(page)
-    palette = re.findall(r'background:(#[0-9a-f]{6})"></i>(\d+% – \d+%)', legend)
+    cols = [f["properties"]["c"] for f in feats]
+    palette = legend_of(page)[0][1]
     # 0.1 -> first class, 0.5 -> third (edges 0.1 .3 .5 .7 .9, right-closed), 0.9 -> last
     assert cols[0] == palette[0][0]
     assert cols[1] == palette[2][0]
     assert cols[2] == palette[3][0]
     assert cols[3] == "#bdbdbd"
-    assert "Share covered" in feats[0]["properties"]["_t"] and "10%" in feats[0]["properties"]["_t"]
+    assert data_of(page)["meta"]["layers"][0]["tip"] == ["Community", "Share covered"]
+    assert [f["properties"]["t"] for f in feats] == [
+        ["East", "10%"], ["West", "50%"], [XSS, "90%"], ["North", "No data"]]
 
 
 def test_clustering_threshold_and_override():
@@ -263,7 +320,7 @@ def test_clustering_threshold_and_override():
 
     def n_clusters(**kw):
         mb = MapBuilder(title="t", basemap="none").add_points(pts, kind_col="kind", name_col="name", **kw)
-        return mb.to_html().count("L.markerClusterGroup(L.extend(")
+        return sum(s["cluster"] for s in data_of(mb.to_html())["meta"]["layers"])
 
     assert n_clusters() == 1  # only the 55 schools
     assert n_clusters(cluster=True) == 3
@@ -293,7 +350,9 @@ def test_basemaps_and_tianditu_key(monkeypatch):
     positron = MapBuilder(title="t").add_bands(d).to_html()
     assert "basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png" in positron and "{apikey}" not in positron
     none = MapBuilder(title="t", basemap="none").add_bands(d).to_html()
-    assert "L.tileLayer(" not in none
+    assert data_of(none)["meta"]["bases"] == []
+    bases = data_of(positron)["meta"]["bases"]
+    assert [b["name"] for b in bases] == ["CARTO Positron", "No basemap"] and bases[1]["tiles"] == []
 
 
 @pytest.mark.parametrize(

@@ -185,8 +185,8 @@ def test_points_map_clusters_and_escapes_popup(render):
     assert p.n_points_shown() == 66
     assert p.js("document.querySelectorAll('.bg-cluster').length") > 0  # schools (55) clustered
     res = p.js("""(m => { let hit = null;
-        m.eachLayer(l => { if (!hit && l.getPopup && l.getPopup() &&
-            String(l.getPopup().getContent()).includes('onerror')) hit = l; });
+        m.eachLayer(l => { if (!hit && l.getPopup && l.getPopup() && l.feature &&
+            JSON.stringify(l.feature.properties).includes('onerror')) hit = l; });
         if (!hit) return null;
         hit.openPopup();
         const el = document.querySelector('.leaflet-popup-content');
@@ -212,8 +212,8 @@ def test_coverage_map_hatches_uncovered_and_escapes_tooltip(render):
     assert p.js("!!document.getElementById('bg-hatch-d7191c')")
     assert p.js("document.querySelectorAll('path[fill=\"url(#bg-hatch-d7191c)\"]').length") == 1
     res = p.js("""(m => { let hit = null;
-        m.eachLayer(l => { if (!hit && l.getTooltip && l.getTooltip() &&
-            String(l.getTooltip().getContent()).includes('onerror')) hit = l; });
+        m.eachLayer(l => { if (!hit && l.getTooltip && l.getTooltip() && l.feature &&
+            JSON.stringify(l.feature.properties).includes('onerror')) hit = l; });
         if (!hit) return null;
         hit.openTooltip();
         const el = document.querySelector('.leaflet-tooltip');
