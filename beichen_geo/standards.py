@@ -194,10 +194,18 @@ class Kind:
     input: str
     tags: Mapping[str, TagValues]
     note: str | None = None
+    exclude: Mapping[str, TagValues] = dataclasses.field(default_factory=dict)
 
-    def tag_filter(self) -> dict[str, bool | list[str]]:
-        """The filter in osmnx style (``{"amenity": ["clinic"], "healthcare": True}``); empty for file kinds."""
-        return {k: (True if v is True else list(v)) for k, v in self.tags.items()}
+    def tag_filter(self) -> dict[str, Any]:
+        """The filter in osmnx style (``{"amenity": ["clinic"], "healthcare": True}``); empty for file kinds.
+
+        Tags the kind excludes (``exclude`` in the TOML) come under the key ``"exclude"``
+        (see :mod:`geo.features`).
+        """
+        out: dict[str, Any] = {k: (True if v is True else list(v)) for k, v in self.tags.items()}
+        if self.exclude:
+            out["exclude"] = {k: (True if v is True else list(v)) for k, v in self.exclude.items()}
+        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -722,26 +730,22 @@ def _kinds(ctx: _Ctx, d: Any) -> Mapping[str, Kind]:
         kp = (*p, name)
         if not _KIND_NAME.match(name):
             ctx.fail(kp, "kind names must be snake_case (lower-case letters, digits, _), starting with a letter")
-        t = _table(ctx, kp, k, optional=("label_zh", "label_en", "input", "tags", "note"))
+        t = _table(ctx, kp, k, optional=("label_zh", "label_en", "input", "tags", "exclude", "note"))
         source = _choice(ctx, (*kp, "input"), t.get("input"), ("osm", "file"), default="osm")
         tags: dict[str, TagValues] = {}
+        exclude: dict[str, TagValues] = {}
         if source == "osm":
             raw = t.get("tags")
             if raw is None:
                 ctx.fail((*kp, "tags"), 'missing: an OSM kind needs tags, e.g. tags = { amenity = ["clinic"] }, or input = "file"')
             if not isinstance(raw, dict) or not raw:
                 ctx.fail((*kp, "tags"), f'must be a non-empty table such as {{ amenity = ["clinic"] }}, got {_show(raw)}')
-            for key, vals in raw.items():
-                tp = (*kp, "tags", key)
-                if vals is True:
-                    tags[key] = True
-                elif isinstance(vals, str) and vals.strip():
-                    tags[key] = (vals,)
-                elif isinstance(vals, list) and vals and all(isinstance(x, str) and x.strip() for x in vals):
-                    tags[key] = tuple(vals)
-                else:
-                    ctx.fail(tp, f"must be true (any value) or a non-empty list of tag values, got {_show(vals)}")
-        elif "tags" in t:
+            tags = _tag_table(ctx, (*kp, "tags"), raw)
+            if "exclude" in t:
+                if not isinstance(t["exclude"], dict) or not t["exclude"]:
+                    ctx.fail((*kp, "exclude"), f'must be a non-empty table such as {{ healthcare = ["alternative"] }}, got {_show(t["exclude"])}')
+                exclude = _tag_table(ctx, (*kp, "exclude"), t["exclude"])
+        elif "tags" in t or "exclude" in t:
             ctx.fail((*kp, "tags"), 'a kind with input = "file" takes its points from a file; remove tags or set input = "osm"')
         out[name] = Kind(
             name=name,
@@ -750,8 +754,24 @@ def _kinds(ctx: _Ctx, d: Any) -> Mapping[str, Kind]:
             input=source,
             tags=MappingProxyType(tags),
             note=_str(ctx, (*kp, "note"), t.get("note"), optional=True),
+            exclude=MappingProxyType(exclude),
         )
     return MappingProxyType(out)
+
+
+def _tag_table(ctx: _Ctx, p: Path_, raw: dict[str, Any]) -> dict[str, TagValues]:
+    """``key = true`` or ``key = [values]`` entries of a kind's ``tags``/``exclude`` table."""
+    out: dict[str, TagValues] = {}
+    for key, vals in raw.items():
+        if vals is True:
+            out[key] = True
+        elif isinstance(vals, str) and vals.strip():
+            out[key] = (vals,)
+        elif isinstance(vals, list) and vals and all(isinstance(x, str) and x.strip() for x in vals):
+            out[key] = tuple(vals)
+        else:
+            ctx.fail((*p, key), f"must be true (any value) or a non-empty list of tag values, got {_show(vals)}")
+    return out
 
 
 def _variants(ctx: _Ctx, p: Path_, d: dict[str, Any], settings: Iterable[str]) -> dict[str, Any]:

@@ -202,6 +202,7 @@ def load_study(
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
         if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
             log["osm_features_without_geometry"] = int(feats.attrs["no_geometry"])
+        _note_excluded(feats.attrs.get("excluded"), log, replaced={k for _, k, _ in facility_files})
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
 
@@ -223,9 +224,27 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
         raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
-        feats = _explode_kinds(raw, all_kinds).to_crs(net.crs)
+        feats = _explode_kinds(raw, all_kinds)
+        _note_excluded(feats.attrs.get("excluded"), log, replaced={k for _, k, _ in facility_files})
+        feats = feats.to_crs(net.crs)
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=f"Overpass: {place}", step=step, log=log)
+
+
+def _note_excluded(excluded: Mapping[str, list] | None, log: dict[str, Any], *, replaced: set[str]) -> None:
+    """Say which OSM features a kind's ``exclude`` tags left out (count and names), in log and warning.
+
+    Kinds whose OSM features a planner's file replaces (``replaced``) are not mentioned.
+    """
+    for kind, items in (excluded or {}).items():
+        if kind in replaced:
+            continue
+        log.setdefault("osm_excluded", {})[kind] = items
+        shown = "; ".join(f"{i['name'] or 'OSM ' + str(i['osmid'])} ({i['why']})" for i in items[:5])
+        msg = (f"{kind}: {len(items)} OSM feature(s) matched the kind's tags but are left out by its exclude "
+               f"rules (standards [kinds.{kind}] exclude): {shown}{'...' if len(items) > 5 else ''}")
+        warnings.warn(msg, stacklevel=3)
+        log.setdefault("warnings", []).append(msg)
 
 
 def study_from_frames(
@@ -291,7 +310,7 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
         log["area"] = "extent of the data"
     with step("Clipping the network to the area + reach"):
         net = clip_network(net, area, buffer_m=reach_m)
-    facilities = _add_planner_facilities(facilities, facility_files, net, log)
+    facilities = _add_planner_facilities(facilities, facility_files, net, log, zone=shapely.buffer(area, reach_m))
     # facilities beyond the area + reach cannot serve it: OSM ones are simply outside the
     # study, but a planner's rows are counted and named so nothing vanishes unnoticed
     inside = facilities.intersects(shapely.buffer(area, reach_m)).to_numpy()
@@ -354,19 +373,50 @@ def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, int(bad.sum())
 
 
-def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetwork, log) -> gpd.GeoDataFrame:
+def _read_planner_file(path, kind: str, coords: str, bounds, log) -> gpd.GeoDataFrame:
+    """Read one planner file; its warnings (duplicates, points outside China...) go to the log too.
+
+    Points outside the study area that fall inside it once longitude and latitude are
+    swapped are refused, naming the rows: the range checks of the reader only catch swaps
+    that leave the range of degrees or land in China.
+    """
+    from geo.coords import swapped_mask
+    from geo.io import read_points
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pts = read_points(path, coords=coords, what=f"{kind} facilities")
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=3)
+        log.setdefault("warnings", []).append(str(w.message))
+    bad = swapped_mask(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), bounds)
+    if bad.any():
+        rows = [str(r) for r in pts["source_row"].to_numpy()[bad][:10]]
+        x, y = pts.geometry.x.to_numpy()[bad][0], pts.geometry.y.to_numpy()[bad][0]
+        w, s_, e, n = bounds
+        raise InputError(
+            f"{kind} facilities file {path}: {int(bad.sum())} of {len(pts)} points lie outside the study area "
+            f"(lon {w:.3f}..{e:.3f}, lat {s_:.3f}..{n:.3f}) but inside it with longitude and latitude swapped "
+            f"(rows {', '.join(rows)}{'...' if bad.sum() > 10 else ''}; e.g. lon {x:g}, lat {y:g}). "
+            "Longitude and latitude look swapped: swap the two columns' headers (or values) in the file and run again."
+        )
+    return pts
+
+
+def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetwork, log, *,
+                            zone: shapely.Geometry) -> gpd.GeoDataFrame:
     if not files:
         return facilities
-    from geo.io import read_points
     from geo.snapping import datum_shift_check
 
     crs = net.crs
+    bounds = tuple(gpd.GeoSeries([zone], crs=crs).to_crs(WEB_CRS).total_bounds)
     replaced = sorted({kind for _, kind, _ in files})
     parts = [facilities.loc[~facilities["kind"].isin(replaced)]]
     if replaced:
         log["kinds_from_files"] = replaced  # a planner's list replaces OSM for that kind
     for path, kind, coords in files:
-        pts = read_points(path, coords=coords, what=f"{kind} facilities")
+        pts = _read_planner_file(path, kind, coords, bounds, log)
         if coords == "wgs84":
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -14,7 +14,9 @@ As in every public implementation (eviltransform, PRCoords, coordtransform), a p
 *input* coordinates lie outside the bounding box ``72.004 <= lon <= 137.8347``,
 ``0.8293 <= lat <= 55.8271`` is returned unchanged, because the shift is only applied to
 Chinese maps. The box is coarse: it includes parts of neighbouring countries and misses
-nothing in mainland China. NaN coordinates are returned as NaN.
+nothing in mainland China. NaN coordinates are returned as NaN. Readers of planner files
+call :func:`warn_outside_china` so that a "GCJ-02" file of points elsewhere is not passed
+through unchanged in silence.
 
 Accuracy
 --------
@@ -26,7 +28,8 @@ better than a centimetre, not to the metre or two of the usual one-step approxim
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import geopandas as gpd
@@ -48,6 +51,8 @@ __all__ = [
     "gcj02_to_wgs84",
     "in_china",
     "normalize_system",
+    "swapped_mask",
+    "warn_outside_china",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
@@ -134,6 +139,78 @@ def in_china(lon: ArrayLike, lat: ArrayLike) -> Any:
 def _china_mask(x: _Array, y: _Array) -> NDArray[np.bool_]:
     lon0, lat0, lon1, lat1 = CHINA_BBOX
     return np.asarray((x >= lon0) & (x <= lon1) & (y >= lat0) & (y <= lat1))
+
+
+def warn_outside_china(
+    lon: ArrayLike, lat: ArrayLike, *, src: str, what: str, rows: Sequence[Any] | None = None
+) -> int:
+    """Warn when points said to be GCJ-02 or BD-09 lie outside China (they stay unchanged).
+
+    Parameters
+    ----------
+    lon, lat
+        Input longitude and latitude in degrees, in system ``src``.
+    src
+        Their coordinate system; only ``gcj02`` and ``bd09`` (any accepted spelling) warn.
+    what
+        The file or layer, for the message (e.g. ``"clinic facilities file 'a.csv'"``).
+    rows
+        Row labels of the points, for the message (default: 1-based positions).
+
+    Returns
+    -------
+    int
+        How many points were left unchanged (0 for WGS84 input; NaN points are not counted).
+    """
+    system = normalize_system(src, argument="source coordinate system")
+    if system == "wgs84":
+        return 0
+    x, y, _ = _as_arrays(lon, lat)
+    x, y = x.ravel(), y.ravel()
+    outside = ~_china_mask(x, y) & np.isfinite(x) & np.isfinite(y)
+    n = int(outside.sum())
+    if n:
+        labels = list(rows) if rows is not None else list(range(1, len(x) + 1))
+        where = [str(labels[i]) for i in np.flatnonzero(outside)[:10]]
+        more = "..." if n > 10 else ""
+        name = "GCJ-02" if system == "gcj02" else "BD-09"
+        warnings.warn(
+            f"{what}: {n} of {len(x)} points were left unchanged by the {name} -> WGS84 conversion because "
+            f"they lie outside China (rows {', '.join(where)}{more}, e.g. lon {x[outside][0]:g}, lat "
+            f"{y[outside][0]:g}). GCJ-02 and BD-09 only exist inside China; points elsewhere are WGS84 "
+            "already. Use --coords wgs84 for this file, or check its coordinates.",
+            stacklevel=3,
+        )
+    return n
+
+
+def swapped_mask(
+    lon: ArrayLike, lat: ArrayLike, bounds: tuple[float, float, float, float]
+) -> NDArray[np.bool_]:
+    """Points that lie outside ``bounds`` but inside it once longitude and latitude are swapped.
+
+    Works anywhere in the world (the range check of :mod:`geo.io` only catches swaps that
+    leave the range of degrees or that land in China).
+
+    Parameters
+    ----------
+    lon, lat
+        Longitude and latitude in degrees.
+    bounds
+        (west, south, east, north) of the study area, in degrees.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for each point that looks swapped; False for NaN.
+    """
+    x, y, _ = _as_arrays(lon, lat)
+    w, s, e, n = bounds
+
+    def inside(a: _Array, b: _Array) -> NDArray[np.bool_]:
+        return np.asarray((a >= w) & (a <= e) & (b >= s) & (b <= n))
+
+    return ~inside(x, y) & inside(y, x)
 
 
 def _gcj_delta(x: _Array, y: _Array) -> _Pair:

@@ -48,7 +48,7 @@ import shapely
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ._errors import DataError, InputError
-from .coords import CHINA_BBOX, convert, convert_geoseries, normalize_system
+from .coords import CHINA_BBOX, convert, convert_geoseries, normalize_system, warn_outside_china
 
 __all__ = [
     "GEOM_SOURCES",
@@ -741,6 +741,7 @@ def _points_from_table(
         )
     lon_a, lat_a, rows_a = np.array(lons), np.array(lats), np.array(rownums)
     _check_ranges(lon_a, lat_a, rows_a, what, table.where, (columns[ilon], columns[ilat]))
+    warn_outside_china(lon_a, lat_a, src=system, what=f"{what} file {table.where}", rows=rows_a)
     x, y = convert(lon_a, lat_a, src=system, dst="wgs84")
     frame = pd.DataFrame(records, columns=columns)
     frame["source_row"] = rows_a
@@ -767,6 +768,7 @@ def _points_from_layer(
     rows = np.asarray(src.index) + 1 if _int_index(src) else np.arange(1, len(src) + 1)
     _check_ranges(points.x.to_numpy(), points.y.to_numpy(), rows, what, where, None)
     if system != "wgs84":
+        warn_outside_china(points.x.to_numpy(), points.y.to_numpy(), src=system, what=f"{what} file {where}", rows=rows)
         points = convert_geoseries(points, src=system, dst="wgs84")
     table = src.drop(columns=src.geometry.name)
     table = table.rename(columns={c: f"{c}_2" for c in ("source_row", "geom_source") if c in table})

@@ -184,7 +184,7 @@ def build_network(
         )
     xy = node_xy.loc[osm_ids, ["x", "y"]].to_numpy(dtype=float)
     pts = gpd.GeoSeries(shapely.points(xy), crs=segments.crs)
-    target = metric_crs(crs, like=pts.iloc[:1000] if len(pts) else pts)
+    target = metric_crs(crs, like=pts.iloc[:1000] if len(pts) else pts, covers=pts)
     pts = pts.to_crs(target)
     pos = pd.Series(np.arange(len(osm_ids)), index=osm_ids)
     u = pos.loc[seg["u"].to_numpy()].to_numpy()
@@ -302,6 +302,9 @@ def load_pbf(
 
     _check_mode(mode)
     path = Path(path)
+    extent = pbf_extent(path) if bbox else None
+    if bbox and extent and not _boxes_intersect(bbox, extent):
+        raise NetworkError(_outside_extract(path, bbox, extent))
     try:
         osm = pyrosm.OSM(str(path), bounding_box=list(bbox) if bbox else None)
         extra = [t for t in WAY_TAGS if t not in ("highway", "name")]
@@ -309,11 +312,62 @@ def load_pbf(
     except Exception as exc:  # pyrosm raises its own types for corrupt files
         raise InputError(f"{path}: cannot read as OSM PBF ({exc}). Is it a valid .osm.pbf file?") from exc
     if edges is None or nodes is None or len(edges) == 0:
-        raise NetworkError(f"{path}: no highway ways in this extract{' and bbox' if bbox else ''}")
+        if bbox:
+            raise NetworkError(_outside_extract(path, bbox, extent))
+        raise NetworkError(f"{path}: no highway ways in this extract")
     node_xy = pd.DataFrame({"x": nodes["lon"].to_numpy(), "y": nodes["lat"].to_numpy()}, index=nodes["id"].to_numpy())
     node_xy = node_xy[~node_xy.index.duplicated()]
     edges = edges.set_crs(WEB_CRS, allow_override=True)
     return build_network(edges, node_xy, mode=mode, crs=crs, speed_kmh=speed_kmh, source=str(path))
+
+
+def pbf_extent(path: str | os.PathLike) -> tuple[float, float, float, float] | None:
+    """The bounding box an OSM PBF declares in its header, as (west, south, east, north) degrees.
+
+    Reads only the first block of the file. Returns None when the header has no box or
+    cannot be read (the caller then simply reads the data).
+    """
+    import struct
+    import zlib
+
+    try:
+        from pyrosm.proto import fileformat_pb2, osmformat_pb2
+
+        with open(path, "rb") as f:
+            (size,) = struct.unpack(">I", f.read(4))
+            head = fileformat_pb2.BlobHeader()
+            head.ParseFromString(f.read(size))
+            if head.type != "OSMHeader":
+                return None
+            blob = fileformat_pb2.Blob()
+            blob.ParseFromString(f.read(head.datasize))
+        data = zlib.decompress(blob.zlib_data) if blob.HasField("zlib_data") else blob.raw
+        header = osmformat_pb2.HeaderBlock()
+        header.ParseFromString(data)
+    except Exception:  # no header box is not an error: the data is read anyway
+        return None
+    if not header.HasField("bbox"):
+        return None
+    b = header.bbox
+    return (b.left * 1e-9, b.bottom * 1e-9, b.right * 1e-9, b.top * 1e-9)
+
+
+def _boxes_intersect(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _outside_extract(path: Path, bbox: tuple[float, ...], extent: tuple[float, ...] | None) -> str:
+    w, s, e, n = bbox
+    where = f"the study area (with its reach) spans lon {w:.4f}..{e:.4f}, lat {s:.4f}..{n:.4f}"
+    if extent:
+        x0, y0, x1, y1 = extent
+        where += f", but {path.name} covers lon {x0:.4f}..{x1:.4f}, lat {y0:.4f}..{y1:.4f}"
+    else:
+        where += f", and {path.name} has no highway ways there"
+    return (
+        f"the study area does not intersect the street network: {where}. "
+        "Check that the boundary and the OSM extract cover the same area."
+    )
 
 
 def load_osm_xml(

@@ -122,7 +122,7 @@ def test_kind_filters_feed_the_feature_reader(std):
     assert "chsc" not in filters  # file-only kind
     assert std.kinds["chsc"].input == "file"
     assert filters["park"] == {"leisure": ["park"]}
-    assert filters["clinic"]["amenity"] == ["clinic", "doctors", "hospital"]
+    assert filters["clinic"]["amenity"] == ["clinic", "doctors"]  # primary care; hospitals are kind 'hospital'
     assert std.kind_filters(["park", "chsc"]) == {"park": {"leisure": ["park"]}}
     with pytest.raises(InputError, match="unknown kind"):
         std.kind_filters(["parc"])
