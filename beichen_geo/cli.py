@@ -4,6 +4,10 @@ Every subcommand loads one study (network, facilities, residential land), runs i
 analysis and writes ``DIR/<subcommand>.json`` beside its GeoPackage, CSV tables and map.
 Errors raised on purpose (bad files, empty data, network failures) become one readable
 line on stderr and exit code 2; nothing is printed as a traceback.
+
+``--out DIR`` always holds exactly one whole run (:mod:`beichen_geo.outdir`): the run is
+written into a staging folder beside DIR and swapped in at the end, under a lock that refuses
+a second run into DIR. An error, Ctrl-C (exit 130) or SIGTERM (exit 143) leaves DIR as it was.
 """
 
 from __future__ import annotations

@@ -287,6 +287,8 @@ class RunFolder:
             places.append(self.target / f"{INPLACE_PREFIX}probe-{os.getpid()}")
         try:
             self.staging.mkdir()
+            if self.existed and not self._inplace:  # the swapped-in folder keeps the old one's mode
+                os.chmod(self.staging, self.target.stat().st_mode & 0o7777)
             for probe in places:
                 with open(probe, "wb") as fh:
                     fh.write(b"beichen-geo write probe\n" * 64)

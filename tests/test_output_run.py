@@ -86,6 +86,7 @@ def _tmpfs(where: Path, options: str):
 # ----------------------------------------------------------------------------- concurrency
 def test_two_concurrent_runs_one_wins_the_other_names_the_lock(earlier, tmp_path):
     before = _assert_one_whole_run(earlier)
+    earlier.chmod(0o750)  # the swapped-in folder keeps the folder's mode
     hold = tmp_path / "hold"  # the winner waits before its swap until the loser has been refused
     hold.write_text("")
     argv = CLI + ["parks", "--out", str(earlier), "--overwrite", "--quiet"]
@@ -108,6 +109,7 @@ def test_two_concurrent_runs_one_wins_the_other_names_the_lock(earlier, tmp_path
     assert winner.returncode == 0, err
     after = _assert_one_whole_run(earlier)
     assert after["pid"] == winner.pid and after["run_id"] != before["run_id"]
+    assert earlier.stat().st_mode & 0o7777 == 0o750
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no lock, staging or old folder left
 
 
