@@ -4,12 +4,18 @@ Every subcommand loads one study (network, facilities, residential land), runs i
 analysis and writes ``DIR/<subcommand>.json`` beside its GeoPackage, CSV tables and map.
 Errors raised on purpose (bad files, empty data, network failures) become one readable
 line on stderr and exit code 2; nothing is printed as a traceback.
+
+``--out DIR`` always holds exactly one whole run (:mod:`beichen_geo.outdir`): the run is
+written into a staging folder beside DIR and swapped in at the end, under a lock that refuses
+a second run into DIR. An error, Ctrl-C (exit 130) or SIGTERM (exit 143) leaves DIR as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -19,7 +25,7 @@ from typing import Any
 from geo._errors import DataError, GeoError, InputError
 
 SUBCOMMANDS = ("circles", "parks", "tod", "clinics")  # what demo runs; `gaps` and `stations` are separate
-DEMO_MARKER = ".beichen-geo-demo"
+DEMO_MARKER = ".beichen-geo-demo"  # same as beichen_geo.outdir.DEMO_MARKER
 BEICHEN_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 
 
@@ -254,26 +260,31 @@ def _largest_minutes(standards) -> float:
 
 def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker: str | None = None,
               circle_variants: list[str | None] | None = None) -> dict[str, Any]:
-    from geo.io import prepare_out_dir, write_json, write_text
-    from beichen_geo.population import residents_for
-    from beichen_geo.result import write_result
+    from beichen_geo.outdir import RunFolder
     from beichen_geo.standards import load_standards
 
     standards = load_standards(args.standards)
     if "gaps" in names and args.kind and args.kind[0] not in standards.kinds:
         raise InputError(f"unknown kind {args.kind[0]!r}; kinds: {', '.join(standards.kinds)}")
-    if owned_marker == DEMO_MARKER:
-        # demo may replace its own earlier output, but never mixes into a folder of other files
-        out = prepare_out_dir(args.out, overwrite=args.overwrite, owned_marker=owned_marker)
-        write_text("written by beichen-geo demo; it may replace this folder's demo outputs\n", out / owned_marker)
-    else:
-        out = prepare_out_dir(args.out, overwrite=True)
-        clash = sorted(p.name for n in names for p in out.glob(f"{n}*") if p.suffix in (".json", ".gpkg", ".csv", ".html"))
-        if clash and not args.overwrite:
-            raise InputError(
-                f"{out}: earlier results would be overwritten ({', '.join(clash[:4])}{'...' if len(clash) > 4 else ''}); "
-                "pass --overwrite to replace them or choose another --out folder"
-            )
+    # the whole run is staged beside --out and swapped in at the end (beichen_geo.outdir);
+    # the lock, the overwrite policy and a write probe come before any analysis work
+    command = "demo" if owned_marker == DEMO_MARKER else args.command
+    with RunFolder(args.out, command=command, overwrite=args.overwrite) as run_folder:
+        summaries = _run_analyses(args, steps, names, standards, run_folder, circle_variants=circle_variants)
+        out = run_folder.commit()
+    if not args.quiet:
+        _print_summaries(summaries, out, steps)
+    return summaries
+
+
+def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, run_folder,
+                  *, circle_variants: list[str | None] | None) -> dict[str, Any]:
+    """Load the study and write every analysis (and stub) into the run folder's staging folder."""
+    from geo.io import write_json
+    from beichen_geo.population import residents_for
+    from beichen_geo.result import write_result
+
+    out = run_folder.staging
     study = _load(args, steps, standards)
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population,
@@ -319,7 +330,8 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
             if len(runners) == 1:
                 raise
             # in a multi-analysis run one empty layer (e.g. no stations) must not stop the others
-            stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info}
+            stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info,
+                    "run_id": run_folder.run_id, "outputs": {}}
             name = analysis if variant in ("", "None") else f"{analysis}_{variant}"
             write_json(stub, out / f"{name}.json")
             summaries[name] = stub
@@ -327,11 +339,10 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
         if analysis == "circles" and variant not in ("", "None") and variant != standards.circles.default_variant:
             res.name = f"circles_{variant}"
         res.summary["study"] = info
+        res.summary["run_id"] = run_folder.run_id
         with steps(f"Writing {res.name} outputs"):
             write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
         summaries[res.name] = res.summary
-    if not args.quiet:
-        _print_summaries(summaries, out, steps)
     return summaries
 
 
@@ -402,18 +413,53 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"beichen-geo: warning: {message}", file=sys.stderr)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM received: the run stops and cleans up like on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: Any) -> None:  # noqa: ARG001
+    # the first signal stops the run; later ones are ignored so that the clean-up completes
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> dict[int, Any]:
+    previous: dict[int, Any] = {}
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        for s in (signal.SIGINT, signal.SIGTERM):
+            previous[s] = signal.signal(s, _on_signal)
+    return previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: exit 0 on success, 2 on a user-facing error, 130 on Ctrl-C."""
+    """Console entry point.
+
+    Exit codes: 0 on success; 2 on a user-facing error (bad input, unwritable or locked
+    ``--out``, full disk); 130 on Ctrl-C (SIGINT) and 143 on SIGTERM (128 + signal number, as
+    shells report). An interrupted run prints one line saying what ``--out`` holds: the
+    earlier contents untouched, or (if the signal came after the swap) this run's complete
+    results.
+    """
     warnings.showwarning = _show_warning
+    previous = _install_signal_handlers()
     try:
         run(argv)
     except GeoError as exc:
         print(f"beichen-geo: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("beichen-geo: interrupted; outputs already written are complete, nothing half-written was kept",
-              file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        outcome = getattr(exc, "outcome", None) or "nothing was written"
+        print(f"beichen-geo: interrupted ({signal.Signals(signum).name}); {outcome}", file=sys.stderr)
+        return 128 + int(signum)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     return 0
 
 

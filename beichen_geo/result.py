@@ -2,7 +2,9 @@
 
 Every analysis writes, into one folder: ``<name>.gpkg`` (its layers), ``<name>_<table>.csv``
 (one per table), ``<name>.json`` (the summary with its key figures) and ``<name>.html``
-(the interactive map). Each file is written atomically (temp file, then rename).
+(the interactive map). Each file is written atomically (temp file, then rename); the command
+line writes them into a staging folder that replaces the output folder as a whole
+(:mod:`beichen_geo.outdir`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo.io import write_csv, write_gpkg, write_json
+from geo.io import write_csv, write_gpkg, write_json, write_text
 
 
 @dataclasses.dataclass
@@ -64,7 +66,12 @@ def write_result(
     basemap: str = "positron",
     self_contained: bool = True,
 ) -> dict[str, str]:
-    """Write a result's GeoPackage, CSVs, JSON summary and map; return the paths written."""
+    """Write a result's GeoPackage, CSVs, JSON summary and map; return the paths written.
+
+    The JSON summary is written last and lists the other files under ``outputs``. Any failure
+    to write (full disk, read-only folder) raises :class:`~geo._errors.InputError` naming the
+    file and the operating system's reason.
+    """
     out = Path(out_dir)
     written: dict[str, str] = {}
     if result.layers:
@@ -75,7 +82,8 @@ def write_result(
         written[f"csv:{tname}"] = str(write_csv(table, out / f"{result.name}_{tname}.csv"))
     if result.make_map is not None:
         m = result.make_map(lang=lang, basemap=basemap)
-        written["map"] = str(m.save(out / f"{result.name}.html", self_contained=self_contained))
+        # to_html + our atomic writer: a full disk becomes an InputError, not an OSError traceback
+        written["map"] = str(write_text(m.to_html(self_contained=self_contained), out / f"{result.name}.html"))
     summary = {**result.summary, "outputs": {k: os.path.basename(v) for k, v in written.items()}}
     written["json"] = str(write_json(summary, out / f"{result.name}.json"))
     return written

@@ -875,17 +875,45 @@ def _atomic_write(path: PathLike, write: Callable[[Path], None], *, suffix: str 
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
+        reason = _write_failure(exc, target.parent)
         for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm", "-journal"))):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 leftover.unlink()
-        if isinstance(exc, OSError):
+        if reason is not None:
             raise InputError(
-                f"cannot write '{target}': {exc.strerror or exc}. Check that the folder is "
-                "writable and that the file is not open in another program, or choose "
+                f"cannot write '{target}': {reason}. Check that the folder is writable, that the "
+                "disk has free space and that the file is not open in another program, or choose "
                 "another output folder."
             ) from exc
         raise
     return target
+
+
+def _write_failure(exc: BaseException, folder: Path) -> str | None:
+    """The operating system's reason a write into ``folder`` failed, or None for a programming error.
+
+    GDAL reports a full disk or an unopenable file as a pyogrio error, not an OSError (often
+    only as "Failed to commit transaction"); when the folder's file system has less than
+    1 MiB free at that moment the reason given is ``No space left on device``.
+    """
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    try:
+        from pyogrio.errors import DataLayerError, DataSourceError, FeatureError
+    except ImportError:  # pragma: no cover - pyogrio is a dependency
+        return None
+    if not isinstance(exc, (DataLayerError, DataSourceError, FeatureError)):
+        return None
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    try:
+        st = os.statvfs(folder)
+        free = st.f_bavail * st.f_frsize
+    except OSError:
+        free = None
+    if "disk is full" in text or "No space left" in text or (free is not None and free < 1 << 20):
+        where = "" if free is None else f", {free // 1024} KiB free"
+        return f"No space left on device (GDAL: {text}{where})"
+    return f"GDAL could not write the file ({text})"
 
 
 def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: PathLike) -> Path:
