@@ -129,7 +129,7 @@ def load_study(
     place: str | None = None,
     boundary: str | os.PathLike | gpd.GeoDataFrame | None = None,
     kinds: Mapping[str, Mapping],
-    facility_files: Sequence[tuple[str | os.PathLike, str, str]] = (),
+    facility_files: Sequence[tuple[Any, ...]] = (),
     crs: Any = None,
     speed_kmh: float = 4.0,
     reach_m: float = 2500.0,
@@ -154,8 +154,10 @@ def load_study(
     kinds
         Facility kinds as OSM tag filters, name -> filter.
     facility_files
-        Planner files as (path, kind, coords) with coords ``wgs84|gcj02|bd09``; a file
-        replaces the OSM facilities of its kind (several files of one kind add up).
+        Planner files as (path, kind, coords) or (path, kind, coords, options) with coords
+        ``wgs84|gcj02|bd09`` and options of :func:`geo.io.read_points` (``layer``, ``sheet``,
+        ``lon_col``, ``lat_col``); a file replaces the OSM facilities of its kind (several
+        files of one kind add up).
     crs
         Metric CRS (e.g. 4548 for CGCS2000 / GK CM 117E); None = UTM zone.
     speed_kmh
@@ -361,12 +363,13 @@ def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetw
     from geo.snapping import datum_shift_check
 
     crs = net.crs
-    replaced = sorted({kind for _, kind, _ in files})
+    replaced = sorted({f[1] for f in files})
     parts = [facilities.loc[~facilities["kind"].isin(replaced)]]
     if replaced:
         log["kinds_from_files"] = replaced  # a planner's list replaces OSM for that kind
-    for path, kind, coords in files:
-        pts = read_points(path, coords=coords, what=f"{kind} facilities")
+    for path, kind, coords, *extra in files:
+        opts = dict(extra[0]) if extra else {}  # layer, sheet, lon_col, lat_col of this file
+        pts = read_points(path, coords=coords, what=f"{kind} facilities", **opts)
         if coords == "wgs84":
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
