@@ -112,8 +112,33 @@ def features_from_pbf(
         raise InputError(f"{path}: cannot read features from OSM PBF ({exc})") from exc
     if raw is not None and len(raw):
         raw = raw.set_crs(WEB_CRS, allow_override=True).rename(columns={"id": "osmid"})
+        raw = _names_from_tags(raw)
     out = _explode_kinds(raw, kinds)
     return _tidy(out)
+
+
+def _names_from_tags(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """pyrosm keeps ``name`` inside the JSON ``tags`` column for custom filters: lift it out."""
+    if "tags" not in raw:
+        return raw
+    import json
+
+    def name_of(tags: object) -> str | None:
+        if isinstance(tags, str) and '"name"' in tags:
+            try:
+                value = json.loads(tags).get("name")
+            except (ValueError, AttributeError):
+                return None
+            return value if isinstance(value, str) and value.strip() else None
+        if isinstance(tags, dict):
+            value = tags.get("name")
+            return value if isinstance(value, str) and value.strip() else None
+        return None
+
+    lifted = raw["tags"].map(name_of)
+    raw = raw.copy()
+    raw["name"] = raw["name"].where(raw["name"].notna(), lifted) if "name" in raw else lifted
+    return raw
 
 
 def features_from_xml(path: str | os.PathLike, kinds: Mapping[str, TagFilter]) -> gpd.GeoDataFrame:
