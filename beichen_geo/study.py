@@ -293,6 +293,7 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
         log["area"] = "extent of the data"
     with step("Clipping the network to the area + reach"):
         net = clip_network(net, area, buffer_m=reach_m)
+    facilities = _merge_mapped_twice(facilities, log)
     facilities = _add_planner_facilities(facilities, facility_files, net, log)
     # facilities beyond the area + reach cannot serve it: OSM ones are simply outside the
     # study, but a planner's rows are counted and named so nothing vanishes unnoticed
@@ -330,16 +331,39 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
                 "the study area; nothing to measure. Check the boundary, or give residential land as a file."
             )
         demand = grid_cells(residential, cell_m=cell_m)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells")
-        for w in caught:
-            log.setdefault("warnings", []).append(str(w.message))
+        demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells", warn=False)
         log["demand_off_network"] = demand_snap.n_off_network
+        _say_off_network_land(demand, demand_snap, max_snap_m=max_snap_m, log=log)
     engine = TravelTimeEngine(net)
     return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
                  residential=residential.reset_index(drop=True), buildings=buildings.reset_index(drop=True),
                  demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m, log=log)
+
+
+def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float, log: dict[str, Any]) -> None:
+    """Residential land beyond the street network: its share in the log, and a warning with the right hint."""
+    from beichen_geo.reasons import off_network_land, off_network_warning
+
+    share = off_network_land(demand["area_m2"].to_numpy(), snap.on_network)
+    log["demand_off_network_share_land"] = round(share, 6)
+    if snap.n_off_network:
+        msg = off_network_warning(share, snap.n_off_network, max_snap_m=max_snap_m)
+        warnings.warn(msg, stacklevel=3)
+        log.setdefault("warnings", []).append(msg)
+
+
+DUPLICATE_WITHIN_M = 100.0  # same name this close = one object (issue 14: Nendeln station mapped twice, 10 m apart)
+
+
+def _merge_mapped_twice(facilities: gpd.GeoDataFrame, log: dict[str, Any]) -> gpd.GeoDataFrame:
+    """OSM facilities mapped twice (node + polygon, or same name within 100 m) counted once, logged."""
+    from geo.dedupe import describe_merges, merge_duplicates
+
+    facilities, merged = merge_duplicates(facilities, within_m=DUPLICATE_WITHIN_M)
+    if merged:
+        log["duplicates_merged"] = merged
+        log.setdefault("notes", []).append(describe_merges(merged, within_m=DUPLICATE_WITHIN_M))
+    return facilities
 
 
 def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
