@@ -361,6 +361,9 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
         if analysis == "circles" and variant not in ("", "None") and variant != standards.circles.default_variant:
             res.name = f"circles_{variant}"
         res.summary["study"] = info
+        # what the study found (off-network land, merged duplicates, files outside the area) belongs
+        # in every result's warnings, not only in study.log
+        res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *res.summary.get("warnings", [])]))
         with steps(f"Writing {res.name} outputs"):
             write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
         summaries[res.name] = res.summary
@@ -421,6 +424,8 @@ def _demo(args: argparse.Namespace, steps) -> dict[str, Any]:
 
 
 def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
+    from beichen_geo.reasons import reasons_line
+
     def pct(x):
         return "n/a" if x is None else f"{x:.1%}"
 
@@ -432,6 +437,9 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
             tiers = "; ".join(f"{t['minutes']:g} min {pct(t['covered_share_land'])}" for t in s["tiers"])
             print(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {pct(s['all_tiers_share_land'])}"
                   f" (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
+            for t in s["tiers"]:
+                if t.get("reasons"):
+                    print(f"      {t['minutes']:g} min not met: {reasons_line(t['reasons'])}")
         elif name == "parks":
             print(f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {pct(s['covered_share_euclidean'])},"
                   f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
