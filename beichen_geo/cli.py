@@ -253,6 +253,7 @@ def _gaps_runner(args, study, standards, residents):
         from geo.io import read_points
 
         cand = read_points(args.candidates, coords=args.candidates_coords, what="candidate sites")
+        cand.attrs["coords"] = args.candidates_coords  # sites are also given back in the planner's system
     return lambda: gap_analysis(
         study, standards, kind=args.kind[0], minutes=args.minutes, variant=args.variant, residents=residents,
         n_new=args.n, candidates=cand, method=args.method, objective=args.objective,
@@ -452,9 +453,7 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
                              + ("" if who is None else f", {pct(who)} of residents"))
             print(f"  tod: {s.get('stations', '?')} stations; within the outer band of any station — " + "; ".join(parts))
         elif name == "gaps":
-            b, a = s["before"], s["after"]
-            print(f"  gaps: {s['kind']} within {s['minutes']:g} min — land {pct(b['covered_share_land'])} -> "
-                  f"{pct(a['covered_share_land'])} with {s['n_proposed']} new sites ({s['solver']['method']}, "
+            print(f"  gaps: {s['kind']} within {s['minutes']:g} min — {s['headline']} ({s['solver']['method']}, "
                   f"{s['solver']['status']}); {s['gap_areas']} gap areas")
         elif name == "stations":
             top = ", ".join(f"{t.get('station')} ({t.get('score', 0):.0f})" for t in s.get("top_stations", [])[:3])
