@@ -207,6 +207,7 @@ def gap_analysis(
         table, report = minutes_by_kind(
             study.engine, study.demand.set_geometry("point"), study.facilities, kinds=[kind], cutoff_min=minutes,
             max_snap_m=study.max_snap_m, demand_snap=study.demand_snap,
+            facility_snaps={kind: study.snapped_facilities(kind)} if len(study.facilities_of(kind)) else None,
         )
     mins_before = table[col].to_numpy(float)
     covered_before = np.isfinite(mins_before)  # inf beyond the cutoff, NaN off-network

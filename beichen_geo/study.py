@@ -25,10 +25,13 @@ from geo.engine import TravelTimeEngine
 from geo.features import features_from_graph_source
 from geo.network import StreetNetwork, clip_network, load_network
 from geo.projection import WEB_CRS, metric_crs
+from geo.access import AccessSnap, snap_access
 from geo.snapping import SnappedPoints, snap_points
 
 #: OSM filters for where residents live (land and buildings).
 RESIDENTIAL_LAND = {"landuse": ["residential"]}
+#: Mapped entrances: a polygon facility (park, school, campus) is reached through those on its outline.
+ENTRANCES = {"entrance": True, "barrier": ["gate", "entrance"]}
 RESIDENTIAL_BUILDINGS = {
     "building": ["apartments", "residential", "house", "detached", "semidetached_house",
                  "terrace", "dormitory", "bungalow"]
@@ -84,20 +87,36 @@ class Study:
     demand_snap: SnappedPoints
     source: str
     max_snap_m: float
+    entrances: gpd.GeoDataFrame | None = None
     log: dict[str, Any] = dataclasses.field(default_factory=dict)
-    _cache: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
+    # init=False: dataclasses.replace(study, facilities=...) starts a fresh cache instead of
+    # sharing the original's (stale) snaps and isochrones
+    _cache: dict[Any, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def crs(self) -> Any:
         return self.net.crs
 
-    def snapped_facilities(self, kind: str) -> SnappedPoints:
-        """The facilities of ``kind`` snapped to the network (computed once per study)."""
+    def snapped_facilities(self, kind: str) -> AccessSnap:
+        """The facilities of ``kind`` snapped through their access points (computed once per study).
+
+        Points are reached where they are; polygons (parks, schools, hospitals, campuses)
+        through their mapped entrances, else points every 25 m along their outline
+        (:func:`geo.access.snap_access`, the one way every analysis reaches a facility).
+        """
         key = ("snap", kind)
         if key not in self._cache:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # off-network counts are reported by the analyses
-                self._cache[key] = snap_points(self.net, self.facilities_of(kind), max_snap_m=self.max_snap_m, warn=False)
+            self._cache[key] = snap_access(self.net, self.facilities_of(kind), entrances=self.entrances,
+                                           max_snap_m=self.max_snap_m)
+        return self._cache[key]
+
+    def snapped_access(self, kinds: Sequence[str]) -> tuple[gpd.GeoDataFrame, AccessSnap]:
+        """Facilities of several ``kinds`` (rows in study order) and their access snap (cached)."""
+        key = ("snap-kinds", tuple(sorted(kinds)))
+        if key not in self._cache:
+            fac = self.facilities.loc[self.facilities["kind"].isin(list(kinds))]
+            fac = fac.loc[~(fac.geometry.isna() | fac.geometry.is_empty)]
+            self._cache[key] = (fac, snap_access(self.net, fac, entrances=self.entrances, max_snap_m=self.max_snap_m))
         return self._cache[key]
 
     def kind_isochrone(self, kind: str, minutes: float, *, buffer_m: float = 30.0) -> shapely.Geometry:
@@ -106,7 +125,7 @@ class Study:
 
         key = ("iso", kind, float(minutes), float(buffer_m))
         if key not in self._cache:
-            iso = isochrones(self.engine, self.snapped_facilities(kind), [minutes], buffer_m=buffer_m)
+            iso = isochrones(self.engine, self.snapped_facilities(kind).points, [minutes], buffer_m=buffer_m)
             self._cache[key] = iso.geometry.iloc[0]
         return self._cache[key]
 
@@ -199,7 +218,8 @@ def load_study(
     with step(f"Loading walk network from {src.name}"):
         net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **({"bbox": bbox} if src.name.lower().endswith(".pbf") else {}))
     with step("Loading facilities and residential land"):
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
+                     "_entrance": ENTRANCES}
         kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
         if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
@@ -221,7 +241,8 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
     with step("Downloading facilities and residential land (cached)"):
         from geo.features import _explode_kinds, _union_filter
 
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
+                     "_entrance": ENTRANCES}
         raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
@@ -277,7 +298,8 @@ def _read_boundary(boundary) -> gpd.GeoSeries:
 def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_m, cell_m, source, step, log) -> Study:
     res_land = feats.loc[(feats["kind"] == "_res_land") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
     res_bldg = feats.loc[(feats["kind"] == "_res_bldg") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
-    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg"])]
+    entrances = feats.loc[(feats["kind"] == "_entrance") & (feats.geom_type == "Point"), ["geometry"]]
+    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg", "_entrance"])]
     res_land, n1 = _valid_polygons(res_land)
     res_bldg, n2 = _valid_polygons(res_bldg)
     if n1 or n2:
@@ -337,7 +359,8 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
     engine = TravelTimeEngine(net)
     return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
                  residential=residential.reset_index(drop=True), buildings=buildings.reset_index(drop=True),
-                 demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m, log=log)
+                 demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m,
+                 entrances=entrances.reset_index(drop=True), log=log)
 
 
 def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float, log: dict[str, Any]) -> None:
