@@ -19,6 +19,7 @@ from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
 from geo.snapping import OffNetworkWarning
 
+from .reasons import kind_reasons, off_network_land, reasons_line
 from .population import Residents
 from .result import AnalysisResult
 from .standards import Standards
@@ -72,6 +73,7 @@ def living_circles(
     cells = study.demand.drop(columns=["point"]).copy()
     for k in kinds:
         cells[minutes_column(mode, k)] = table[minutes_column(mode, k)].to_numpy()
+    off_share = off_network_land(area, study.demand_snap.on_network)
     tier_rows, kind_rows, tier_summ = [], [], []
     met_all = np.ones(len(cells), dtype=bool)
     for t in tiers:
@@ -99,7 +101,9 @@ def living_circles(
             "covered_share_land": round(sl, 6), "covered_share_residents": None if sr is None else round(sr, 6),
             "target": target, "passes": bool(sl >= target - 1e-12),
         }
-        tier_rows.append({**row, "kinds": ", ".join(t.kinds)})
+        row["reasons"] = [] if row["passes"] else kind_reasons(
+            kinds_cov, minutes=tmin, target=target, off_network_share=off_share, max_snap_m=study.max_snap_m)
+        tier_rows.append({**row, "kinds": ", ".join(t.kinds), "reasons": reasons_line(row["reasons"])})
         tier_summ.append({**row, "kinds_coverage": kinds_cov})
     cells["meets_all_tiers"] = met_all
     cells["tiers_met"] = np.sum([cells[f"meets_{t.name}"].to_numpy() for t in tiers], axis=0)
@@ -123,6 +127,7 @@ def living_circles(
         "facilities_off_network": report["facilities_off_network"],
         "demand_cells": int(len(cells)),
         "demand_off_network": report["demand_off_network"],
+        "demand_off_network_share_land": round(off_share, 6),
         "warnings": [str(w.message) for w in caught] + [
             f"{k} facilities: {n} more than {study.max_snap_m:g} m from the street network (they serve nobody here)"
             for k, n in report["facilities_off_network"].items() if n
@@ -181,12 +186,14 @@ def _map(result: AnalysisResult, study: Study, v, tiers, standards: Standards, *
 
     s = result.summary
     zh = lang == "zh"
+    labels = {k: (kd.label_zh if zh else kd.label_en) for k, kd in standards.kinds.items()}
     lines = [
         f"{'标准' if zh else 'Standard'}: {v.label_zh if zh else v.label_en} ({', '.join(v.standards)}; {v.source})",
         f"{'目标' if zh else 'Target'}: {s['target']:.0%} {'居住用地' if zh else 'of residential land'}",
     ] + [
         f"{t['minutes']:g} min: {t['covered_share_land']:.1%} {'用地' if zh else 'of land'}"
         + ("" if t["covered_share_residents"] is None else f", {t['covered_share_residents']:.1%} {'人口' if zh else 'of residents'}")
+        + ("" if not t["reasons"] else f" ({'未达标' if zh else 'not met'}: {reasons_line(t['reasons'], lang=lang, labels=labels)})")
         for t in s["tiers"]
     ]
     m = MapBuilder(title=("生活圈覆盖" if zh else "Living circles") + f" {v.name}", subtitle_lines=lines, basemap=basemap, lang=lang)

@@ -44,6 +44,14 @@ def _common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     src.add_argument("--kind", action="append", default=[], help="kind of the matching --facilities file, e.g. clinic")
     src.add_argument("--coords", action="append", default=[], choices=["wgs84", "gcj02", "bd09"],
                      help="coordinate system of the matching --facilities file (default wgs84; give once for all)")
+    src.add_argument("--layer", action="append", default=[],
+                     help="layer of the matching --facilities GeoPackage/GIS file that holds several (once for all, or once per file)")
+    src.add_argument("--sheet", action="append", default=[],
+                     help="sheet (name or 1-based number) of the matching --facilities Excel file (once for all, or once per file)")
+    src.add_argument("--lon-col", action="append", default=[],
+                     help="longitude column of the matching --facilities table (default: found by name)")
+    src.add_argument("--lat-col", action="append", default=[],
+                     help="latitude column of the matching --facilities table (default: found by name)")
     src.add_argument("--population", metavar="PATH",
                      help="community/sub-district polygons with a population column (default: estimate from buildings)")
     src.add_argument("--units", metavar="PATH",
@@ -65,7 +73,7 @@ def _common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                    help="map background; gaode shifts overlays to GCJ-02; tianditu needs TIANDITU_KEY")
     o.add_argument("--no-self-contained", dest="self_contained", action="store_false",
                    help="load Leaflet from the internet instead of inlining it (smaller HTML)")
-    o.add_argument("--quiet", action="store_true", help="no progress display")
+    o.add_argument("--quiet", action="store_true", help="no progress display (the result lines are still printed)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,16 +132,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _facility_files(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+def _per_file(values: list[str], n: int, flag: str) -> list[str | None]:
+    """A repeatable per-file option: given never, once (for every file) or once per file."""
+    if len(values) not in (0, 1, n):
+        raise InputError(f"give {flag} once (for every --facilities file) or once per file ({n} files, {len(values)} {flag})")
+    return list(values) * n if len(values) == 1 else (list(values) or [None] * n)
+
+
+def _sheet(value: str | None) -> str | int | None:
+    """--sheet NAME, or a sheet number counted from 1 (as :func:`geo.io.read_points` takes it)."""
+    return int(value) if value is not None and value.strip().isdigit() else value
+
+
+def _facility_files(args: argparse.Namespace, kinds_known: Sequence[str] = ()) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(path, kind, coords, read options) per --facilities file, every kind checked against the standards."""
     files, kinds, coords = args.facilities, args.kind, args.coords
+    if kinds_known:
+        unknown = sorted({k for k in kinds if k not in kinds_known})
+        if unknown:
+            raise InputError(f"unknown --kind {', '.join(map(repr, unknown))}; the standards know: {', '.join(kinds_known)}")
     if getattr(args, "kind_is_subject", False):
         # `gaps --kind K`: K is the kind analysed; every --facilities file holds existing K
         if len(kinds) != 1:
             raise InputError("gaps needs exactly one --kind (the facility kind to analyse, e.g. --kind clinic)")
         kinds = kinds * len(files)
+    per_file = {"--layer": args.layer, "--sheet": args.sheet, "--lon-col": args.lon_col, "--lat-col": args.lat_col}
     if not files:
-        if kinds or coords:
-            raise InputError("--kind/--coords need a --facilities FILE to apply to")
+        given = [flag for flag, v in per_file.items() if v]
+        if kinds or coords or given:
+            raise InputError(f"{'/'.join(['--kind', '--coords', *given])} need a --facilities FILE to apply to")
         return []
     if len(kinds) != len(files):
         raise InputError(f"give one --kind per --facilities file ({len(files)} files, {len(kinds)} kinds)")
@@ -141,7 +168,12 @@ def _facility_files(args: argparse.Namespace) -> list[tuple[str, str, str]]:
         raise InputError("give --coords once (for every file) or once per --facilities file")
     if len(coords) <= 1:
         coords = (coords or ["wgs84"]) * len(files)
-    return list(zip(files, kinds, coords))
+    layer, sheet, lon, lat = (_per_file(v, len(files), flag) for flag, v in per_file.items())
+    opts = [
+        {k: v for k, v in {"layer": la, "sheet": _sheet(sh), "lon_col": lo, "lat_col": lt}.items() if v is not None}
+        for la, sh, lo, lt in zip(layer, sheet, lon, lat)
+    ]
+    return list(zip(files, kinds, coords, opts))
 
 
 def _boundary(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -227,6 +259,7 @@ def _gaps_runner(args, study, standards, residents):
         from geo.io import read_points
 
         cand = read_points(args.candidates, coords=args.candidates_coords, what="candidate sites")
+        cand.attrs["coords"] = args.candidates_coords  # sites are also given back in the planner's system
     return lambda: gap_analysis(
         study, standards, kind=args.kind[0], minutes=args.minutes, variant=args.variant, residents=residents,
         n_new=args.n, candidates=cand, method=args.method, objective=args.objective,
@@ -244,7 +277,7 @@ def _load(args: argparse.Namespace, steps, standards) -> Any:
     reach_m = standards.travel.distance_m(longest)
     return load_study(
         osm=args.osm, place=args.place, boundary=boundary, kinds=standards.kind_filters(),
-        facility_files=_facility_files(args), crs=_crs(crs),
+        facility_files=_facility_files(args, list(standards.kinds)), crs=_crs(crs),
         speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
         max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
         overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
@@ -263,17 +296,18 @@ def _analyses(args: argparse.Namespace, steps, names: list[str], *, owned_marker
     from beichen_geo.outdir import RunFolder
     from beichen_geo.standards import load_standards
 
-    standards = load_standards(args.standards)
-    if "gaps" in names and args.kind and args.kind[0] not in standards.kinds:
-        raise InputError(f"unknown kind {args.kind[0]!r}; kinds: {', '.join(standards.kinds)}")
+    standards = _clinics_from_file(load_standards(args.standards), args)
+    _facility_files(args, list(standards.kinds))  # unknown kinds and option counts refused before any work
+    if args.basemap == "tianditu" and not os.environ.get("TIANDITU_KEY"):
+        raise InputError("--basemap tianditu needs a Tianditu browser key in the TIANDITU_KEY environment variable "
+                         "(free from console.tianditu.gov.cn); or choose another --basemap")
     # the whole run is staged beside --out and swapped in at the end (beichen_geo.outdir);
     # the lock, the overwrite policy and a write probe come before any analysis work
     command = "demo" if owned_marker == DEMO_MARKER else args.command
     with RunFolder(args.out, command=command, overwrite=args.overwrite) as run_folder:
         summaries = _run_analyses(args, steps, names, standards, run_folder, circle_variants=circle_variants)
         out = run_folder.commit()
-    if not args.quiet:
-        _print_summaries(summaries, out, steps)
+    _print_summaries(summaries, out, steps)  # the result lines stay with --quiet (it hides progress only)
     return summaries
 
 
@@ -340,15 +374,49 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
             res.name = f"circles_{variant}"
         res.summary["study"] = info
         res.summary["run_id"] = run_folder.run_id
+        # what the study found (off-network land, merged duplicates, files outside the area) belongs
+        # in every result's warnings, not only in study.log
+        res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *res.summary.get("warnings", [])]))
         with steps(f"Writing {res.name} outputs"):
             write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
         summaries[res.name] = res.summary
     return summaries
 
 
+def _clinics_from_file(standards: Any, args: argparse.Namespace) -> Any:
+    """Use a planner's ``chsc`` list for S-H-01 when given and the standards name the OSM proxy.
+
+    ``[clinics] kind = "clinic"`` is OSM's proxy for 社区卫生服务中心; an official list given as
+    ``--facilities FILE --kind chsc`` is the better source, so it is used instead (and said so in
+    the clinics summary through ``study.facility_sources``).
+    """
+    import dataclasses
+
+    if "chsc" in args.kind and standards.clinics.kind == "clinic" and "chsc" in standards.kinds:
+        return dataclasses.replace(standards, clinics=dataclasses.replace(standards.clinics, kind="chsc"))
+    return standards
+
+
+def facility_sources(study, kinds: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Where each kind's facilities come from: ``{"source": "file"|"osm", "files": [...], "count": n}``."""
+    fac = study.facilities
+    from_file = fac["source_file"].notna() if "source_file" in fac else None
+    out: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        mask = (fac["kind"] == kind).to_numpy()
+        if from_file is not None and (mask & from_file.to_numpy()).any():
+            files = sorted(set(fac.loc[mask & from_file.to_numpy(), "source_file"].map(lambda p: os.path.basename(str(p)))))
+            out[kind] = {"source": "file", "files": files, "count": int(mask.sum())}
+        else:
+            out[kind] = {"source": "osm", "count": int(mask.sum())}
+    return out
+
+
 def _study_info(study, standards) -> dict[str, Any]:
     return {
         "data": study.source,
+        "facility_sources": facility_sources(study, list(standards.kinds)),
+        "clinics_kind": standards.clinics.kind,
         "network": study.net.summary(),
         "area_km2": round(study.area.area / 1e6, 3),
         "standards_files": list(standards.files),
@@ -368,6 +436,8 @@ def _demo(args: argparse.Namespace, steps) -> dict[str, Any]:
 
 
 def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
+    from beichen_geo.reasons import reasons_line
+
     def pct(x):
         return "n/a" if x is None else f"{x:.1%}"
 
@@ -379,6 +449,9 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
             tiers = "; ".join(f"{t['minutes']:g} min {pct(t['covered_share_land'])}" for t in s["tiers"])
             print(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {pct(s['all_tiers_share_land'])}"
                   f" (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
+            for t in s["tiers"]:
+                if t.get("reasons"):
+                    print(f"      {t['minutes']:g} min not met: {reasons_line(t['reasons'])}")
         elif name == "parks":
             print(f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {pct(s['covered_share_euclidean'])},"
                   f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")
@@ -391,9 +464,7 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
                              + ("" if who is None else f", {pct(who)} of residents"))
             print(f"  tod: {s.get('stations', '?')} stations; within the outer band of any station — " + "; ".join(parts))
         elif name == "gaps":
-            b, a = s["before"], s["after"]
-            print(f"  gaps: {s['kind']} within {s['minutes']:g} min — land {pct(b['covered_share_land'])} -> "
-                  f"{pct(a['covered_share_land'])} with {s['n_proposed']} new sites ({s['solver']['method']}, "
+            print(f"  gaps: {s['kind']} within {s['minutes']:g} min — {s['headline']} ({s['solver']['method']}, "
                   f"{s['solver']['status']}); {s['gap_areas']} gap areas")
         elif name == "stations":
             top = ", ".join(f"{t.get('station')} ({t.get('score', 0):.0f})" for t in s.get("top_stations", [])[:3])
@@ -404,6 +475,12 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
             print(f"  clinics: {s.get('centres', '?')} centres, {s.get('units_passing', '?')}/{s.get('units', '?')} units pass; "
                   f"{pct(s.get('share_residents_within_15min'))} of residents within {s.get('walk_minutes', 15):g} min")
     first = next(iter(summaries.values()), {})
+    files = {k: v for k, v in first.get("study", {}).get("facility_sources", {}).items() if v["source"] == "file"}
+    if files:
+        print("  facilities from your files: " + "; ".join(
+            f"{k} from {', '.join(v['files'])} ({v['count']})" for k, v in files.items()) + "; every other kind from OSM")
+    else:
+        print("  facilities: every kind from OSM (no --facilities file given)")
     if str(first.get("population_source", "")).startswith("estimate"):
         print("  residents are ESTIMATED from residential building floor area (no --population given)")
 

@@ -145,7 +145,7 @@ def clinics_per_community(
     else:
         notes.append(
             f"no facilities of kind {kind!r} in the study: every unit fails and no home is within {walk:g} min. "
-            "Give the official CHSC list with --facilities chsc=FILE and set [clinics] kind = \"chsc\"."
+            "Give the official CHSC list with --facilities FILE --kind chsc (it then replaces the OSM proxy)."
         )
     covered = np.isfinite(minutes) & (minutes <= walk + 1e-9)
     cell_on = study.demand_snap.on_network if n_cells else np.zeros(0, dtype=bool)

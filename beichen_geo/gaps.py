@@ -95,6 +95,7 @@ from geo.siting import (
 from geo.snapping import OffNetworkWarning, snap_points
 
 from .population import Residents
+from .lonlat import input_systems, with_lonlat
 from .result import AnalysisResult
 from .standards import Standards
 from .study import Study
@@ -206,6 +207,7 @@ def gap_analysis(
         table, report = minutes_by_kind(
             study.engine, study.demand.set_geometry("point"), study.facilities, kinds=[kind], cutoff_min=minutes,
             max_snap_m=study.max_snap_m, demand_snap=study.demand_snap,
+            facility_snaps={kind: study.snapped_facilities(kind)} if len(study.facilities_of(kind)) else None,
         )
     mins_before = table[col].to_numpy(float)
     covered_before = np.isfinite(mins_before)  # inf beyond the cutoff, NaN off-network
@@ -247,7 +249,8 @@ def gap_analysis(
     if pop is not None:
         cells["residents"] = pop
 
-    sites = _sites_frame(cand, res, area, pop, covered_before, study.crs, kind)
+    systems = input_systems(study.log, None if candidates is None else candidates.attrs.get("coords"))
+    sites = with_lonlat(_sites_frame(cand, res, area, pop, covered_before, study.crs, kind), systems=systems)
     areas = _areas_frame(cells, gap_of, pop, study.crs)
     cand_out = cand.copy()
     rank = np.zeros(len(cand), dtype=np.int64)
@@ -290,6 +293,9 @@ def gap_analysis(
         "n_requested": None if n_new is None else int(n_new),
         "n_proposed": int(len(res.sites)),
         "target_reached": res.target_reached,
+        "unreachable_share": round(share(weights, unreach), 6) if weights is not None and weights.sum() > 0 else 0.0,
+        "unreachable_off_network_share": (round(share(weights, unreach & ~study.demand_snap.on_network), 6)
+                                          if weights is not None and weights.sum() > 0 else 0.0),
         "sites": [
             {k: (None if isinstance(val, float) and np.isnan(val) else val) for k, val in row.items()}
             for row in pd.DataFrame(sites.drop(columns="geometry")).to_dict("records")
@@ -311,10 +317,35 @@ def gap_analysis(
         layers["fca_units"] = fca_units
         tables["fca_units"] = pd.DataFrame(fca_units.drop(columns="geometry"))
         tables["fca_facilities"] = fca_fac
+    summary["headline"] = headline(summary)
     result = AnalysisResult(name="gaps", summary=summary, layers=layers, tables=tables)
     result.siting = res  # type: ignore[attr-defined]
     result.make_map = lambda **kw: _map(result, standards, **kw)
     return result
+
+
+# ---------------------------------------------------------------------------- headline
+def headline(s: dict[str, Any], *, lang: str = "en") -> str:
+    """The result in one line, in the objective's own measure, honest about an unreachable target."""
+    zh = lang == "zh"
+    what = ("人口" if zh else "residents") if s["objective"] == "residents" else ("居住用地" if zh else "residential land")
+    key = "covered_share_residents" if s["objective"] == "residents" else "covered_share_land"
+    b, a = s["before"][key], s["after"][key]
+    n = s["n_proposed"]
+    if zh:
+        text = f"{what}覆盖 {b:.1%} → {a:.1%}，新增 {n} 处"
+    else:
+        text = f"{what} covered {b:.1%} -> {a:.1%} with {n} new site{'s' if n != 1 else ''}"
+    if s["n_requested"] is None:
+        if s["target_reached"]:
+            text += f"（达到目标 {s['target_share']:.0%}）" if zh else f" (target {s['target_share']:.0%} reached)"
+        else:
+            u, off = s["unreachable_share"], s["unreachable_off_network_share"]
+            text += (f"；目标 {s['target_share']:.0%} 无法达到：{u:.1%} 的{what}在任何候选点 {s['minutes']:g} 分钟步行范围之外"
+                     f"（其中 {off:.1%} 不在路网上）" if zh else
+                     f"; the target {s['target_share']:.0%} cannot be reached: {u:.1%} of {what} is beyond "
+                     f"{s['minutes']:g} min of every candidate site ({off:.1%} off the street network)")
+    return text
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -631,16 +662,15 @@ def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", base
     how = (f"{sol['problem']} {sol['method']}" + (", optimal" if sol["optimal"] else
            (f", greedy ≥ {bound['ratio']:.0%} of optimum" if bound["kind"] == "greedy MCLP" else
             f", ≤ {bound['ratio']:.2f}× optimum" if bound["kind"] == "greedy LSCP" else "")))
-    n_txt = (f"{s['n_proposed']} new sites" if s["n_requested"] is not None
-             else f"{s['n_proposed']} new sites needed for {s['target_share']:.0%}")
     lines = [
+        headline(s, lang=lang),
         f"{'步行' if zh else 'Walk'} {s['minutes']:g} min ({s['distance_m']:,.0f} m) — {label}",
         (f"居住用地覆盖: {pct(b['covered_share_land'])} → {pct(a['covered_share_land'])}" if zh else
          f"Residential land covered: {pct(b['covered_share_land'])} → {pct(a['covered_share_land'])}")
         + ("" if b["covered_share_residents"] is None else
            (f"; 人口 {pct(b['covered_share_residents'])} → {pct(a['covered_share_residents'])}" if zh else
             f"; residents {pct(b['covered_share_residents'])} → {pct(a['covered_share_residents'])}")),
-        f"{s['gap_areas']} {'个缺口区' if zh else 'gap areas'}; {n_txt} ({how})",
+        f"{s['gap_areas']} {'个缺口区' if zh else 'gap areas'} ({how})",
     ]
     m = MapBuilder(title=("设施缺口与新增选址" if zh else "Service gaps and proposed sites"), subtitle_lines=lines,
                    basemap=basemap, lang=lang)

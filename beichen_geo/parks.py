@@ -76,12 +76,14 @@ def park_coverage(study: Study, standards: Standards, *, residents: Residents | 
     covered_net = np.zeros(len(cells), dtype=bool)
     off_net = 0
     if len(used):
-        gates = access_points(used[["radius_m", "geometry"]], spacing_m=ACCESS_SPACING_M)
+        # entrances where OSM maps them, else outline points: the way every analysis reaches a park
+        gates = access_points(used[["radius_m", "geometry"]], spacing_m=ACCESS_SPACING_M, entrances=study.entrances)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OffNetworkWarning)
             for radius, grp in gates.groupby("radius_m"):
                 s = snap_points(study.net, grp, max_snap_m=study.max_snap_m, warn=False)
-                off_net += int(pd.Series(grp["feature"].to_numpy()[~s.on_network]).nunique())
+                feat = grp["feature"].to_numpy()
+                off_net += len(set(feat) - set(feat[s.on_network]))  # parks with no access point near a street
                 r = study.engine.point_minutes(study.demand_snap, s, cutoff_min=radius / mpm)
                 d = r.minutes * mpm
                 dist = np.minimum(dist, d)

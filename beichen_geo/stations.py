@@ -86,6 +86,7 @@ import shapely
 from geo._errors import InputError
 from geo.engine import Catchments, TravelTimeEngine
 from geo.isochrones import isochrones
+from geo.access import AccessSnap, per_feature
 from geo.snapping import OffNetworkWarning, SnappedPoints, snap_points
 
 from .population import Residents
@@ -341,7 +342,7 @@ class _Context:
     cell_area_m2: np.ndarray
     pop: np.ndarray | None
     park_covered: np.ndarray  # bool per demand cell
-    fac_snap: SnappedPoints | None
+    fac_snap: AccessSnap | None
     fac_kind: np.ndarray  # kind code per facility
     kinds: tuple[str, ...]
     is_x: np.ndarray  # intersection mask per node
@@ -388,11 +389,10 @@ def _context(study: Study, standards: Standards, bands: tuple[float, ...], pop: 
 
     eng = study.engine
     kind = standards.tod.station_kind
-    fac = study.facilities.loc[study.facilities["kind"] != kind]
-    fac = fac.loc[~(fac.geometry.isna() | fac.geometry.is_empty)]
+    fac, access = study.snapped_access([k for k in pd.unique(study.facilities["kind"]) if k != kind])
     kinds = tuple(sorted(map(str, fac["kind"].unique())))
     if len(fac):
-        fsnap = snap_points(study.net, fac, max_snap_m=study.max_snap_m, what="facilities", warn=False)
+        fsnap = access  # entrances / outline points, each facility counted once per station
         code = {k: i for i, k in enumerate(kinds)}
         fac_kind = np.array([code[str(k)] for k in fac["kind"]], dtype=np.int64)
     else:
@@ -445,7 +445,8 @@ def _score_chunk(ctx: _Context, chunk: _Chunk) -> _ChunkOut:
     bmax = ctx.bands[-1]
     cat = eng.catchments(chunk.snap, cutoff_min=bmax)
     dcat = eng.point_catchments(ctx.demand_snap, chunk.snap, cutoff_min=bmax, catchments=cat)
-    fcat = None if ctx.fac_snap is None else eng.point_catchments(ctx.fac_snap, chunk.snap, cutoff_min=bmax, catchments=cat)
+    fcat = None if ctx.fac_snap is None else per_feature(
+        eng.point_catchments(ctx.fac_snap.points, chunk.snap, cutoff_min=bmax, catchments=cat), ctx.fac_snap)
     pieces = _street_pieces(ctx, chunk, cat)
     circle = _circle_street_length(ctx, chunk.xy, [b * mpm for b in ctx.bands])
     frames, cells, streets = [], {}, {}

@@ -25,10 +25,13 @@ from geo.engine import TravelTimeEngine
 from geo.features import features_from_graph_source
 from geo.network import StreetNetwork, clip_network, load_network
 from geo.projection import WEB_CRS, metric_crs
+from geo.access import AccessSnap, snap_access
 from geo.snapping import SnappedPoints, snap_points
 
 #: OSM filters for where residents live (land and buildings).
 RESIDENTIAL_LAND = {"landuse": ["residential"]}
+#: Mapped entrances: a polygon facility (park, school, campus) is reached through those on its outline.
+ENTRANCES = {"entrance": True, "barrier": ["gate", "entrance"]}
 RESIDENTIAL_BUILDINGS = {
     "building": ["apartments", "residential", "house", "detached", "semidetached_house",
                  "terrace", "dormitory", "bungalow"]
@@ -84,20 +87,36 @@ class Study:
     demand_snap: SnappedPoints
     source: str
     max_snap_m: float
+    entrances: gpd.GeoDataFrame | None = None
     log: dict[str, Any] = dataclasses.field(default_factory=dict)
-    _cache: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
+    # init=False: dataclasses.replace(study, facilities=...) starts a fresh cache instead of
+    # sharing the original's (stale) snaps and isochrones
+    _cache: dict[Any, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def crs(self) -> Any:
         return self.net.crs
 
-    def snapped_facilities(self, kind: str) -> SnappedPoints:
-        """The facilities of ``kind`` snapped to the network (computed once per study)."""
+    def snapped_facilities(self, kind: str) -> AccessSnap:
+        """The facilities of ``kind`` snapped through their access points (computed once per study).
+
+        Points are reached where they are; polygons (parks, schools, hospitals, campuses)
+        through their mapped entrances, else points every 25 m along their outline
+        (:func:`geo.access.snap_access`, the one way every analysis reaches a facility).
+        """
         key = ("snap", kind)
         if key not in self._cache:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # off-network counts are reported by the analyses
-                self._cache[key] = snap_points(self.net, self.facilities_of(kind), max_snap_m=self.max_snap_m, warn=False)
+            self._cache[key] = snap_access(self.net, self.facilities_of(kind), entrances=self.entrances,
+                                           max_snap_m=self.max_snap_m)
+        return self._cache[key]
+
+    def snapped_access(self, kinds: Sequence[str]) -> tuple[gpd.GeoDataFrame, AccessSnap]:
+        """Facilities of several ``kinds`` (rows in study order) and their access snap (cached)."""
+        key = ("snap-kinds", tuple(sorted(kinds)))
+        if key not in self._cache:
+            fac = self.facilities.loc[self.facilities["kind"].isin(list(kinds))]
+            fac = fac.loc[~(fac.geometry.isna() | fac.geometry.is_empty)]
+            self._cache[key] = (fac, snap_access(self.net, fac, entrances=self.entrances, max_snap_m=self.max_snap_m))
         return self._cache[key]
 
     def kind_isochrone(self, kind: str, minutes: float, *, buffer_m: float = 30.0) -> shapely.Geometry:
@@ -106,7 +125,7 @@ class Study:
 
         key = ("iso", kind, float(minutes), float(buffer_m))
         if key not in self._cache:
-            iso = isochrones(self.engine, self.snapped_facilities(kind), [minutes], buffer_m=buffer_m)
+            iso = isochrones(self.engine, self.snapped_facilities(kind).points, [minutes], buffer_m=buffer_m)
             self._cache[key] = iso.geometry.iloc[0]
         return self._cache[key]
 
@@ -129,7 +148,7 @@ def load_study(
     place: str | None = None,
     boundary: str | os.PathLike | gpd.GeoDataFrame | None = None,
     kinds: Mapping[str, Mapping],
-    facility_files: Sequence[tuple[str | os.PathLike, str, str]] = (),
+    facility_files: Sequence[tuple[Any, ...]] = (),
     crs: Any = None,
     speed_kmh: float = 4.0,
     reach_m: float = 2500.0,
@@ -154,8 +173,10 @@ def load_study(
     kinds
         Facility kinds as OSM tag filters, name -> filter.
     facility_files
-        Planner files as (path, kind, coords) with coords ``wgs84|gcj02|bd09``; a file
-        replaces the OSM facilities of its kind (several files of one kind add up).
+        Planner files as (path, kind, coords) or (path, kind, coords, options) with coords
+        ``wgs84|gcj02|bd09`` and options of :func:`geo.io.read_points` (``layer``, ``sheet``,
+        ``lon_col``, ``lat_col``); a file replaces the OSM facilities of its kind (several
+        files of one kind add up).
     crs
         Metric CRS (e.g. 4548 for CGCS2000 / GK CM 117E); None = UTM zone.
     speed_kmh
@@ -197,7 +218,8 @@ def load_study(
     with step(f"Loading walk network from {src.name}"):
         net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **({"bbox": bbox} if src.name.lower().endswith(".pbf") else {}))
     with step("Loading facilities and residential land"):
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
+                     "_entrance": ENTRANCES}
         kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
         if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
@@ -220,7 +242,8 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
     with step("Downloading facilities and residential land (cached)"):
         from geo.features import _explode_kinds, _union_filter
 
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
+                     "_entrance": ENTRANCES}
         raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
@@ -294,7 +317,8 @@ def _read_boundary(boundary) -> gpd.GeoSeries:
 def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_m, cell_m, source, step, log) -> Study:
     res_land = feats.loc[(feats["kind"] == "_res_land") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
     res_bldg = feats.loc[(feats["kind"] == "_res_bldg") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
-    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg"])]
+    entrances = feats.loc[(feats["kind"] == "_entrance") & (feats.geom_type == "Point"), ["geometry"]]
+    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg", "_entrance"])]
     res_land, n1 = _valid_polygons(res_land)
     res_bldg, n2 = _valid_polygons(res_bldg)
     if n1 or n2:
@@ -310,6 +334,7 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
         log["area"] = "extent of the data"
     with step("Clipping the network to the area + reach"):
         net = clip_network(net, area, buffer_m=reach_m)
+    facilities = _merge_mapped_twice(facilities, log)
     facilities = _add_planner_facilities(facilities, facility_files, net, log, zone=shapely.buffer(area, reach_m))
     # facilities beyond the area + reach cannot serve it: OSM ones are simply outside the
     # study, but a planner's rows are counted and named so nothing vanishes unnoticed
@@ -347,16 +372,40 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
                 "the study area; nothing to measure. Check the boundary, or give residential land as a file."
             )
         demand = grid_cells(residential, cell_m=cell_m)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells")
-        for w in caught:
-            log.setdefault("warnings", []).append(str(w.message))
+        demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells", warn=False)
         log["demand_off_network"] = demand_snap.n_off_network
+        _say_off_network_land(demand, demand_snap, max_snap_m=max_snap_m, log=log)
     engine = TravelTimeEngine(net)
     return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
                  residential=residential.reset_index(drop=True), buildings=buildings.reset_index(drop=True),
-                 demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m, log=log)
+                 demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m,
+                 entrances=entrances.reset_index(drop=True), log=log)
+
+
+def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float, log: dict[str, Any]) -> None:
+    """Residential land beyond the street network: its share in the log, and a warning with the right hint."""
+    from beichen_geo.reasons import off_network_land, off_network_warning
+
+    share = off_network_land(demand["area_m2"].to_numpy(), snap.on_network)
+    log["demand_off_network_share_land"] = round(share, 6)
+    if snap.n_off_network:
+        msg = off_network_warning(share, snap.n_off_network, max_snap_m=max_snap_m)
+        warnings.warn(msg, stacklevel=3)
+        log.setdefault("warnings", []).append(msg)
+
+
+DUPLICATE_WITHIN_M = 100.0  # same name this close = one object (issue 14: Nendeln station mapped twice, 10 m apart)
+
+
+def _merge_mapped_twice(facilities: gpd.GeoDataFrame, log: dict[str, Any]) -> gpd.GeoDataFrame:
+    """OSM facilities mapped twice (node + polygon, or same name within 100 m) counted once, logged."""
+    from geo.dedupe import describe_merges, merge_duplicates
+
+    facilities, merged = merge_duplicates(facilities, within_m=DUPLICATE_WITHIN_M)
+    if merged:
+        log["duplicates_merged"] = merged
+        log.setdefault("notes", []).append(describe_merges(merged, within_m=DUPLICATE_WITHIN_M))
+    return facilities
 
 
 def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
@@ -373,7 +422,7 @@ def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, int(bad.sum())
 
 
-def _read_planner_file(path, kind: str, coords: str, bounds, log) -> gpd.GeoDataFrame:
+def _read_planner_file(path, kind: str, coords: str, bounds, log, *, opts: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Read one planner file; its warnings (duplicates, points outside China...) go to the log too.
 
     Points outside the study area that fall inside it once longitude and latitude are
@@ -385,7 +434,7 @@ def _read_planner_file(path, kind: str, coords: str, bounds, log) -> gpd.GeoData
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pts = read_points(path, coords=coords, what=f"{kind} facilities")
+        pts = read_points(path, coords=coords, what=f"{kind} facilities", **(opts or {}))
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=3)
         log.setdefault("warnings", []).append(str(w.message))
@@ -411,12 +460,13 @@ def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetw
 
     crs = net.crs
     bounds = tuple(gpd.GeoSeries([zone], crs=crs).to_crs(WEB_CRS).total_bounds)
-    replaced = sorted({kind for _, kind, _ in files})
+    replaced = sorted({f[1] for f in files})
     parts = [facilities.loc[~facilities["kind"].isin(replaced)]]
     if replaced:
         log["kinds_from_files"] = replaced  # a planner's list replaces OSM for that kind
-    for path, kind, coords in files:
-        pts = _read_planner_file(path, kind, coords, bounds, log)
+    for path, kind, coords, *extra in files:
+        opts = dict(extra[0]) if extra else {}  # layer, sheet, lon_col, lat_col of this file
+        pts = _read_planner_file(path, kind, coords, bounds, log, opts=opts)
         if coords == "wgs84":
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -53,6 +53,7 @@ import shapely
 from geo._errors import DataError, InputError
 from geo.engine import Catchments
 from geo.isochrones import isochrones
+from geo.access import per_feature
 from geo.snapping import OffNetworkWarning, SnappedPoints, snap_points
 
 from .population import Residents
@@ -423,15 +424,15 @@ def _services(
     study: Study, snap: SnappedPoints, station_kind: str, cat: Catchments, max_min: float
 ) -> tuple[gpd.GeoDataFrame | None, Catchments | None, list[str]]:
     """Service facilities (every kind but the stations'), their per-station catchments and kinds."""
-    fac = study.facilities.loc[study.facilities["kind"] != station_kind]
-    fac = fac.loc[~(fac.geometry.isna() | fac.geometry.is_empty)]
+    service_kinds = [k for k in pd.unique(study.facilities["kind"]) if k != station_kind]
+    fac, access = study.snapped_access(service_kinds)
     kinds = sorted(map(str, fac["kind"].unique()))
     if fac.empty:
         return None, None, kinds
-    fsnap = snap_points(study.net, fac, max_snap_m=study.max_snap_m, what="facilities", warn=False)
     fac = fac.copy()
-    fac.attrs["off_network"] = fsnap.n_off_network
-    fcat = study.engine.point_catchments(fsnap, snap, cutoff_min=max_min, catchments=cat)
+    fac.attrs["off_network"] = access.n_off_network
+    # reached through entrances / outline points; each facility counted once per station
+    fcat = per_feature(study.engine.point_catchments(access.points, snap, cutoff_min=max_min, catchments=cat), access)
     return fac, fcat, kinds
 
 

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .access import AccessSnap
 from ._errors import DataError
 from .demand import share
 from .engine import Direction, TravelTimeEngine
@@ -35,7 +36,7 @@ def minutes_by_kind(
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     direction: Direction = "to_source",
     demand_snap: SnappedPoints | None = None,
-    facility_snaps: Mapping[str, SnappedPoints] | None = None,
+    facility_snaps: Mapping[str, SnappedPoints | AccessSnap] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Minutes from every demand point to the nearest facility of each kind.
 
@@ -57,7 +58,9 @@ def minutes_by_kind(
     demand_snap
         Reuse an earlier snap of ``demand``.
     facility_snaps
-        Reuse earlier snaps of each kind's facilities (kind -> snap of its rows, in order).
+        Reuse earlier snaps of each kind's facilities (kind -> snap of its rows, in order),
+        or their :class:`geo.access.AccessSnap` (entrances / outline points): minutes are then
+        the best over each facility's access points.
 
     Returns
     -------
@@ -97,11 +100,13 @@ def minutes_by_kind(
             fs = facility_snaps[kind]
         else:
             fs = snap_points(engine.net, fac, max_snap_m=max_snap_m, what=f"{kind} facilities")
-        report["facilities_off_network"][kind] = fs.n_off_network
-        res = engine.point_minutes(ds, fs, cutoff_min=cutoff_min, direction=direction)
+        report["facilities_off_network"][kind] = fs.n_off_network  # facilities, also for an AccessSnap
+        points, feature = (fs.points, fs.feature) if isinstance(fs, AccessSnap) else (fs, None)
+        res = engine.point_minutes(ds, points, cutoff_min=cutoff_min, direction=direction)
         out[col] = np.where(on, res.minutes, np.nan)
         labels = fac.index.to_numpy()
-        out[f"nearest_{kind}"] = np.where(res.source >= 0, labels[np.maximum(res.source, 0)], None)
+        src = np.maximum(res.source, 0) if feature is None else feature[np.maximum(res.source, 0)]
+        out[f"nearest_{kind}"] = np.where(res.source >= 0, labels[src], None)
     return out, report
 
 

@@ -35,11 +35,26 @@ def _study(facilities: list[tuple[str, shapely.Geometry]], residential: list[sha
     return study_from_frames(net, fac, res, area=area, cell_m=50.0)
 
 
+def _outline_sources(geoms, spacing_m=25.0):
+    """Where a facility is entered (independently of geo.features.access_points): a point is
+    itself; a polygon without mapped entrances is entered anywhere along its outline, here
+    every 25 m with shapely's interpolate, plus a point inside."""
+    out = []
+    for g in geoms:
+        if g.geom_type == "Point":
+            out.append(g)
+            continue
+        ring = g.boundary
+        n = int(np.ceil(ring.length / spacing_m))
+        out += [ring.interpolate(i * ring.length / n) for i in range(n)] + [g.representative_point()]
+    return out
+
+
 def _reference_minutes(study, kind):
     """networkx on split edges: minutes from each demand cell point to the nearest `kind`."""
     from geo.snapping import snap_points
 
-    fac = study.facilities_of(kind)
+    fac = gpd.GeoDataFrame(geometry=_outline_sources(study.facilities_of(kind).geometry), crs=study.crs)
     fs = snap_points(study.net, fac, warn=False)
     G = reference_graph(study.net, {"f": fs, "h": study.demand_snap})
     return nearest_minutes(G, [("f", i) for i in range(len(fs)) if fs.edge[i] >= 0],

@@ -20,6 +20,7 @@ from a point on a street to a node is the L1 distance, so every minute below is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -350,7 +351,7 @@ def test_off_network_and_isolated_stations(standards):
 
 def test_errors(grid_study, standards):
     study, _ = grid_study
-    no_st = Study(**{**study.__dict__, "facilities": study.facilities.loc[study.facilities["kind"] != "station"]})
+    no_st = dataclasses.replace(study, facilities=study.facilities.loc[study.facilities["kind"] != "station"])
     with pytest.raises(DataError, match=r"no stations were found.*--facilities FILE --kind station"):
         tod_station_areas(no_st, standards)
     with pytest.raises(InputError, match="unknown TOD variant 'nope'"):

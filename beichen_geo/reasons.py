@@ -1,0 +1,91 @@
+"""Why a standard is not met: reasons as data, and their wording in one place.
+
+An analysis puts ``reasons`` in its summary as small dicts with a ``code`` and the figures
+behind it; :func:`reason_text` words them (zh or en) for the console line and the map's
+title box. Codes:
+
+``no_facilities``
+    the data hold no facility of ``kind`` (every home fails that kind);
+``off_network_land``
+    ``share_land`` of the residential land is more than ``max_snap_m`` from any street and
+    counts as not covered;
+``beyond_minutes``
+    ``kind`` exists, but only ``covered_share_land`` of the land reaches it within
+    ``minutes``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def off_network_land(area_m2: np.ndarray, on_network: np.ndarray) -> float:
+    """Share (0-1) of residential land whose demand cells are off the street network."""
+    total = float(np.sum(area_m2))
+    return 0.0 if total <= 0 else float(np.sum(area_m2[~on_network]) / total)
+
+
+def kind_reasons(
+    kinds_cov: dict[str, dict[str, Any]], *, minutes: float, target: float, off_network_share: float, max_snap_m: float
+) -> list[dict[str, Any]]:
+    """Reasons a tier (or one kind's standard) is not met, most basic first.
+
+    Parameters
+    ----------
+    kinds_cov
+        Per kind: ``facilities`` (count) and ``covered_share_land`` (0-1).
+    minutes
+        Walking minutes of the standard.
+    target
+        Target share (0-1); a kind whose share reaches it needs no reason.
+    off_network_share
+        Share of residential land off the street network (0-1).
+    max_snap_m
+        Snap distance that defines "off the network", metres.
+    """
+    out: list[dict[str, Any]] = []
+    for kind, cov in kinds_cov.items():
+        if not cov.get("facilities"):
+            out.append({"code": "no_facilities", "kind": kind})
+    if off_network_share > 0.005:
+        out.append({"code": "off_network_land", "share_land": round(off_network_share, 4), "max_snap_m": max_snap_m})
+    for kind, cov in kinds_cov.items():
+        share = cov.get("covered_share_land")
+        if cov.get("facilities") and share is not None and share < target - 1e-12:
+            out.append({"code": "beyond_minutes", "kind": kind, "minutes": minutes,
+                        "covered_share_land": round(float(share), 4)})
+    return out
+
+
+def reason_text(reason: dict[str, Any], *, lang: str = "en", labels: dict[str, str] | None = None) -> str:
+    """One reason in words; ``labels`` maps kinds to their display names."""
+    kind = (labels or {}).get(reason.get("kind", ""), reason.get("kind", ""))
+    code = reason["code"]
+    if code == "no_facilities":
+        return f"数据中没有{kind}" if lang == "zh" else f"no {kind} in the data"
+    if code == "off_network_land":
+        pct = f"{reason['share_land']:.1%}"
+        return (f"{pct}的居住用地距道路超过{reason['max_snap_m']:g}米(不在路网上)" if lang == "zh"
+                else f"{pct} of residential land is over {reason['max_snap_m']:g} m from any street (off-network)")
+    if code == "beyond_minutes":
+        pct = f"{reason['covered_share_land']:.1%}"
+        return (f"仅{pct}的用地{reason['minutes']:g}分钟内可达{kind}" if lang == "zh"
+                else f"only {pct} of land reaches {kind} within {reason['minutes']:g} min")
+    raise ValueError(f"unknown reason code {code!r}")
+
+
+def reasons_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dict[str, str] | None = None) -> str:
+    """Reasons joined for one console or title-box line ('' when there are none)."""
+    return ("; " if lang == "en" else "；").join(reason_text(r, lang=lang, labels=labels) for r in reasons)
+
+
+def off_network_warning(share: float, n_cells: int, *, max_snap_m: float) -> str:
+    """The study-level warning for residential land beyond the street network, with the right hint."""
+    return (
+        f"{share:.1%} of residential land ({n_cells} demand cells) is more than {max_snap_m:g} m from any street "
+        "of the walk network and counts as not covered in every analysis. Usually the extract lacks the footways "
+        "or service roads there, or the study area reaches beyond the network; check the OSM data or the boundary "
+        "(raise travel.max_snap_m in a --standards file only where streets truly are that far away)."
+    )
