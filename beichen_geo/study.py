@@ -224,7 +224,7 @@ def load_study(
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
         if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
             log["osm_features_without_geometry"] = int(feats.attrs["no_geometry"])
-        _note_excluded(feats.attrs.get("excluded"), log, replaced={k for _, k, _ in facility_files})
+        _note_excluded(feats.attrs.get("excluded"), log, replaced={f[1] for f in facility_files})
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
 
@@ -248,7 +248,7 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
         feats = _explode_kinds(raw, all_kinds)
-        _note_excluded(feats.attrs.get("excluded"), log, replaced={k for _, k, _ in facility_files})
+        _note_excluded(feats.attrs.get("excluded"), log, replaced={f[1] for f in facility_files})
         feats = feats.to_crs(net.crs)
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=f"Overpass: {place}", step=step, log=log)
