@@ -205,7 +205,7 @@ class RunFolder:
                 "files of the same names are replaced), or choose an empty or new folder with --out."
             )
 
-    def _lock(self) -> bool:
+    def _lock(self) -> bool:  # noqa: C901 - one retry loop over two places
         """Take the folder's lock; True if the lock file sits beside the folder."""
         t = self.target
         candidates = [t.parent / f".{t.name}.beichen-geo.lock"]
@@ -222,7 +222,7 @@ class RunFolder:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError as exc:
-                    other = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                    other = _holder_pid(fd)
                     os.close(fd)
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
                         raise InputError(f"cannot lock output folder '{t}' ({path}): {_reason(exc)}.") from exc
@@ -387,3 +387,33 @@ class RunFolder:
                         self._lock_path.unlink()
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+
+def _holder_pid(fd: int, *, wait_s: float = 1.0) -> str:
+    """The pid written in a held lock file, once the holder has written it.
+
+    The holder takes the lock and then writes its pid, so right after its ``flock`` the file
+    may still be empty or hold a dead run's pid: read again (up to ``wait_s``) until it names a
+    live process.
+    """
+    import time
+
+    deadline = time.monotonic() + wait_s
+    text = ""
+    while True:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+        if text.isdigit() and _alive(int(text)):
+            return text
+        if time.monotonic() >= deadline:
+            return text or "unknown"
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
