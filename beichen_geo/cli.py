@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="coordinate system of --stations FILE (Gaode: gcj02, Baidu: bd09)")
     sc.add_argument("--bands", default="5,10,15", help="walking bands in minutes (default 5,10,15)")
     sc.add_argument("--weights", help="composite-score weights, e.g. residents=0.3,services_total=0.2")
-    sc.add_argument("--polygons", default="20", help="draw catchment polygons for the N best stations, or 'all' (default 20)")
+    sc.add_argument("--polygons", default="all", help="draw catchment polygons for the N best stations, or 'all' (default all)")
     dk = sc.add_mutually_exclusive_group()
     dk.add_argument("--scheduler", metavar="tcp://host:port", help="run on an existing dask.distributed cluster")
     dk.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes")

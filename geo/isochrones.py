@@ -11,7 +11,12 @@ one inside it. Convex hulls, which overstate coverage across rivers and rail, ar
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -20,11 +25,14 @@ import shapely
 from shapely.ops import substring
 
 from ._errors import InputError
+from . import isoraster
 from .engine import Direction, TravelTimeEngine
 from .snapping import SnappedPoints
 
 DEFAULT_BUFFER_M = 30.0
 DEFAULT_FILL_HOLES_M2 = 10_000.0
+
+Method = Literal["raster", "exact"]
 
 
 def reachable_pieces(
@@ -35,6 +43,7 @@ def reachable_pieces(
     *,
     direction: Direction = "to_source",
     source_mask: np.ndarray | None = None,
+    edges: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reachable intervals of edges within ``budget_min`` minutes.
 
@@ -52,6 +61,9 @@ def reachable_pieces(
         As in :class:`~geo.engine.TravelTimeEngine`.
     source_mask
         Restrict the on-edge credit to these sources (positional boolean mask).
+    edges
+        Only look at these edges (positions), e.g. those incident to reached nodes; the
+        sources' own edges are credited regardless. None (default) = every edge.
 
     Returns
     -------
@@ -59,14 +71,20 @@ def reachable_pieces(
         One row per reachable interval ``[start_m, end_m]`` along an edge (metres from ``u``).
     """
     mpm = engine.mpm
-    L = engine.length_m
-    du = node_minutes[engine.u]
-    dv = node_minutes[engine.v]
+    if edges is None:
+        idx = np.arange(len(engine.length_m))
+        L, eu, ev, fw, bw = engine.length_m, engine.u, engine.v, engine.forward, engine.backward
+    else:
+        idx = np.asarray(edges, np.int64)
+        L, eu, ev = engine.length_m[idx], engine.u[idx], engine.v[idx]
+        fw, bw = engine.forward[idx], engine.backward[idx]
+    du = node_minutes[eu]
+    dv = node_minutes[ev]
     # which travel direction along the edge each end's credit needs
     if direction == "from_source":
-        from_u_ok, from_v_ok = engine.forward, engine.backward
+        from_u_ok, from_v_ok = fw, bw
     else:
-        from_u_ok, from_v_ok = engine.backward, engine.forward
+        from_u_ok, from_v_ok = bw, fw
     with np.errstate(invalid="ignore"):
         a = np.where(from_u_ok & (du <= budget_min), np.clip((budget_min - du) * mpm, 0, L), -1.0)
         b = np.where(from_v_ok & (dv <= budget_min), np.clip((budget_min - dv) * mpm, 0, L), -1.0)
@@ -74,16 +92,18 @@ def reachable_pieces(
     e_full = np.flatnonzero(full)
     part_a = np.flatnonzero(~full & (a >= 0))
     part_b = np.flatnonzero(~full & (b >= 0))
-    edges = [e_full, part_a, part_b]
+    L_all = engine.length_m
+    edges = [idx[e_full], idx[part_a], idx[part_b]]
     starts = [np.zeros(len(e_full)), np.zeros(len(part_a)), L[part_b] - b[part_b]]
     ends = [L[e_full], a[part_a], L[part_b]]
+    L = L_all
     # credit along the sources' own edges
     on = sources.on_network if source_mask is None else (sources.on_network & source_mask)
     if on.any():
-        s = sources.subset(on)
-        r = budget_min * mpm - s.access_m
+        pos = np.flatnonzero(on)  # positions (not .subset: its pandas index costs ms per call)
+        r = budget_min * mpm - sources.access_m[pos]
         ok = r >= 0
-        se, ts, r = s.edge[ok], s.offset_m[ok], r[ok]
+        se, ts, r = sources.edge[pos[ok]], sources.offset_m[pos[ok]], r[ok]
         # from_source: the source walks forward (needs forward) to higher offsets;
         # to_source: a resident at a higher offset walks backward to the source
         hi_ok = engine.forward[se] if direction == "from_source" else engine.backward[se]
@@ -137,8 +157,11 @@ def fill_holes(geom: shapely.Geometry, max_area_m2: float) -> shapely.Geometry:
 def _polygon(
     engine: TravelTimeEngine, node_minutes: np.ndarray, sources: SnappedPoints, budget: float,
     *, buffer_m: float, fill_holes_m2: float, direction: Direction, source_mask: np.ndarray | None = None,
+    edges: np.ndarray | None = None,
 ) -> shapely.Geometry:
-    e, s, t = reachable_pieces(engine, node_minutes, sources, budget, direction=direction, source_mask=source_mask)
+    """The exact construction: union of the buffered reachable pieces, small holes filled."""
+    e, s, t = reachable_pieces(engine, node_minutes, sources, budget, direction=direction,
+                               source_mask=source_mask, edges=edges)
     if len(e) == 0:
         return shapely.Polygon()
     geoms = _pieces_geometry(engine, e, s, t)
@@ -153,6 +176,72 @@ def _check_bands(bands_min: Sequence[float]) -> list[float]:
     return bands
 
 
+def default_cell_m(buffer_m: float) -> float:
+    """Grid cell of the raster method: a third of the buffer (10 m for the 30 m default), metres."""
+    return max(float(buffer_m), 1.5) / 3.0
+
+
+def _incident_edges(engine: TravelTimeEngine, nodes: np.ndarray) -> np.ndarray:
+    """Edges (positions, sorted, unique) with an end among ``nodes``."""
+    ptr, inc = _incidence(engine)
+    nodes = np.asarray(nodes, np.int64)
+    cnt = ptr[nodes + 1] - ptr[nodes]
+    first = np.repeat(ptr[nodes], cnt)
+    off = np.arange(first.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    mark = np.zeros(len(engine.u), bool)
+    mark[inc[first + off]] = True
+    return np.flatnonzero(mark)
+
+
+_INCIDENCE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _incidence(engine: TravelTimeEngine) -> tuple[np.ndarray, np.ndarray]:
+    """Node -> incident edges as CSR (``ptr``, ``edges``), built once per engine."""
+    got = _INCIDENCE.get(engine)
+    if got is None:
+        ends = np.concatenate([engine.u, engine.v])
+        order = np.argsort(ends, kind="stable")
+        inc = np.concatenate([np.arange(len(engine.u))] * 2)[order]
+        ptr = np.zeros(engine.n + 1, np.int64)
+        np.cumsum(np.bincount(ends, minlength=engine.n), out=ptr[1:])
+        got = _INCIDENCE[engine] = (ptr, inc)
+    return got
+
+
+def _band_polygons(
+    engine: TravelTimeEngine, node_minutes: np.ndarray, sources: SnappedPoints, bands: list[float],
+    reached: np.ndarray, *, method: str, buffer_m: float, fill_holes_m2: float, cell_m: float,
+    direction: Direction, source_mask: np.ndarray | None,
+) -> list[shapely.Geometry]:
+    """Nested polygons of ``bands`` (ascending) for one set of node minutes."""
+    edges = _incident_edges(engine, reached)
+    if method == "exact":
+        out, prev = [], shapely.Polygon()
+        for b in bands:
+            poly = shapely.union(_polygon(engine, node_minutes, sources, b, buffer_m=buffer_m,
+                                          fill_holes_m2=fill_holes_m2, direction=direction,
+                                          source_mask=source_mask, edges=edges), prev)
+            out.append(poly)
+            prev = poly
+        return out
+    if buffer_m <= 0:
+        return [shapely.Polygon() for _ in bands]
+    segs = isoraster.network_segments(engine)
+    per_band = []
+    for b in bands:
+        e, s, t = reachable_pieces(engine, node_minutes, sources, b, direction=direction,
+                                   source_mask=source_mask, edges=edges)
+        per_band.append(isoraster.piece_segments(segs, e, s, t))
+    return isoraster.nested_polygons(per_band, buffer_m=buffer_m, cell_m=cell_m, fill_holes_m2=fill_holes_m2)
+
+
+def _workers(workers: int | None, n_tasks: int) -> int:
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
+    return max(1, min(int(workers), n_tasks))
+
+
 def isochrones(
     engine: TravelTimeEngine,
     sources: SnappedPoints,
@@ -162,6 +251,9 @@ def isochrones(
     fill_holes_m2: float = DEFAULT_FILL_HOLES_M2,
     direction: Direction = "to_source",
     per_source: bool = False,
+    method: Method = "raster",
+    cell_m: float | None = None,
+    workers: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Nested isochrone polygons of a set of sources.
 
@@ -183,6 +275,20 @@ def isochrones(
         False (default): one polygon per band for all sources together (the area served);
         True: one polygon per source and band (catchments), with a ``source`` column giving
         the source's position.
+    method
+        ``"raster"`` (default): the distance to the reachable pieces on a grid of
+        ``cell_m``, contoured at ``buffer_m`` (:mod:`geo.isoraster`); 10-50 times faster,
+        area within about 1 % of the exact polygons. ``"exact"``: the union of the
+        buffered pieces (``shapely.buffer`` with 4 segments per quarter circle, then
+        ``union_all``).
+    cell_m
+        Grid cell of the raster method, metres; default :func:`default_cell_m` (a third of
+        the buffer). The boundary is interpolated between grid vertices, so it is placed
+        to a small fraction of a cell on straight streets and within about ``cell_m``
+        where streets meet; holes with a mouth narrower than a cell may close.
+    workers
+        Threads over the sources (``per_source=True``); default ``min(4, cpu count)``.
+        1 runs in the calling thread.
 
     Returns
     -------
@@ -191,32 +297,50 @@ def isochrones(
         band of each source contains the smaller.
     """
     bands = _check_bands(bands_min)
-    kw = dict(buffer_m=buffer_m, fill_holes_m2=fill_holes_m2, direction=direction)
+    if method not in ("raster", "exact"):
+        raise InputError(f"isochrone method must be 'raster' or 'exact', got {method!r}")
+    if not buffer_m >= 0:
+        raise InputError(f"buffer_m must be >= 0 metres, got {buffer_m!r}")
+    h = default_cell_m(buffer_m) if cell_m is None else float(cell_m)
+    if not h > 0:
+        raise InputError(f"cell_m must be > 0 metres, got {cell_m!r}")
+    kw = dict(method=method, buffer_m=float(buffer_m), fill_holes_m2=fill_holes_m2, cell_m=h, direction=direction)
     rows: list[dict] = []
     if not per_source:
         nm = engine.node_minutes(sources, cutoff_min=bands[-1], direction=direction).minutes
-        prev = shapely.Polygon()
-        for b in bands:
-            poly = shapely.union(_polygon(engine, nm, sources, b, **kw), prev)
-            rows.append({"minutes": b, "geometry": poly})
-            prev = poly
+        polys = _band_polygons(engine, nm, sources, bands, np.flatnonzero(np.isfinite(nm)), source_mask=None, **kw)
+        rows = [{"minutes": b, "geometry": p} for b, p in zip(bands, polys)]
     else:
         cat = engine.catchments(sources, cutoff_min=bands[-1], direction=direction)
         order = np.argsort(cat.source, kind="stable")
         cs, cn, cm = cat.source[order], cat.node[order], cat.minutes[order]
         bounds = np.searchsorted(cs, np.arange(len(sources) + 1))
-        nm = np.full(engine.n, np.inf)
-        for si in np.flatnonzero(sources.on_network):
+        local = threading.local()
+
+        def one(si: int) -> list[shapely.Geometry]:
+            nm = getattr(local, "nm", None)
+            if nm is None:
+                nm = local.nm = np.full(engine.n, np.inf)
             lo, hi = bounds[si], bounds[si + 1]
-            nm[cn[lo:hi]] = cm[lo:hi]
+            nodes = cn[lo:hi]
+            nm[nodes] = cm[lo:hi]
             mask = np.zeros(len(sources), bool)
             mask[si] = True
-            prev = shapely.Polygon()
-            for b in bands:
-                poly = shapely.union(_polygon(engine, nm, sources, b, source_mask=mask, **kw), prev)
-                rows.append({"source": int(si), "minutes": b, "geometry": poly})
-                prev = poly
-            nm[cn[lo:hi]] = np.inf
-    gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=engine.net.crs)
+            try:
+                return _band_polygons(engine, nm, sources, bands, nodes, source_mask=mask, **kw)
+            finally:
+                nm[nodes] = np.inf
+
+        todo = [int(si) for si in np.flatnonzero(sources.on_network)]
+        n_workers = _workers(workers, len(todo))
+        if n_workers == 1:
+            results = [one(si) for si in todo]
+        else:
+            with ThreadPoolExecutor(n_workers) as ex:
+                results = list(ex.map(one, todo))
+        rows = [{"source": si, "minutes": b, "geometry": p}
+                for si, polys in zip(todo, results) for b, p in zip(bands, polys)]
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["source", "minutes", "geometry"][0 if per_source else 1:]),
+                           geometry="geometry", crs=engine.net.crs)
     gdf["area_m2"] = gdf.geometry.area
     return gdf

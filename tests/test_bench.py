@@ -54,3 +54,37 @@ def test_max_abs_diff_sees_reachability_mismatch():
     a = np.array([1.0, np.inf, 3.0])
     assert bench.max_abs_diff(a, a, 10.0) == 0.0
     assert bench.max_abs_diff(a, np.array([1.0, 4.0, 3.0]), 10.0) == pytest.approx(6.0)
+
+
+def test_quick_isochrones_record_on_tiny_network():
+    """The --quick isochrone record: keys, ratios of the measured times, and the fast polygons
+    agree with the exact ones within a quarter cell times the perimeter (tiny polygons)."""
+    net = synthetic_network(400, seed=5)
+    fac = bench.Facilities(net, random_facilities(net, {"a": 4, "b": 2}, seed=2), ["a", "b"])
+    rec = bench.quick_isochrones(net, fac, n_fac=6, n_sub=2, bands=(2.0, 4.0), repeat=1)
+    assert set(bench.ISO_KEYS) <= set(rec)
+    assert rec["iso_facilities"] == 6 and rec["iso_osmnx_buffer_sample"] == 2
+    assert rec["iso_speedup_vs_exact"] == pytest.approx(rec["iso_exact_s"] / rec["iso_ours_s"])
+    assert rec["iso_osmnx_buffer_s"] == pytest.approx(rec["iso_osmnx_buffer_measured_s"] * 3)
+    assert rec["iso_speedup_vs_buffer"] == pytest.approx(rec["iso_osmnx_buffer_s"] / rec["iso_ours_s"])
+    assert rec["iso_nested"] and rec["iso_valid"]
+    # 2-minute polygons (150 m walk) have a perimeter/area of ~1/25 per metre: a quarter
+    # cell (2.5 m) of boundary shift is at most ~10 % of their area
+    assert 0 <= rec["iso_max_area_rel_diff"] < 0.1
+    assert rec["iso_max_sym_rel_diff"] < 0.1
+
+
+def test_polygon_agreement_sees_a_difference():
+    import geopandas as gpd
+    import shapely
+
+    sq = shapely.box(0, 0, 10, 10)
+    a = gpd.GeoDataFrame({"source": [0, 0], "minutes": [1.0, 2.0]}, geometry=[sq, shapely.box(0, 0, 20, 10)])
+    b = gpd.GeoDataFrame({"source": [0, 0], "minutes": [1.0, 2.0]}, geometry=[sq, shapely.box(0, 0, 10, 10)])
+    a["area_m2"], b["area_m2"] = a.area, b.area
+    r = bench.polygon_agreement(a, b)
+    assert r["max_area_rel_diff"] == pytest.approx(1.0) and r["max_sym_rel_diff"] == pytest.approx(1.0)
+    assert r["nested"]
+    r2 = bench.polygon_agreement(a.iloc[::-1].reset_index(drop=True).assign(minutes=[1.0, 2.0]),
+                                 b.iloc[::-1].reset_index(drop=True).assign(minutes=[1.0, 2.0]))
+    assert not r2["nested"]

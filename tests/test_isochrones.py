@@ -8,7 +8,16 @@ import shapely
 
 from conftest import X0, Y0, grid_network, points
 from geo.engine import TravelTimeEngine
-from geo.isochrones import isochrones, reachable_pieces
+from geo._errors import InputError
+from geo.isochrones import (
+    DEFAULT_BUFFER_M,
+    DEFAULT_FILL_HOLES_M2,
+    _pieces_geometry,
+    default_cell_m,
+    fill_holes,
+    isochrones,
+    reachable_pieces,
+)
 from geo.snapping import snap_points
 
 
@@ -47,11 +56,8 @@ def test_partial_edge_from_mid_edge_source():
     assert u.length == pytest.approx(30 + 3 * 20 + 50, abs=1e-6)
 
 
-def test_polygon_is_buffered_reachable_streets_with_holes_filled(grid):
-    net, eng, centre = grid
-    iso = isochrones(eng, centre, [2.5], buffer_m=30, fill_holes_m2=10_000)
-    poly = iso.geometry.iloc[0]
-    # independent construction of the 2.5-minute street set: a diamond of whole edges plus stubs
+def _diamond_lines() -> list[shapely.LineString]:
+    """The 2.5-minute street set from the grid centre: a diamond of whole edges plus 50 m stubs."""
     cx, cy = X0 + 500, Y0 + 500
     lines = []
     for k in range(-2, 3):
@@ -71,37 +77,140 @@ def test_polygon_is_buffered_reachable_streets_with_holes_filled(grid):
                         a = np.array([cx + 100 * k, cy + 100 * j])
                         lines.append(shapely.LineString([a, a + 50 * np.array([dx, dy])]))
     assert sum(ln.length for ln in lines) == pytest.approx(2600)
-    expected = shapely.buffer(shapely.MultiLineString(lines), 30, quad_segs=4)
+    return lines
+
+
+def test_exact_polygon_is_buffered_reachable_streets_with_holes_filled(grid):
+    net, eng, centre = grid
+    iso = isochrones(eng, centre, [2.5], buffer_m=30, fill_holes_m2=10_000, method="exact")
+    poly = iso.geometry.iloc[0]
+    expected = shapely.buffer(shapely.MultiLineString(_diamond_lines()), 30, quad_segs=4)
     # the four 40 x 40 m holes around the centre blocks are filled: no interior rings left
     assert len(shapely.get_parts(poly)) == 1 and len(poly.interiors) == 0
     filled = shapely.Polygon(expected.exterior)
     assert poly.area == pytest.approx(filled.area, rel=1e-9)
     # without filling, the holes stay: 4 blocks of (100 - 2*30)^2 = 1,600 m2
-    raw = isochrones(eng, centre, [2.5], buffer_m=30, fill_holes_m2=0).geometry.iloc[0]
+    raw = isochrones(eng, centre, [2.5], buffer_m=30, fill_holes_m2=0, method="exact").geometry.iloc[0]
     assert len(raw.interiors) == 4
     assert filled.area - raw.area == pytest.approx(4 * 1600, rel=1e-6)
     # it is not a convex hull: the diamond's corners are cut
     assert poly.area < 0.9 * poly.convex_hull.area
 
 
-def test_bands_are_nested(grid):
+@pytest.mark.parametrize("cell_m", [None, 5.0, 2.5])
+def test_raster_polygon_is_buffered_streets_within_a_cell(grid, cell_m):
+    """The default (raster) polygon lies between the streets buffered by R - h and by R + h,
+    and its area is that of the round buffer within a quarter cell times the perimeter."""
     net, eng, centre = grid
-    iso = isochrones(eng, centre, [4, 1, 2.5])
+    h = cell_m or default_cell_m(30)
+    assert h == (cell_m or 10.0)
+    poly = isochrones(eng, centre, [2.5], buffer_m=30, fill_holes_m2=10_000, cell_m=cell_m).geometry.iloc[0]
+    lines = shapely.MultiLineString(_diamond_lines())
+    true = shapely.Polygon(shapely.buffer(lines, 30, quad_segs=64).exterior)  # round buffer, holes filled
+    assert len(shapely.get_parts(poly)) == 1 and len(poly.interiors) == 0
+    inner = shapely.buffer(lines, 30 - h, quad_segs=16)
+    outer = shapely.Polygon(shapely.buffer(lines, 30 + h, quad_segs=16).exterior)
+    assert inner.difference(poly).area < 1e-6
+    assert poly.difference(outer).area < 1e-6
+    assert abs(poly.area - true.area) <= h / 4 * true.length
+    assert poly.symmetric_difference(true).area <= h / 4 * true.length
+    # without filling, the four 40 x 40 m block holes stay, each within a cell of its square
+    raw = isochrones(eng, centre, [2.5], buffer_m=30, fill_holes_m2=0, cell_m=cell_m).geometry.iloc[0]
+    holes = sorted(shapely.Polygon(r).area for r in raw.interiors)
+    assert len(holes) == 4
+    for a in holes:
+        assert (40 - 2 * h) ** 2 <= a <= 1600 + 1e-6
+    assert poly.area < 0.9 * poly.convex_hull.area
+
+
+@pytest.mark.parametrize("method", ["raster", "exact"])
+def test_bands_are_nested(grid, method):
+    net, eng, centre = grid
+    iso = isochrones(eng, centre, [4, 1, 2.5], method=method)
     assert iso["minutes"].tolist() == [1, 2.5, 4]
     g = iso.geometry.to_numpy()
     assert shapely.covers(g[1], g[0]) and shapely.covers(g[2], g[1])
     assert (np.diff(iso["area_m2"]) > 0).all()
 
 
-def test_per_source_union_equals_combined(helsinki_net):
+@pytest.fixture(scope="module")
+def helsinki(helsinki_net):
     eng = TravelTimeEngine(helsinki_net)
     nodes = helsinki_net.nodes.geometry
     src = snap_points(helsinki_net, nodes.iloc[[10, 2000, 4000]].translate(5, 5))
-    per = isochrones(eng, src, [5, 10], per_source=True, fill_holes_m2=0)
-    comb = isochrones(eng, src, [5, 10], fill_holes_m2=0)
+    return eng, src
+
+
+def test_per_source_union_equals_combined_exact(helsinki):
+    eng, src = helsinki
+    per = isochrones(eng, src, [5, 10], per_source=True, fill_holes_m2=0, method="exact")
+    comb = isochrones(eng, src, [5, 10], fill_holes_m2=0, method="exact")
     assert sorted(per["source"].unique()) == [0, 1, 2]
     for b in (5, 10):
         u = shapely.union_all(per.loc[per["minutes"] == b].geometry.to_numpy())
         c = comb.loc[comb["minutes"] == b].geometry.iloc[0]
         assert u.symmetric_difference(c).area < 1e-6 * c.area
     assert comb.geometry.is_valid.all()
+
+
+def test_per_source_union_equals_combined_raster(helsinki):
+    """Same reachable pieces, one field per source or one for all: the contours differ only
+    where catchments overlap, by less than a quarter cell along the boundary."""
+    eng, src = helsinki
+    h = default_cell_m(DEFAULT_BUFFER_M)
+    per = isochrones(eng, src, [5, 10], per_source=True, fill_holes_m2=0)
+    comb = isochrones(eng, src, [5, 10], fill_holes_m2=0)
+    assert sorted(per["source"].unique()) == [0, 1, 2]
+    for b in (5, 10):
+        u = shapely.union_all(per.loc[per["minutes"] == b].geometry.to_numpy())
+        c = comb.loc[comb["minutes"] == b].geometry.iloc[0]
+        assert u.symmetric_difference(c).area <= h / 4 * c.length
+    assert comb.geometry.is_valid.all() and per.geometry.is_valid.all()
+
+
+@pytest.mark.parametrize("cell_m", [None, 5.0])
+def test_raster_agrees_with_exact_on_helsinki(helsinki_net, cell_m):
+    """Fast and exact polygons of real streets: symmetric difference under a quarter cell
+    times the exact perimeter (the boundary is placed within a fraction of a cell), nested."""
+    eng = TravelTimeEngine(helsinki_net)
+    nodes = helsinki_net.nodes.geometry
+    src = snap_points(helsinki_net, nodes.iloc[[10, 700, 2000, 3100, 4000, 5000]].translate(5, 5))
+    h = cell_m or default_cell_m(DEFAULT_BUFFER_M)
+    fast = isochrones(eng, src, [5, 15], per_source=True, cell_m=cell_m)
+    exact = isochrones(eng, src, [5, 15], per_source=True, method="exact")
+    assert fast[["source", "minutes"]].equals(exact[["source", "minutes"]])
+    f, e = fast.geometry.to_numpy(), exact.geometry.to_numpy()
+    assert shapely.is_valid(f).all()
+    sym = shapely.area(shapely.symmetric_difference(f, e))
+    assert (sym <= h / 4 * shapely.length(e)).all()
+    assert (np.abs(fast["area_m2"] - exact["area_m2"]) <= h / 4 * shapely.length(e)).all()
+    g = f.reshape(-1, 2)
+    assert shapely.covers(g[:, 1], g[:, 0]).all()
+
+
+def test_reachable_pieces_lie_inside_their_raster_polygon(helsinki):
+    """Every reachable street piece, widened by the buffer less one cell, is inside the
+    polygon; and the polygon is inside the pieces widened by the buffer plus one cell."""
+    eng, src = helsinki
+    h = default_cell_m(DEFAULT_BUFFER_M)
+    one = src.subset(np.array([1]))
+    poly = isochrones(eng, one, [10]).geometry.iloc[0]
+    nm = eng.node_minutes(one, cutoff_min=10).minutes
+    e, s, t = reachable_pieces(eng, nm, one, 10)
+    lines = _pieces_geometry(eng, e, s, t)
+    assert len(lines) > 100
+    inner = shapely.union_all(shapely.buffer(lines, DEFAULT_BUFFER_M - h, quad_segs=4))
+    outer = fill_holes(shapely.union_all(shapely.buffer(lines, DEFAULT_BUFFER_M + h, quad_segs=16)),
+                       DEFAULT_FILL_HOLES_M2)
+    assert inner.difference(poly).area < 1e-6
+    assert poly.difference(outer).area < 1e-6
+    assert shapely.distance(shapely.MultiLineString(list(lines)), poly) == 0
+
+
+def test_method_and_cell_are_checked(grid):
+    net, eng, centre = grid
+    with pytest.raises(InputError):
+        isochrones(eng, centre, [1], method="hull")
+    with pytest.raises(InputError):
+        isochrones(eng, centre, [1], cell_m=0)
+    assert isochrones(eng, centre, [1], buffer_m=0).geometry.iloc[0].is_empty

@@ -106,7 +106,7 @@ def grid_study():
 @pytest.fixture(scope="module")
 def result(grid_study, standards):
     study, residents = grid_study
-    return tod_station_areas(study, standards, residents=residents)
+    return tod_station_areas(study, standards, residents=residents, isochrone_method="exact")
 
 
 def row(result, station: str, minutes: float) -> pd.Series:
@@ -315,7 +315,8 @@ def test_table_layers_and_summary_shape(result, grid_study, standards):
 def test_given_stations_polygons_and_wgs84(grid_study, standards, result):
     study, residents = grid_study
     pts = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[_box(490, 490, 510, 510), _box(590, 490, 610, 510)], crs=METRIC)
-    given = tod_station_areas(study, standards, residents=residents, stations=pts.to_crs(4326))
+    given = tod_station_areas(study, standards, residents=residents, stations=pts.to_crs(4326),
+                              isochrone_method="exact")
     assert given.summary["station_source"] == "given"
     cols = ["catchment_area_m2", "intersections", "residents", "residential_land_m2", "services_total"]
     pd.testing.assert_frame_equal(given.tables["stations"][cols], result.tables["stations"][cols], rtol=1e-6)
