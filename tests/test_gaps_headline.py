@@ -93,5 +93,5 @@ def test_absurd_minutes_are_refused(case, minutes):
     from geo._errors import InputError
 
     study, _ = case
-    with pytest.raises(InputError, match="--minutes"):
+    with pytest.raises(InputError, match="minutes"):
         gap_analysis(study, load_standards(), kind="clinic", minutes=minutes, n_new=1, method="greedy")
