@@ -472,8 +472,12 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
             print(f"  stations: {s.get('stations')} scored; best: {top}; within {last.get('minutes', 0):g} min of any: "
                   f"{pct(last.get('share_of_residential_land'))} of land, {pct(last.get('share_of_residents'))} of residents")
         elif name == "clinics":
-            print(f"  clinics: {s.get('centres', '?')} centres, {s.get('units_passing', '?')}/{s.get('units', '?')} units pass; "
-                  f"{pct(s.get('share_residents_within_15min'))} of residents within {s.get('walk_minutes', 15):g} min")
+            keys, n = s["keys"], s.get("units", 0)
+            failed = [t for t, k in (("count", "passes_count"), ("reach", "passes_reach")) if not s[k]]
+            print(f"  clinics: {s.get('centres', '?')} centres — {'pass' if s['passes'] else 'FAIL (' + ' and '.join(failed) + ' test)'}: "
+                  f"count test {s['units_passing_count']}/{n} units; reach test {s['units_passing_reach']}/{n} units "
+                  f"({pct(s.get(keys['share_residents']))} of residents within {s['walk_minutes']:g} min, "
+                  f"target {pct(s['reach_target_share'])})")
     first = next(iter(summaries.values()), {})
     files = {k: v for k, v in first.get("study", {}).get("facility_sources", {}).items() if v["source"] == "file"}
     if files:

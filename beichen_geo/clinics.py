@@ -102,6 +102,8 @@ def clinics_per_community(
     lo = float(cfg.residents_per_centre_min.value)
     hi = float(cfg.residents_per_centre_max.value)
     min_per_town = int(round(float(cfg.min_per_town.value)))
+    reach_target = float(cfg.reach_target_share.value)
+    keys = reach_keys(walk, hi)
     if isinstance(chunk_centres, bool) or not isinstance(chunk_centres, (int, np.integer)) or chunk_centres < 1:
         raise InputError(f"chunk_centres must be a whole number >= 1, got {chunk_centres!r}")
     notes: list[str] = []
@@ -182,7 +184,10 @@ def clinics_per_community(
         n_in = int(len(in_c))
         rpc = res / n_in if (n_in > 0 and np.isfinite(res)) else np.nan
         need = max(min_per_town, math.ceil(res / hi - 1e-9)) if np.isfinite(res) else min_per_town
-        passes = n_in >= need
+        passes_count = n_in >= need
+        reach_share = share_res if np.isfinite(share_res) else share_land  # land when residents are unknown
+        passes_reach = bool(np.isfinite(reach_share) and reach_share >= reach_target - 1e-12)
+        passes = passes_count and passes_reach
         rows.append({
             "unit_name": unit_gdf["unit_name"].iloc[ui],
             "residents": res,
@@ -193,15 +198,17 @@ def clinics_per_community(
             "centre_names": "; ".join(map(str, names[in_c])),
             "centres_reachable": int(len(reach)),
             "reachable_names": "; ".join(map(str, names[reach])),
-            "residents_within_15min": res_cov if pop_known and land > 0 else np.nan,
-            "share_residents_within_15min": share_res,
-            "share_land_within_15min": share_land,
+            keys["residents"]: res_cov if pop_known and land > 0 else np.nan,
+            keys["share_residents"]: share_res,
+            keys["share_land"]: share_land,
             "residents_per_centre": rpc,
             "required_centres": int(need),
             "missing_centres": int(max(0, need - n_in)),
+            "passes_count": bool(passes_count),
+            "passes_reach": bool(passes_reach),
             "passes": bool(passes),
             "below_min_catchment": bool(np.isfinite(rpc) and rpc < lo),
-            "result": "pass" if passes else "fail",
+            "result": _result_word(passes_count, passes_reach),
             "unit_area_m2": round(float(unit_gdf.geometry.iloc[ui].area), 1),
         })
     unit_cols = list(rows[0]) if rows else []
@@ -224,7 +231,7 @@ def clinics_per_community(
             "catchment_cells": catch_cells.astype(np.int64),
             "catchment_land_m2": np.round(catch_land, 1),
             "reachable_residents": reach_res if pop_known else np.full(n_c, np.nan),
-            "over_100k": (catch_res > hi) if pop_known else np.zeros(n_c, dtype=bool),
+            keys["over_cap"]: (catch_res > hi) if pop_known else np.zeros(n_c, dtype=bool),
         },
         geometry=cpts, crs=study.crs,
     )
@@ -251,8 +258,8 @@ def clinics_per_community(
     share_land_all = float(area[covered].sum() / land_total) if land_total > 0 else None
     compact = [
         {k: _plain(r[k]) for k in ("unit_name", "residents", "residents_source", "centres_inside", "centres_reachable",
-                                   "required_centres", "residents_per_centre", "share_residents_within_15min",
-                                   "share_land_within_15min", "passes", "below_min_catchment")}
+                                   "required_centres", "residents_per_centre", keys["share_residents"],
+                                   keys["share_land"], "passes_count", "passes_reach", "passes", "below_min_catchment")}
         for r in rows
     ]
     garbled = cfg.residents_per_centre_min.note or cfg.residents_per_centre_max.note
@@ -265,7 +272,9 @@ def clinics_per_community(
         "rule": (
             f"every unit needs at least {min_per_town} centre(s) (每个镇街1所); a unit of more than "
             f"{hi:,.0f} residents needs one per {hi:,.0f}: required_centres = max({min_per_town}, "
-            f"ceil(residents / {hi:,.0f})). A unit passes when the centres inside it reach required_centres. "
+            f"ceil(residents / {hi:,.0f})). The count test (passes_count) asks that the centres inside a unit "
+            f"reach required_centres; the reach test (passes_reach) that at least {reach_target:.0%} of its residents "
+            f"(of its land when residents are unknown) live within {walk:g} min of a centre; a unit passes when both hold. "
             f"Fewer than {lo:,.0f} residents per centre is flagged below_min_catchment (informational)."
         ),
         "kind": kind,
@@ -277,13 +286,19 @@ def clinics_per_community(
         "residents_per_centre_max": hi,
         "units_source": units_source,
         "units": int(len(rows)),
+        "reach_target_share": reach_target,
+        "keys": keys,
         "units_passing": int(sum(r["passes"] for r in rows)),
+        "units_passing_count": int(sum(r["passes_count"] for r in rows)),
+        "units_passing_reach": int(sum(r["passes_reach"] for r in rows)),
+        "passes_count": bool(rows) and all(r["passes_count"] for r in rows),
+        "passes_reach": bool(rows) and all(r["passes_reach"] for r in rows),
         "passes": bool(rows) and all(r["passes"] for r in rows),
         "units_below_min_catchment": int(sum(r["below_min_catchment"] for r in rows)),
         "centres": int(n_c),
         "centres_in_area": n_area,
         "centres_off_network": int((~on_net).sum()),
-        "centres_over_100k": int(centre_layer["over_100k"].sum()),
+        f"centres_{keys['over_cap']}": int(centre_layer[keys["over_cap"]].sum()),
         "plan_counts": {
             "existing_centres": None if cfg.existing_centres is None else int(round(float(cfg.existing_centres.value))),
             "towns": None if cfg.towns is None else int(round(float(cfg.towns.value))),
@@ -293,8 +308,8 @@ def clinics_per_community(
         "population_source": residents.source,
         "population_is_estimate": bool(residents.is_estimate),
         "residential_area_m2": round(land_total, 1),
-        "share_residents_within_15min": None if share_res_all is None else round(share_res_all, 6),
-        "share_land_within_15min": None if share_land_all is None else round(share_land_all, 6),
+        keys["share_residents"]: None if share_res_all is None else round(share_res_all, 6),
+        keys["share_land"]: None if share_land_all is None else round(share_land_all, 6),
         "residents_per_centre": (round(total_res / n_area, 1) if (total_res is not None and n_area) else None),
         "unit_table": compact,
         "demand_cells": int(n_cells),
@@ -439,6 +454,25 @@ def _inside(unit_geoms: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.nda
     return ui.astype(np.int64), ci.astype(np.int64)
 
 
+def reach_keys(walk_minutes: float, cap_residents: float) -> dict[str, str]:
+    """Column and key names that carry the values used (e.g. 15 min, 100,000 residents)."""
+    tag = f"{walk_minutes:g}min".replace(".", "_")
+    return {
+        "residents": f"residents_within_{tag}",
+        "share_residents": f"share_residents_within_{tag}",
+        "share_land": f"share_land_within_{tag}",
+        "over_cap": f"over_{cap_residents / 1000:g}k".replace(".", "_"),
+    }
+
+
+def _result_word(passes_count: bool, passes_reach: bool) -> str:
+    """``pass``, or which test failed."""
+    if passes_count and passes_reach:
+        return "pass"
+    failed = [name for name, ok in (("count", passes_count), ("reach", passes_reach)) if not ok]
+    return "fail: " + " and ".join(failed)
+
+
 def _centre_frame(fac: gpd.GeoDataFrame, kind: str, crs: Any) -> gpd.GeoDataFrame:
     """Centres as points (a point inside polygons) with a display name."""
     geoms = fac.geometry.to_numpy()
@@ -452,7 +486,8 @@ def _centre_frame(fac: gpd.GeoDataFrame, kind: str, crs: Any) -> gpd.GeoDataFram
     return gpd.GeoDataFrame({"name": names, "kind": [kind] * len(fac)}, geometry=geoms, crs=crs)
 
 
-_ZH_RESULT: Mapping[str, str] = {"pass": "达标", "fail": "未达标"}
+_ZH_RESULT: Mapping[str, str] = {"pass": "达标", "fail: count": "未达标(数量)", "fail: reach": "未达标(可达)",
+                                  "fail: count and reach": "未达标(数量与可达)"}
 
 
 def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", basemap: str = "positron"):
@@ -470,7 +505,8 @@ def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", base
         lines = [
             f"标准: {s['standard']} {cfg.plan_text} ({s['source']})",
             f"目标: 每个镇街≥{s['min_per_town']}所, 每{s['residents_per_centre_max'] / 1e4:g}万人1所; 步行{s['walk_minutes']:g}分钟可达",
-            f"实测: {s['units_passing']}/{s['units']} 个单元达标; {pct(s['share_residents_within_15min'])} 居民{s['walk_minutes']:g}分钟内可达; "
+            f"实测: 数量达标 {s['units_passing_count']}/{s['units']} 个单元, 可达达标 {s['units_passing_reach']}/{s['units']} "
+            f"(目标 {pct(s['reach_target_share'])}); {pct(s[s['keys']['share_residents']])} 居民{s['walk_minutes']:g}分钟内可达; "
             f"每所服务 {'–' if rpc is None else f'{rpc:,.0f}'} 人 ({s['centres_in_area']} 所)",
             f"人口: {s['population_source']}",
         ]
@@ -478,7 +514,8 @@ def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", base
         lines = [
             f"Standard: {s['standard']} one CHSC per town/sub-district or per 30,000–100,000 residents ({s['source']})",
             f"Target: ≥{s['min_per_town']} per unit and 1 per {s['residents_per_centre_max']:,.0f} residents; within {s['walk_minutes']:g} min walk",
-            f"Measured: {s['units_passing']} of {s['units']} units pass; {pct(s['share_residents_within_15min'])} of residents within "
+            f"Measured: count test {s['units_passing_count']} of {s['units']} units, reach test {s['units_passing_reach']} of "
+            f"{s['units']} (target {pct(s['reach_target_share'])}); {pct(s[s['keys']['share_residents']])} of residents within "
             f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre ({s['centres_in_area']} centres)",
             f"Residents: {s['population_source']}",
         ]
@@ -494,7 +531,7 @@ def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", base
          "centres required": "required_centres", "residents per centre": "residents_per_centre", "result": "_result"}
     )
     legend = f"{s['walk_minutes']:g}分钟内居民比例" if zh else f"Residents within {s['walk_minutes']:g} min"
-    m.add_choropleth(units, value_col="share_residents_within_15min", name="单元" if zh else "Units",
+    m.add_choropleth(units, value_col=s["keys"]["share_residents"], name="单元" if zh else "Units",
                      legend_title=legend, tooltip_cols=tip, bins=[0.0, 0.25, 0.5, 0.75, 1.0], value_format="{:.0%}")
     area = result.layers["walk_area"]
     area = area.loc[~area.geometry.is_empty] if len(area) else area
@@ -513,8 +550,8 @@ def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", base
     if len(cen):
         cen = cen.copy()
         label = standards.kinds[cfg.kind].label_zh if zh else standards.kinds[cfg.kind].label_en
-        pop = ({"服务居民(最近中心)": "catchment_residents", "超过10万": "over_100k", "所在单元": "unit_name"} if zh
-               else {"catchment residents (nearest centre)": "catchment_residents", "over 100,000": "over_100k",
+        pop = ({"服务居民(最近中心)": "catchment_residents", f"超过{s['residents_per_centre_max'] / 1e4:g}万": s["keys"]["over_cap"], "所在单元": "unit_name"} if zh
+               else {"catchment residents (nearest centre)": "catchment_residents", f"over {s['residents_per_centre_max']:,.0f}": s["keys"]["over_cap"],
                      "unit": "unit_name"})
         m.add_points(cen, kind_col="kind", name_col="name", popup_cols=pop, kind_labels={cfg.kind: label})
     return m

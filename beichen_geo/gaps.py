@@ -97,7 +97,7 @@ from geo.snapping import OffNetworkWarning, snap_points
 from .population import Residents
 from .lonlat import input_systems, with_lonlat
 from .result import AnalysisResult
-from .standards import Standards
+from .standards import LIMITS, Standards
 from .study import Study
 
 Objective = Literal["residents", "land"]
@@ -183,6 +183,9 @@ def gap_analysis(
         raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(standards.kinds)}")
     v = standards.circle_variant(variant)
     minutes, tier = _resolve_minutes(standards, v, kind, minutes)
+    lim = LIMITS["circles.*.tiers.*.minutes"]
+    if not (np.isfinite(minutes) and lim.lo < minutes <= lim.hi):
+        raise InputError(f"walking minutes (--minutes) must be more than {lim.lo:g} and at most {lim.hi:g}, got {minutes!r}")
     if target_share is None:
         target_share = float(tier.target_share.value) if tier is not None else float(v.target_share.value)
     if not 0 < target_share <= 1:

@@ -114,6 +114,7 @@ LIMITS: Final[Mapping[str, Limit]] = MappingProxyType({
     "clinics.residents_per_centre_min": Limit(1, 10_000_000, whole=True),
     "clinics.residents_per_centre_max": Limit(1, 10_000_000, whole=True),
     "clinics.walk_minutes": Limit(0, 180, lo_open=True),
+    "clinics.reach_target_share": Limit(0, 1),
     "clinics.existing_centres": Limit(0, 10_000, whole=True),
     "clinics.towns": Limit(1, 1_000, whole=True),
     # [population]
@@ -332,6 +333,7 @@ class Clinics:
     residents_per_centre_min: Quantity
     residents_per_centre_max: Quantity
     walk_minutes: Quantity
+    reach_target_share: Quantity
     existing_centres: Quantity | None = None
     towns: Quantity | None = None
 
@@ -925,7 +927,8 @@ def _tod(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Tod:
 def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
     p: Path_ = ("clinics",)
     t = _table(ctx, p, d,
-               required=("kind", "min_per_town", "residents_per_centre_min", "residents_per_centre_max", "walk_minutes"),
+               required=("kind", "min_per_town", "residents_per_centre_min", "residents_per_centre_max", "walk_minutes",
+                         "reach_target_share"),
                optional=("standard", "source", "plan_text", "mode", "existing_centres", "towns"))
     lo = _quantity(ctx, (*p, "residents_per_centre_min"), t["residents_per_centre_min"], "persons")
     hi = _quantity(ctx, (*p, "residents_per_centre_max"), t["residents_per_centre_max"], "persons")
@@ -941,6 +944,7 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
         residents_per_centre_min=lo,
         residents_per_centre_max=hi,
         walk_minutes=_quantity(ctx, (*p, "walk_minutes"), t["walk_minutes"], "min"),
+        reach_target_share=_quantity(ctx, (*p, "reach_target_share"), t["reach_target_share"], "share"),
         existing_centres=_quantity(ctx, (*p, "existing_centres"), t.get("existing_centres"), "count",
                                    optional=True),
         towns=_quantity(ctx, (*p, "towns"), t.get("towns"), "count", optional=True),

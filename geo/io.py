@@ -999,6 +999,42 @@ def _formula_safe_frame(df: pd.DataFrame, *, index: bool) -> pd.DataFrame:
     return out
 
 
+#: Decimals of a CSV column by the unit its name carries (first match wins); see :func:`csv_decimals`.
+CSV_DECIMALS: Final = (
+    (re.compile(r"(^|_)(lon|lat)(_|$)"), 6),                       # degrees: ~0.1 m
+    (re.compile(r"(share|ratio|fraction|index|score)"), 4),       # 0-1 figures: 0.01 %
+    (re.compile(r"(_min(_|$)|minutes)"), 2),                       # minutes
+    (re.compile(r"(_m2$|_m2_|_km2)"), 1),                          # areas
+    (re.compile(r"(_m$|_m_|_km$|_kmh$)"), 1),                      # distances, speeds
+    (re.compile(r"(resident|population|persons|people)"), 1),     # persons (estimates are fractional)
+)
+#: Decimals of any other float column.
+CSV_DEFAULT_DECIMALS: Final = 4
+
+
+def csv_decimals(column: object) -> int:
+    """Decimals a float column is written with, from the unit in its name."""
+    name = str(column).lower()
+    for pattern, decimals in CSV_DECIMALS:
+        if pattern.search(name):
+            return decimals
+    return CSV_DEFAULT_DECIMALS
+
+
+def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns rounded by unit, ``-0.0`` made ``0.0`` and infinities (unreached) left empty."""
+    out = df.copy()
+    for pos in range(out.shape[1]):
+        col = out.iloc[:, pos]
+        if not pd.api.types.is_float_dtype(col.dtype):
+            continue
+        values = col.to_numpy(dtype=float, copy=True)
+        values[~np.isfinite(values)] = np.nan
+        values = np.round(values, csv_decimals(out.columns[pos])) + 0.0  # + 0.0 turns -0.0 into 0.0
+        out.iloc[:, pos] = values
+    return out
+
+
 def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
     """Write a table as CSV, atomically.
 
@@ -1007,9 +1043,11 @@ def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
     Text cells and column names that a spreadsheet would run as a formula (starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, e.g. a facility named
     ``=HYPERLINK(...)``) get a leading ``'`` so that they are shown as text; numbers are
-    written as they are. Rows end in CRLF.
+    written as they are. Rows end in CRLF. Float columns are rounded by the unit their name
+    carries (:func:`csv_decimals`: shares to 1e-4, minutes to 0.01, m² and m to 0.1, degrees to
+    1e-6), with no ``-0.0``; infinite values (not reached) are left empty.
     """
-    safe = _formula_safe_frame(df, index=index)
+    safe = _formula_safe_frame(_csv_ready(df), index=index)
 
     def write(tmp: Path) -> None:
         # CRLF rows (as Excel writes them): the csv writer then also quotes a cell holding a

@@ -194,10 +194,19 @@ def test_units_rule(result):
     assert pd.isna(u.loc["Dongcun", "residents_per_centre"])
     assert u["required_centres"].to_dict() == {"Xiyuan": 3, "Zhongshan": 1, "Dongcun": 1, "Beigang": 1}
     assert u["missing_centres"].to_dict() == {"Xiyuan": 1, "Zhongshan": 0, "Dongcun": 1, "Beigang": 0}
-    assert u["passes"].to_dict() == {"Xiyuan": False, "Zhongshan": True, "Dongcun": False, "Beigang": True}
+    assert u["passes_count"].to_dict() == {"Xiyuan": False, "Zhongshan": True, "Dongcun": False, "Beigang": True}
+    # the reach test: every resident (land where residents are unknown) within 15 min; checked apart
+    reach = u["share_residents_within_15min"].fillna(u["share_land_within_15min"]) >= 1 - 1e-12
+    assert u["passes_reach"].to_dict() == reach.to_dict()
+    assert (u["passes"] == (u["passes_count"] & u["passes_reach"])).all()
+    words = {(True, True): "pass", (False, True): "fail: count", (True, False): "fail: reach",
+             (False, False): "fail: count and reach"}
+    assert u["result"].tolist() == [words[(c, r)] for c, r in zip(u["passes_count"], u["passes_reach"])]
     assert u["below_min_catchment"].to_dict() == {"Xiyuan": False, "Zhongshan": False, "Dongcun": False, "Beigang": True}
     s = result.summary
-    assert (s["units"], s["units_passing"], s["passes"], s["units_below_min_catchment"]) == (4, 2, False, 1)
+    assert (s["units"], s["units_passing_count"], s["passes_count"], s["units_below_min_catchment"]) == (4, 2, False, 1)
+    assert s["units_passing_reach"] == int(reach.sum()) and s["units_passing"] == int(u["passes"].sum())
+    assert s["passes"] is False
     assert [r["unit_name"] for r in s["unit_table"]] == [x[0] for x in UNITS]
     assert s["unit_table"][3]["share_land_within_15min"] is None
 
@@ -208,7 +217,7 @@ def test_required_centres_boundaries(study):
     units["population"] = [100_000.0, 100_001.0, 0.0]
     r = clinics_per_community(study, STD, units=units)
     assert r.tables["units"]["required_centres"].tolist() == [1, 2, 1]
-    assert r.tables["units"]["passes"].tolist() == [True, False, False]
+    assert r.tables["units"]["passes_count"].tolist() == [True, False, False]
     assert r.summary["population_source"].startswith("given: units argument")
 
 
@@ -268,7 +277,8 @@ def test_study_area_as_one_unit(study, reference):
     assert u["residents"].iloc[0] == pytest.approx(330_000)
     assert u["residents_source"].iloc[0].startswith("estimate")
     assert u["required_centres"].tolist() == [4]  # ceil(330,000 / 100,000)
-    assert u["passes"].tolist() == [True]
+    assert u["passes_count"].tolist() == [True]
+    assert u["passes_reach"].tolist() == [bool(u["share_residents_within_15min"].iloc[0] >= 1 - 1e-12)]
 
 
 def test_estimated_residents_unit_without_land(study, reference):
@@ -344,7 +354,7 @@ def test_read_population_path(tmp_path, study, result):
 def test_map_and_write(result, tmp_path):
     out = write_result(result, tmp_path, self_contained=False)
     html = (tmp_path / "clinics.html").read_text(encoding="utf-8")
-    assert "S-H-01" in html and "A-west" in html and "2 of 4 units pass" in html
+    assert "S-H-01" in html and "A-west" in html and "count test 2 of 4 units" in html and "reach test" in html
     m = result.make_map(lang="zh", basemap="none")
     assert "达标" in m.to_html(self_contained=False)
     assert {"gpkg", "csv:units", "csv:centres", "map", "json"} <= set(out)
@@ -370,7 +380,11 @@ def test_helsinki(helsinki_study, tmp_path):
     assert n_c > 0 and s["centres"] == n_c == len(r.layers["centres"])
     u = r.tables["units"].iloc[0]
     assert u["required_centres"] == max(1, math.ceil(u["residents"] / 100_000 - 1e-9))
-    assert u["passes"] == (u["centres_inside"] >= u["required_centres"])
+    assert u["passes_count"] == (u["centres_inside"] >= u["required_centres"])
+    # S-H-01 passes only with both tests: the sample's clinics reach far fewer than all residents
+    assert u["passes_reach"] == (u["share_residents_within_15min"] >= 1 - 1e-12)
+    assert s["passes"] == (u["passes_count"] and u["passes_reach"])
+    assert s["passes"] is False
     assert u["centres_inside"] == s["centres_in_area"]
     assert 0 <= s["share_residents_within_15min"] <= 1 and 0 <= s["share_land_within_15min"] <= 1
     c = r.tables["centres"]
@@ -399,3 +413,22 @@ def test_helsinki(helsinki_study, tmp_path):
     layers = set(gpd.list_layers(tmp_path / "clinics.gpkg")["name"])
     assert {"units", "centres"} <= layers
     assert out["json"].endswith("clinics.json")
+
+
+def test_names_follow_the_minutes_and_the_cap_used(study, tmp_path):
+    """With walk_minutes = 10 and a cap of 80,000 the keys say so (issue 14, item 10)."""
+    from beichen_geo.standards import load_standards
+
+    toml = tmp_path / "c.toml"
+    toml.write_text("[clinics.walk_minutes]\nvalue = 10\nunit = \"min\"\nsource = \"test\"\n"
+                    "[clinics.residents_per_centre_max]\nvalue = 80000\nunit = \"persons\"\nsource = \"test\"\n",
+                    encoding="utf-8")
+    std = load_standards(toml)
+    r = clinics_per_community(study, std, units=_units())
+    s, u, c = r.summary, r.tables["units"], r.tables["centres"]
+    assert s["keys"] == {"residents": "residents_within_10min", "share_residents": "share_residents_within_10min",
+                         "share_land": "share_land_within_10min", "over_cap": "over_80k"}
+    assert "share_residents_within_10min" in s and "share_residents_within_15min" not in s
+    assert "residents_within_10min" in u and "residents_within_15min" not in u
+    assert "over_80k" in c and "over_100k" not in c and "centres_over_80k" in s
+    assert (c["over_80k"] == (c["catchment_residents"] > 80_000)).all()

@@ -86,3 +86,12 @@ def test_every_site_has_wgs84_and_planner_system_coordinates(case):
     assert t["lon_gcj02"].iloc[0] == pytest.approx(gx, abs=2e-6) and t["lat_gcj02"].iloc[0] == pytest.approx(gy, abs=2e-6)
     assert "lon_bd09" not in t
     assert r.summary["sites"][0]["lon_wgs84"] == t["lon_wgs84"].iloc[0]
+
+
+@pytest.mark.parametrize("minutes", [1e300, 0.0, -5.0, float("nan")])
+def test_absurd_minutes_are_refused(case, minutes):
+    from geo._errors import InputError
+
+    study, _ = case
+    with pytest.raises(InputError, match="minutes"):
+        gap_analysis(study, load_standards(), kind="clinic", minutes=minutes, n_new=1, method="greedy")
