@@ -62,10 +62,13 @@ class Loaded:
         return self.js("document.querySelectorAll('.leaflet-overlay-pane path').length")
 
     def n_points_shown(self) -> int:
-        """Markers drawn one by one plus the points counted in cluster bubbles."""
-        return self.js("""document.querySelectorAll('.leaflet-marker-pane .bg-poi').length +
-            [...document.querySelectorAll('.leaflet-marker-pane .bg-cluster div')]
-              .reduce((s, d) => s + parseInt(d.textContent, 10), 0)""")
+        """Markers drawn one by one plus the points counted in cluster bubbles, from Leaflet's own
+        layers (the DOM briefly holds both old and new bubbles while the cluster animation runs)."""
+        return self.js(f"""(() => {{ const m = {_MAP_JS}; let n = 0;
+            m.eachLayer(l => {{
+              if (L.MarkerCluster && l instanceof L.MarkerCluster) n += l.getChildCount();
+              else if (l instanceof L.Marker) n += 1; }});
+            return n; }})()""")
 
     def legend_text(self) -> str:
         return self.js("(document.querySelector('.bg-legend') || {}).textContent || ''")
@@ -122,7 +125,12 @@ def render(browser, tmp_path):
         page.wait_for_function(
             "document.querySelectorAll('.leaflet-overlay-pane path, .leaflet-marker-icon').length > 0",
             timeout=10_000)
-        page.wait_for_timeout(300)  # let cluster animation / tile failures settle
+        # let the zoom and cluster animations and tile failures settle: a fixed pause was too short
+        # on a loaded machine, where old and new cluster bubbles were counted together
+        page.wait_for_function(
+            f"(() => {{ const m = {_MAP_JS}; return m && !m._animatingZoom && "
+            "!document.querySelector('.leaflet-cluster-anim'); })()", timeout=10_000)
+        page.wait_for_timeout(300)
         SHOTS.mkdir(parents=True, exist_ok=True)
         png = page.screenshot(path=str(SHOTS / f"{kind}.png"))
         assert_not_blank(png)
