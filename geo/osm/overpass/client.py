@@ -8,6 +8,8 @@ an atomic cache in ``cache_dir``.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -143,6 +145,27 @@ def _overpass_overrides(
     return overrides
 
 
+@dataclasses.dataclass(frozen=True)
+class _Limits:
+    """Time, size and retry limits of one call, checked on creation (see the public functions)."""
+
+    timeout: float
+    deadline_s: float
+    max_body_mib: float
+    retries: int
+    backoff_s: float
+
+    def __post_init__(self) -> None:
+        _check_options(timeout=self.timeout, retries=self.retries, backoff_s=self.backoff_s,
+                       deadline_s=self.deadline_s, max_body_mib=self.max_body_mib)
+
+    def guard(self, what: str, *, nominatim_pause: bool = True) -> contextlib.AbstractContextManager[None]:
+        """osmnx guarded for one call (:func:`~geo.osm.overpass.guard._guarded_osmnx`); its deadline starts here."""
+        return _guarded_osmnx(retries=self.retries, backoff_s=self.backoff_s, what=what, timeout=self.timeout,
+                              deadline_s=self.deadline_s, max_body_mib=self.max_body_mib,
+                              nominatim_pause=nominatim_pause)
+
+
 # --------------------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------------------
@@ -202,13 +225,8 @@ def geocode_place(
 
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"place name must be a non-empty string, got {name!r}")
-    _check_options(
-        timeout=timeout,
-        retries=retries,
-        backoff_s=backoff_s,
-        deadline_s=deadline_s,
-        max_body_mib=max_body_mib,
-    )
+    limits = _Limits(timeout=timeout, deadline_s=deadline_s, max_body_mib=max_body_mib, retries=retries,
+                     backoff_s=backoff_s)
     nominatim_url = _check_url(nominatim_url, what="nominatim_url")
     folder = _cache_folder(cache_dir)
     overrides: dict[str, Any] = {
@@ -222,14 +240,8 @@ def geocode_place(
         overrides["nominatim_url"] = nominatim_url
     with (
         osmnx_settings(**overrides),
-        _guarded_osmnx(
-            retries=retries,
-            backoff_s=backoff_s,
-            what=f"geocode the place {name!r}",
-            timeout=timeout, deadline_s=deadline_s, max_body_mib=max_body_mib,
-            # the 1 s pause between requests is the public server's policy
-            nominatim_pause=nominatim_url is None,
-        ),
+        # the 1 s pause between requests is the public server's policy
+        limits.guard(f"geocode the place {name!r}", nominatim_pause=nominatim_url is None),
     ):
         try:
             gdf = ox.geocode_to_gdf(name)
@@ -319,17 +331,11 @@ def graph_from_polygon(
     from osmnx._errors import InsufficientResponseError
 
     poly = _check_polygon(polygon_wgs84)
-    _check_options(
-        timeout=timeout,
-        retries=retries,
-        backoff_s=backoff_s,
-        deadline_s=deadline_s,
-        max_body_mib=max_body_mib,
-    )
-    overpass_url = _check_url(overpass_url, what="overpass_url")
-    folder = _cache_folder(cache_dir)
+    limits = _Limits(timeout=timeout, deadline_s=deadline_s, max_body_mib=max_body_mib, retries=retries,
+                     backoff_s=backoff_s)
     overrides = _overpass_overrides(
-        ox.settings, overpass_url=overpass_url, cache_dir=folder, timeout=timeout
+        ox.settings, overpass_url=_check_url(overpass_url, what="overpass_url"), cache_dir=_cache_folder(cache_dir),
+        timeout=timeout,
     )
     current = list(ox.settings.useful_tags_way)
     overrides["useful_tags_way"] = [*current, *(t for t in WAY_TAGS if t not in current)]
@@ -337,22 +343,11 @@ def graph_from_polygon(
     bounds = tuple(round(b, 5) for b in poly.bounds)
     with (
         osmnx_settings(**overrides),
-        _guarded_osmnx(
-            retries=retries,
-            backoff_s=backoff_s,
-            what=f"download the street network of {bounds}",
-            timeout=timeout, deadline_s=deadline_s, max_body_mib=max_body_mib,
-        ),
+        limits.guard(f"download the street network of {bounds}"),
     ):
         try:
-            return ox.graph_from_polygon(
-                poly,
-                network_type="all",
-                custom_filter=NETWORK_FILTER,
-                simplify=False,
-                retain_all=True,
-                truncate_by_edge=True,
-            )
+            return ox.graph_from_polygon(poly, network_type="all", custom_filter=NETWORK_FILTER, simplify=False,
+                                         retain_all=True, truncate_by_edge=True)
         except ValueError as exc:  # InsufficientResponseError is a ValueError too
             # osmnx: "No data elements in server response" / "Found no graph nodes within
             # the requested polygon"; any other ValueError is a bug, not an empty area
@@ -437,28 +432,17 @@ def features_from_polygon(
             f"tags must be a non-empty dict of OSM key -> True, a value or a list of values, "
             f"e.g. {{'amenity': ['clinic', 'hospital']}}; got {tags!r}"
         )
-    _check_options(
-        timeout=timeout,
-        retries=retries,
-        backoff_s=backoff_s,
-        deadline_s=deadline_s,
-        max_body_mib=max_body_mib,
-    )
-    overpass_url = _check_url(overpass_url, what="overpass_url")
-    folder = _cache_folder(cache_dir)
+    limits = _Limits(timeout=timeout, deadline_s=deadline_s, max_body_mib=max_body_mib, retries=retries,
+                     backoff_s=backoff_s)
     overrides = _overpass_overrides(
-        ox.settings, overpass_url=overpass_url, cache_dir=folder, timeout=timeout
+        ox.settings, overpass_url=_check_url(overpass_url, what="overpass_url"), cache_dir=_cache_folder(cache_dir),
+        timeout=timeout,
     )
     overrides["default_crs"] = "epsg:4326"
     bounds = tuple(round(b, 5) for b in poly.bounds)
     with (
         osmnx_settings(**overrides),
-        _guarded_osmnx(
-            retries=retries,
-            backoff_s=backoff_s,
-            what=f"download the OSM features {tags} in {bounds}",
-            timeout=timeout, deadline_s=deadline_s, max_body_mib=max_body_mib,
-        ),
+        limits.guard(f"download the OSM features {tags} in {bounds}"),
     ):
         try:
             return ox.features_from_polygon(poly, tags)
