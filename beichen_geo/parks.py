@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.demand import share
-from geo.features import access_points
+from geo.access import access_points
 from geo.snapping import OffNetworkWarning, snap_points
 
 from .population import Residents

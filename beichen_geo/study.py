@@ -22,7 +22,7 @@ import shapely
 from geo._errors import DataError, InputError
 from geo.demand import DEFAULT_CELL_M, grid_cells
 from geo.engine import TravelTimeEngine
-from geo.features import features_from_graph_source
+from geo.osm.features import features_from_graph_source
 from geo.network import StreetNetwork, clip_network, load_network
 from geo.projection import WEB_CRS, metric_crs
 from geo.access import AccessSnap, snap_access
@@ -196,7 +196,7 @@ def load_study(
     with step("Reading study area"):
         area_wgs = _read_boundary(boundary) if boundary is not None else None
         if place is not None:
-            from geo import _online
+            from geo.osm import overpass as _online
 
             cache = Path(cache_dir or Path.home() / ".cache" / "beichen-geo")
             if area_wgs is None:
@@ -231,7 +231,7 @@ def load_study(
 
 def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reach_m, max_snap_m, cell_m, cache,
                  overpass_url, step, log):
-    from geo import _online
+    from geo.osm import overpass as _online
     from geo.network import from_osmnx_graph
 
     area_m = area_wgs.to_crs(metric_crs(crs, like=area_wgs))
@@ -240,7 +240,7 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
         G = _online.graph_from_polygon(grown, cache_dir=cache, overpass_url=overpass_url)
         net = from_osmnx_graph(G, mode="walk", crs=crs, speed_kmh=speed_kmh, source=f"Overpass: {place}")
     with step("Downloading facilities and residential land (cached)"):
-        from geo.features import _explode_kinds, _union_filter
+        from geo.osm.features import _explode_kinds, _union_filter
 
         all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
                      "_entrance": ENTRANCES}

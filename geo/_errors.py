@@ -13,7 +13,20 @@ from __future__ import annotations
 
 
 class GeoError(Exception):
-    """Base class of every error raised on purpose by ``geo``."""
+    """Base class of every error raised on purpose by ``geo``.
+
+    Parameters
+    ----------
+    *args
+        The message (and any further arguments of :class:`Exception`).
+    option
+        Name of the argument that would help (e.g. ``"overpass_url"``), so that a shell can
+        point at its own flag for it; None when no argument would.
+    """
+
+    def __init__(self, *args: object, option: str | None = None) -> None:
+        super().__init__(*args)
+        self.option = option
 
 
 class InputError(GeoError):

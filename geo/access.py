@@ -13,10 +13,12 @@ import dataclasses
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
+from ._errors import InputError
 from .engine import Catchments
-from .features import access_points
 from .network import StreetNetwork
+from .projection import check_metric
 from .snapping import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points
 
 #: Outline spacing of polygon facilities without mapped entrances, metres.
@@ -63,6 +65,83 @@ class AccessSnap:
         return {k: int((first == k).sum()) for k in ("point", "entrance", "outline")}
 
 
+def access_points(
+    gdf: gpd.GeoDataFrame,
+    *,
+    spacing_m: float = 50.0,
+    entrances: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    entrance_within_m: float = 5.0,
+) -> gpd.GeoDataFrame:
+    """Points through which a facility is reached.
+
+    A point facility is its own access point. A polygon (park, school, hospital, campus) is
+    reached through its mapped entrances (``entrance=*``, gates) lying on or within
+    ``entrance_within_m`` of its outline, or inside it; a polygon without mapped entrances
+    through points every ``spacing_m`` metres along its outline plus a point inside (tiny
+    features). Lines use points along the line.
+
+    Parameters
+    ----------
+    gdf
+        Features in a metric CRS.
+    spacing_m
+        Spacing of the points along outlines, metres.
+    entrances
+        Entrance points (any CRS; reprojected), e.g. OSM nodes tagged ``entrance=*`` or
+        ``barrier=gate``. None = outline points for every polygon.
+    entrance_within_m
+        Largest distance from an entrance to its polygon, metres.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per access point with ``feature`` = the index label of its feature,
+        ``access_via`` = ``"point"``, ``"entrance"`` or ``"outline"``, and the feature's other
+        columns. Vectorised.
+    """
+    check_metric(gdf.crs, what="features")
+    if not np.isfinite(spacing_m) or spacing_m <= 0:
+        raise InputError(f"access point spacing must be > 0 metres, got {spacing_m!r}")
+    geoms = gdf.geometry.to_numpy()
+    tid = shapely.get_type_id(geoms)
+    is_pt = tid == 0
+    is_poly = np.isin(tid, [3, 6])
+    pos = np.arange(len(gdf))
+    rows, pts, how = [pos[is_pt]], [geoms[is_pt]], [np.full(int(is_pt.sum()), "point", dtype=object)]
+    with_gate = np.zeros(len(gdf), dtype=bool)
+    if entrances is not None and len(entrances) and is_poly.any():
+        ent = entrances.to_crs(gdf.crs).geometry.to_numpy() if entrances.crs is not None else entrances.geometry.to_numpy()
+        ent = ent[shapely.get_type_id(ent) == 0]
+        poly_pos = pos[is_poly]
+        e_i, p_i = shapely.STRtree(geoms[poly_pos]).query(ent, predicate="dwithin", distance=entrance_within_m)
+        if len(e_i):
+            rows.append(poly_pos[p_i])
+            pts.append(ent[e_i])
+            how.append(np.full(len(e_i), "entrance", dtype=object))
+            with_gate[poly_pos[p_i]] = True
+    other = pos[~is_pt & ~with_gate]
+    if len(other):
+        outline = np.where(is_poly[other], shapely.boundary(geoms[other]), geoms[other])
+        lengths = shapely.length(outline)
+        counts = np.maximum(1, np.ceil(lengths / spacing_m).astype(int))
+        frac = np.concatenate([np.arange(c) / c for c in counts])
+        rows.append(np.repeat(other, counts))
+        pts.append(shapely.line_interpolate_point(np.repeat(outline, counts), frac, normalized=True))
+        how.append(np.full(int(counts.sum()), "outline", dtype=object))
+        # multi-part outlines: interpolation walks the parts in order, which still
+        # spreads points over all of them; a representative point covers tiny features
+        rows.append(other)
+        pts.append(shapely.point_on_surface(geoms[other]))
+        how.append(np.full(len(other), "outline", dtype=object))
+    r = np.concatenate(rows)
+    out = gdf.iloc[r].copy()
+    out.insert(0, "feature", gdf.index.to_numpy()[r])
+    out.insert(1, "access_via", np.concatenate(how))
+    out = out.set_geometry(np.concatenate(pts)).reset_index(drop=True)
+    out = out.set_crs(gdf.crs, allow_override=True)
+    return out
+
+
 def snap_access(
     net: StreetNetwork,
     facilities: gpd.GeoDataFrame,
@@ -71,7 +150,7 @@ def snap_access(
     spacing_m: float = DEFAULT_SPACING_M,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> AccessSnap:
-    """Snap facilities through their access points (see :func:`geo.features.access_points`).
+    """Snap facilities through their access points (see :func:`access_points`).
 
     Parameters
     ----------

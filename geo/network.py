@@ -33,7 +33,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ._errors import InputError, NetworkError
-from .osm_filters import MODES, WAY_TAGS, filter_ways
+from .osm.filters import MODES, WAY_TAGS, filter_ways
 from .projection import WEB_CRS, check_metric, metric_crs
 
 #: Default travel speed per mode, km/h.
@@ -376,7 +376,7 @@ def load_osm_xml(
     """Read the street network of an OSM XML file (.osm) with osmnx (offline)."""
     import osmnx as ox
 
-    from ._online import osmnx_settings
+    from .osm.overpass import osmnx_settings
 
     from osmnx import _osm_xml
     from osmnx.graph import _create_graph
@@ -535,7 +535,7 @@ def load_online(
         When the servers cannot be reached after retries, miss the deadline or send an
         answer that is refused (the message says which and what to do).
     """
-    from . import _online
+    from .osm import overpass as _online
 
     if (place is None) == (polygon is None):
         raise InputError("give either a place name or a polygon to download")

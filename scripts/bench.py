@@ -685,7 +685,7 @@ def profile_top(fn: Callable[[], Any], n: int = 12) -> list[str]:
 
 def load_extract(path: Path) -> tuple[StreetNetwork, gpd.GeoDataFrame, list[str], str | None, float]:
     from beichen_geo.standards import load_standards
-    from geo.features import features_from_pbf
+    from geo.osm.features import features_from_pbf
     from geo.network import load_pbf
 
     t = now()

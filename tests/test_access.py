@@ -11,8 +11,7 @@ import pytest
 import shapely
 
 from conftest import METRIC, X0, Y0, grid_network
-from geo.access import nearest_per_feature, snap_access
-from geo.features import access_points
+from geo.access import access_points, nearest_per_feature, snap_access
 from beichen_geo.study import study_from_frames
 from nxref import nearest_minutes, reference_graph
 

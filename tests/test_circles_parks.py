@@ -110,7 +110,7 @@ def test_park_straight_line_share_is_exact_and_network_matches_networkx(standard
     assert s["covered_share_euclidean"] == pytest.approx(expected, abs=1e-6)
     assert s["covered_share_euclidean"] == pytest.approx(0.25, abs=1e-6)  # half of one of two equal boxes
     # network: every 50 m cell whose walk to the park outline is <= 500 m
-    from geo.features import access_points
+    from geo.access import access_points
     from geo.snapping import snap_points
 
     gates = access_points(study.facilities_of("park"), spacing_m=25.0)

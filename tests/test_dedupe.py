@@ -72,7 +72,7 @@ def test_nothing_to_merge_returns_all_rows():
 
 def test_liechtenstein_stations_counted_once():
     pbf = shared_file("valhalla/liechtenstein-latest.osm.pbf")
-    from geo.features import features_from_pbf
+    from geo.osm.features import features_from_pbf
     from beichen_geo.standards import load_standards
 
     kinds = {"station": load_standards().kind_filters()["station"]}

@@ -113,8 +113,8 @@ def refuse(*a, **k):
     raise OSError("network disabled in this test")
 socket.socket.connect = refuse
 socket.create_connection = refuse
-import geo._online
-geo._online.geocode_place = refuse
+import geo.osm.overpass
+geo.osm.overpass.geocode_place = refuse
 import beichen_geo
 from beichen_geo.data import beichen_boundary
 b = beichen_boundary()
@@ -158,13 +158,13 @@ def test_packaged_boundary_equals_the_shared_source_to_a_micro_degree():
 
 
 def test_boundary_beichen_on_the_helsinki_sample_says_the_area_misses_the_network(tmp_path, capsys, monkeypatch):
-    import geo._online
+    import geo.osm.overpass
     from beichen_geo.cli import main
 
     def refuse(*a, **k):
         raise AssertionError("no network access expected")
 
-    monkeypatch.setattr(geo._online, "geocode_place", refuse)
+    monkeypatch.setattr(geo.osm.overpass, "geocode_place", refuse)
     monkeypatch.delenv("BEICHEN_BOUNDARY", raising=False)
     code = main(["parks", "--boundary", "beichen", "--out", str(tmp_path / "o"), "--quiet"])
     err = capsys.readouterr().err
@@ -257,7 +257,7 @@ def _raw_osm_tags(path: Path) -> list[dict]:
 
 def test_clinic_proxy_on_helsinki_keeps_primary_care_only(helsinki_pbf):
     from beichen_geo.standards import load_standards
-    from geo.features import features_from_pbf
+    from geo.osm.features import features_from_pbf
 
     raw = _raw_osm_tags(helsinki_pbf)
     care = [t for t in raw if t.get("amenity") in ("clinic", "doctors") or t.get("healthcare") in ("clinic", "doctor", "centre")]
@@ -279,7 +279,7 @@ def test_clinic_proxy_on_helsinki_keeps_primary_care_only(helsinki_pbf):
 
 
 def test_exclude_semantics_every_value_regex_and_tags_json():
-    from geo.features import match_kinds
+    from geo.osm.features import match_kinds
 
     f = {"amenity": ["clinic"], "exclude": {"healthcare:speciality": ["radiology"], "name": ["~x-ray|影像"]}}
     feats = pd.DataFrame({

@@ -1,9 +1,10 @@
-"""Tests of geo._online against a local fake Overpass/Nominatim server (127.0.0.1 only)."""
+"""Tests of geo.osm.overpass against a local fake Overpass/Nominatim server (127.0.0.1 only)."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import socket
 import sys
 import time
@@ -17,9 +18,17 @@ import osmnx as ox
 import pytest
 from shapely.geometry import Polygon, box
 
-from geo import _online
 from geo._errors import InputError, NetworkError
-from geo._online import features_from_polygon, geocode_place, graph_from_polygon, osmnx_settings
+from geo.osm import overpass as _online
+from geo.osm.overpass import cache as _cache
+from geo.osm.overpass import (
+    features_from_polygon,
+    geocode_place,
+    graph_from_polygon,
+    osmnx_settings,
+)
+from geo.osm.overpass import http as _http
+from geo.osm.overpass import validate as _validate
 
 try:
     from overpass_server import (
@@ -203,7 +212,7 @@ def test_backoff_grows_exponentially(
     server: FakeOSMServer, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr(_online, "_sleep", pauses.append)
+    monkeypatch.setattr(_http, "_sleep", pauses.append)
     server.fail(502, times=3)
     graph_from_polygon(
         POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=3, backoff_s=0.5
@@ -215,7 +224,7 @@ def test_retry_after_header_is_honoured(
     server: FakeOSMServer, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr(_online, "_sleep", pauses.append)
+    monkeypatch.setattr(_http, "_sleep", pauses.append)
     server.fail(429, times=1, retry_after=7)
     server.fail(503, times=1, retry_after=3600)  # capped
     graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url, retries=2, **FAST)
@@ -242,7 +251,8 @@ def test_persistent_failure_raises_clear_network_error(server: FakeOSMServer, ca
     msg = str(info.value)
     assert f"127.0.0.1:{server.port}" in msg  # names the server
     assert "street network" in msg and "3 attempt(s)" in msg and "HTTP 503" in msg  # what failed
-    assert "--osm FILE" in msg and "connection" in msg  # what to do
+    assert "offline from an OSM extract" in msg and "connection" in msg  # what to do
+    assert info.value.option == "overpass_url"  # the argument a shell can map to its flag
     assert server.count("/interpreter") == 3
     assert cache_files(cache) == []
 
@@ -346,7 +356,7 @@ def test_failed_cache_write_leaves_no_file(
     def broken_replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_online.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     G = graph_from_polygon(POLY, cache_dir=cache, overpass_url=server.overpass_url)
     assert G.number_of_edges() == EXPECTED_EDGES  # the answer is still used
     assert cache_files(cache) == []  # no entry, no temporary file
@@ -361,15 +371,15 @@ def test_atomic_write_keeps_old_file_on_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "entry.json"
-    _online._atomic_write_text(target, '{"old": 1}')
+    _cache._write_text(target, '{"old": 1}')
     assert json.loads(target.read_text(encoding="utf-8")) == {"old": 1}
 
     def broken_fsync(fd: int) -> None:
         raise OSError(5, "I/O error")
 
-    monkeypatch.setattr(_online.os, "fsync", broken_fsync)
-    with pytest.raises(OSError, match="I/O error"):
-        _online._atomic_write_text(target, '{"new": 2}')
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(InputError, match="I/O error"):  # geo.io's atomic writer names the reason
+        _cache._write_text(target, '{"new": 2}')
     assert json.loads(target.read_text(encoding="utf-8")) == {"old": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["entry.json"]
 
@@ -377,15 +387,15 @@ def test_atomic_write_keeps_old_file_on_failure(
 def test_cache_writer_refuses_failed_or_partial_answers(tmp_path: Path) -> None:
     good = {"elements": [{"type": "node", "id": 1, "lat": 39.2, "lon": 117.15}]}
     with osmnx_settings(use_cache=True, cache_folder=tmp_path):
-        _online._save_to_cache("http://127.0.0.1/a", {**good, "remark": "runtime error"}, True)
-        _online._save_to_cache("http://127.0.0.1/b", good, False)  # HTTP status not OK
-        _online._save_to_cache("http://127.0.0.1/c", "not a document", True)
+        _cache._save_to_cache("http://127.0.0.1/a", {**good, "remark": "runtime error"}, True)
+        _cache._save_to_cache("http://127.0.0.1/b", good, False)  # HTTP status not OK
+        _cache._save_to_cache("http://127.0.0.1/c", "not a document", True)
         assert cache_files(tmp_path) == []
-        _online._save_to_cache("http://127.0.0.1/d", good, True)
-        assert _online._retrieve_from_cache("http://127.0.0.1/d") == good
-        assert _online._retrieve_from_cache("http://127.0.0.1/a") is None
+        _cache._save_to_cache("http://127.0.0.1/d", good, True)
+        assert _cache._retrieve_from_cache("http://127.0.0.1/d") == good
+        assert _cache._retrieve_from_cache("http://127.0.0.1/a") is None
     with osmnx_settings(use_cache=False, cache_folder=tmp_path):
-        assert _online._retrieve_from_cache("http://127.0.0.1/d") is None
+        assert _cache._retrieve_from_cache("http://127.0.0.1/d") is None
     assert len(cache_files(tmp_path)) == 1
 
 
@@ -529,7 +539,7 @@ def test_pause_past_the_deadline_is_not_taken(
     server: FakeOSMServer, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr(_online, "_sleep", pauses.append)
+    monkeypatch.setattr(_http, "_sleep", pauses.append)
     server.fail(429, times=1, retry_after=30)
     with pytest.raises(NetworkError, match=r"within 5 s \(overall deadline\) after 1 attempt"):
         graph_from_polygon(
@@ -627,12 +637,12 @@ def test_cache_entry_that_fails_the_checks_is_downloaded_again(
 )
 def test_overpass_check_names_each_problem(element: Any, problem: str) -> None:
     good = {"type": "node", "id": 9, "lat": 39.2, "lon": 117.15}
-    result = _online._check_overpass({"elements": [good, element, element]})
+    result = _validate._check_overpass({"elements": [good, element, element]})
     assert result is not None and result.startswith("response is not Overpass JSON: 2 ")
     assert problem in result
     way = {"type": "way", "id": 2, "nodes": [9]}
     relation = {"type": "relation", "id": 3, "members": [{"type": "way", "ref": 2, "role": ""}]}
-    assert _online._check_overpass({"elements": [good, way, relation]}) is None
+    assert _validate._check_overpass({"elements": [good, way, relation]}) is None
 
 
 # --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 
 from beichen_geo.standards import DEFAULT_LABEL, UNITS, Quantity, Standards, load_standards
 from geo._errors import InputError
-from geo.features import match_kinds
+from geo.osm.features import match_kinds
 
 
 @pytest.fixture(scope="module")
