@@ -16,8 +16,18 @@ from ._errors import InputError
 from .engine import Catchments, TravelTimeEngine
 
 __all__ = [
-    "EPS_MIN", "circle_area_m2", "intersection_nodes", "intersections_reached", "land_in_polygon", "land_parts",
-    "mix_index", "mix_indices", "per_km2", "ped_shed_ratio", "reached_sum", "service_counts",
+    "EPS_MIN",
+    "circle_area_m2",
+    "intersection_nodes",
+    "intersections_reached",
+    "land_in_polygon",
+    "land_parts",
+    "mix_index",
+    "mix_indices",
+    "ped_shed_ratio",
+    "per_km2",
+    "reached_sum",
+    "service_counts",
 ]
 
 #: Minutes: a node exactly at the band limit is inside (as in the engine).

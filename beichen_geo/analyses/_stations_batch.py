@@ -19,11 +19,24 @@ from geo.access import AccessSnap, per_feature
 from geo.engine import TravelTimeEngine
 from geo.isochrones import isochrones
 from geo.measures import (
-    EPS_MIN, circle_area_m2, intersection_nodes, intersections_reached, land_in_polygon, mix_indices, per_km2, ped_shed_ratio,
-    reached_sum, service_counts,
+    EPS_MIN,
+    circle_area_m2,
+    intersection_nodes,
+    intersections_reached,
+    land_in_polygon,
+    mix_indices,
+    ped_shed_ratio,
+    per_km2,
+    reached_sum,
+    service_counts,
 )
 from geo.reach import (
-    circle_street_length, merge_intervals, reachable_intervals, reached_edge_ends, segment_tree, street_segments,
+    circle_street_length,
+    merge_intervals,
+    reachable_intervals,
+    reached_edge_ends,
+    segment_tree,
+    street_segments,
     union_length,
 )
 from geo.snapping import SnappedPoints
@@ -78,7 +91,9 @@ class Context:
 def make_context(study: Study, standards: Standards, bands: tuple[float, ...], pop: np.ndarray | None
                  ) -> tuple[Context, dict[str, Any]]:
     """The work context of a run and the park inputs for the summary."""
-    from ..parks import park_coverage  # the network park coverage per demand cell (see the report on issue 12)
+    from ..parks import (
+        park_coverage,  # the network park coverage per demand cell (see the report on issue 12)
+    )
 
     svc = services(study, standards.tod.station_kind)
     parks = park_coverage(study, standards)

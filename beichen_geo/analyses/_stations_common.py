@@ -127,7 +127,7 @@ def _snap_stations(study: Study, st: gpd.GeoDataFrame) -> StationSnap:
     sub = dataclasses.replace(net, edges=net.edges.iloc[main_edges])
     alt = snap_points(sub, st, max_snap_m=study.max_snap_m, what="stations", warn=False)
     edge, offset, access = full.edge.copy(), full.offset_m.copy(), full.access_m.copy()
-    relinked = []
+    relinked: list[dict[str, Any]] = []
     for i in np.flatnonzero(minor):
         ok = alt.edge[i] >= 0
         relinked.append({
@@ -140,7 +140,7 @@ def _snap_stations(study: Study, st: gpd.GeoDataFrame) -> StationSnap:
         offset[i] = alt.offset_m[i] if ok else np.nan
         access[i] = alt.access_m[i] if ok else np.nan
     if any(r["main_network_access_m"] is None for r in relinked):
-        names = ", ".join(r["station"] for r in relinked if r["main_network_access_m"] is None)
+        names = ", ".join(str(r["station"]) for r in relinked if r["main_network_access_m"] is None)
         said.append(
             f"stations: {names} lie next to an isolated piece of the walk network only (no main street within "
             f"{study.max_snap_m:g} m) and are reported as off-network. Move the points to the station entrances."
@@ -189,7 +189,7 @@ class Services:
 def services(study: Study, station_kind: str) -> Services:
     """Facilities of every kind but ``station_kind``, reached through entrances / outline points."""
     fac, access = study.snapped_access([k for k in pd.unique(study.facilities["kind"]) if k != station_kind])
-    kinds = tuple(sorted(map(str, fac["kind"].unique())))
+    kinds = tuple(sorted(str(k) for k in fac["kind"].unique()))
     if fac.empty:
         return Services(None, np.zeros(0, np.int64), kinds)
     code = {k: i for i, k in enumerate(kinds)}

@@ -7,7 +7,7 @@ local one started for the run (``workers=N``) on the loopback interface.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Self
 
 from geo._errors import InputError
 
@@ -25,7 +25,7 @@ class Runner:
         self.client: Any = None
         self.cluster: Any = None
 
-    def __enter__(self) -> Runner:
+    def __enter__(self) -> Self:
         if self.scheduler is None and self.workers is None:
             return self
         try:
@@ -40,7 +40,7 @@ class Runner:
             else:
                 # every socket on the loopback interface: scheduler, workers, nannies and the
                 # dashboard (a free port; client.dashboard_link) are not reachable from the network
-                self.cluster = LocalCluster(n_workers=int(self.workers), processes=True, threads_per_worker=1,
+                self.cluster = LocalCluster(n_workers=int(self.workers or 1), processes=True, threads_per_worker=1,
                                             host=LOCAL_HOST, dashboard_address=f"{LOCAL_HOST}:0")
                 self.client = Client(self.cluster)
         except InputError:
@@ -51,7 +51,7 @@ class Runner:
             raise InputError(f"cannot reach the Dask scheduler {self.scheduler!r}: {exc}") from exc
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from geo.snapping import SnappedPoints
 
 from ._stations_batch import POLY_COLS, ChunkOut, Context
 
+
 def assemble(st: gpd.GeoDataFrame, snap: SnappedPoints, bands: tuple[float, ...], kinds: Sequence[str],
               outs: Sequence[ChunkOut]) -> pd.DataFrame:
     """One row per station and band (off-network stations with empty figures), by station, band."""
@@ -162,7 +163,7 @@ def totals(ctx: Context, bands: tuple[float, ...], outs: Sequence[ChunkOut], tab
             "distance_m": round(b * ctx.engine.mpm, 1),
             "street_length_in_any_m": round(street_any, 1),
             "sum_station_street_length_m": round(float(tb["street_length_m"].sum()), 1),
-            "demand_cells_in_any": int(len(cells)),
+            "demand_cells_in_any": len(cells),
             "residential_land_reached_in_any_m2": round(land_any, 1),
             "sum_station_residential_land_reached_m2": round(float(tb["residential_land_reached_m2"].sum()), 1),
             "share_of_residential_land": round(land_any / land_total, 6) if land_total > 0 else None,

@@ -90,10 +90,22 @@ from ..result import AnalysisResult
 from ..standards import Standards
 from ..study import Study
 from . import _stations_table as tables
-from ._stations_table import band_prefix, percentile_rank
-from ._stations_batch import Chunk, ChunkOut, Context, make_context, polygon_chunk, score_chunk
-from ._stations_common import StationSnap, residents_per_cell, snap_stations, station_points
+from ._stations_batch import (
+    Chunk,
+    ChunkOut,
+    Context,
+    make_context,
+    polygon_chunk,
+    score_chunk,
+)
+from ._stations_common import (
+    StationSnap,
+    residents_per_cell,
+    snap_stations,
+    station_points,
+)
 from ._stations_runner import Runner
+from ._stations_table import band_prefix, percentile_rank
 from .bands import parse_bands
 
 __all__ = [
@@ -399,7 +411,7 @@ def _summary(*, study: Study, standards: Standards, st: gpd.GeoDataFrame, snappe
         "isochrone_buffer_m": ctx.buffer_m,
         "bands_min": list(bands),
         "station_source": "given" if given else f"study facilities of kind {standards.tod.station_kind!r}",
-        "stations": int(len(st)),
+        "stations": len(st),
         "stations_on_network": int(on.sum()),
         "stations_off_network": [str(s) for s in st["station"].to_numpy()[~on]],
         "stations_relinked_to_main_network": snapped.relinked,
@@ -419,9 +431,9 @@ def _summary(*, study: Study, standards: Standards, st: gpd.GeoDataFrame, snappe
         "top_stations": [{"rank": int(r), "station": str(s), "score": round(float(v), 3)}
                          for r, s, v in zip(top["rank"], top["station"], top["score"])],
         "polygons": "all" if _check_polygons(polygons) is None else f"top {int(polygons)} by score",
-        "polygon_stations": int(len(poly_ids)),
+        "polygon_stations": len(poly_ids),
         "execution": {**execution, "elapsed_s": round(elapsed, 2)},
-        "demand_cells": int(len(study.demand)),
+        "demand_cells": len(study.demand),
         "demand_off_network": int(study.demand_snap.n_off_network),
         "warnings": list(snapped.warnings),
     }

@@ -50,9 +50,15 @@ import shapely
 
 from geo._errors import InputError
 from geo.engine import Catchments
-from geo.isochrones import isochrones
+from geo.isochrones import Method, isochrones
 from geo.measures import (
-    EPS_MIN, circle_area_m2, intersections_reached, land_in_polygon, mix_index, per_km2, reached_sum,
+    EPS_MIN,
+    circle_area_m2,
+    intersections_reached,
+    land_in_polygon,
+    mix_index,
+    per_km2,
+    reached_sum,
     service_counts,
 )
 from geo.measures import intersection_nodes as _network_intersections
@@ -64,7 +70,14 @@ from ..result import AnalysisResult
 from ..standards import Standards, TodVariant
 from ..study import Study
 from ._stations_common import (
-    Services, residential_land, residents_per_cell, services, services_catchments, snap_stations, station_points,
+    Services,
+    StationSnap,
+    residential_land,
+    residents_per_cell,
+    services,
+    services_catchments,
+    snap_stations,
+    station_points,
 )
 
 BANDS = ("inner", "outer")
@@ -77,7 +90,7 @@ def tod_station_areas(
     variants: Sequence[str] | None = None,
     residents: Residents | None = None,
     stations: gpd.GeoDataFrame | None = None,
-    isochrone_method: str = "raster",
+    isochrone_method: Method = "raster",
 ) -> AnalysisResult:
     """Measure the walking catchments of TOD stations for each TOD variant.
 
@@ -142,28 +155,8 @@ def tod_station_areas(
         geometry=list(geoms[geoms.notna()]), crs=study.crs,
     )
     stations_layer = _stations_layer(st, table, default, _figure_columns(list(ctx.svc.kinds)))
-    summary = {
-        "analysis": "TOD station areas",
-        "walk_speed_kmh": study.net.speed_kmh,
-        "metres_per_minute": round(ctx.mpm, 6),
-        "isochrone_buffer_m": buffer_m,
-        "station_kind": tod.station_kind,
-        "station_source": "given" if stations is not None else f"study facilities of kind {tod.station_kind!r}",
-        "default_variant": default,
-        "variants": {
-            v.name: {**_variant_def(v, ctx.mpm), "bands": {band: totals[b] for band, b in zip(BANDS, v.minutes)}}
-            for v in vlist
-        },
-        **_station_counts(st, snapped.snap, snapped.relinked),
-        "residential_area_m2": round(ctx.res_area, 1),
-        "residents": None if pop is None else round(float(np.nansum(pop)), 1),
-        "population_source": pop_source,
-        "service_kinds_counted": list(ctx.svc.kinds),
-        "facilities_off_network": ctx.svc.n_off_network,
-        "demand_cells": int(len(study.demand)),
-        "demand_off_network": int(study.demand_snap.n_off_network),
-        "warnings": list(snapped.warnings),
-    }
+    summary = _summary(study, standards, ctx, snapped, vlist, totals, default=default, buffer_m=buffer_m,
+                       residents=residents, given=stations is not None)
     result = AnalysisResult(
         name="tod",
         summary=summary,
@@ -216,7 +209,7 @@ class _Prepared:
 
 
 def _prepare(study: Study, st: gpd.GeoDataFrame, snap: SnappedPoints, band_mins: list[float],
-             pop: np.ndarray | None, *, station_kind: str, buffer_m: float, isochrone_method: str) -> _Prepared:
+             pop: np.ndarray | None, *, station_kind: str, buffer_m: float, isochrone_method: Method) -> _Prepared:
     """Catchments of the stations up to the largest band, their polygons and the inputs to count."""
     eng = study.engine
     max_min = band_mins[-1]
@@ -294,7 +287,7 @@ def _totals(ctx: _Prepared, measures: dict[tuple[int, float], dict[str, Any]]) -
     """District totals per band: the union of station catchments (land and cells counted once)
     next to the sums of the per-station figures (which double count overlaps)."""
     n = len(ctx.st)
-    on_idx = np.flatnonzero(ctx.snap.on_network)
+    on_idx = [int(i) for i in np.flatnonzero(ctx.snap.on_network)]
     pts = ctx.st.geometry.to_numpy()
     pop, res_area = ctx.pop, ctx.res_area
     out: dict[float, dict[str, Any]] = {}
@@ -317,7 +310,7 @@ def _totals(ctx: _Prepared, measures: dict[tuple[int, float], dict[str, Any]]) -
             "residents_in_any": None if res_any is None else round(res_any, 1),
             "share_of_residential_land": round(land_any / res_area, 6) if res_area > 0 else None,
             "share_of_residents": None if res_any is None or not total_pop else round(res_any / total_pop, 6),
-            "demand_cells_in_any": int(len(cells)),
+            "demand_cells_in_any": len(cells),
             "sum_station_residential_land_m2": round(float(sum(m["residential_land_m2"] for m in per_on)), 1),
             "sum_station_residents": None if pop is None else round(float(sum(m["residents"] for m in per_on)), 1),
             "buffer_residential_land_in_any_m2": round(buf_land, 1),
@@ -355,11 +348,39 @@ def _table(st: gpd.GeoDataFrame, snap: SnappedPoints, vlist: list[TodVariant],
     return table[[*lead, *figure_cols, *tail]]
 
 
+def _summary(study: Study, standards: Standards, ctx: _Prepared, snapped: StationSnap, vlist: list[TodVariant],
+             totals: dict[float, dict[str, Any]], *, default: str, buffer_m: float, residents: Residents | None,
+             given: bool) -> dict[str, Any]:
+    """The JSON summary (keys listed in the README)."""
+    return {
+        "analysis": "TOD station areas",
+        "walk_speed_kmh": study.net.speed_kmh,
+        "metres_per_minute": round(ctx.mpm, 6),
+        "isochrone_buffer_m": buffer_m,
+        "station_kind": standards.tod.station_kind,
+        "station_source": "given" if given else f"study facilities of kind {standards.tod.station_kind!r}",
+        "default_variant": default,
+        "variants": {
+            v.name: {**_variant_def(v, ctx.mpm), "bands": {band: totals[b] for band, b in zip(BANDS, v.minutes)}}
+            for v in vlist
+        },
+        **_station_counts(ctx.st, snapped.snap, snapped.relinked),
+        "residential_area_m2": round(ctx.res_area, 1),
+        "residents": None if ctx.pop is None else round(float(np.nansum(ctx.pop)), 1),
+        "population_source": None if residents is None else residents.source,
+        "service_kinds_counted": list(ctx.svc.kinds),
+        "facilities_off_network": ctx.svc.n_off_network,
+        "demand_cells": len(study.demand),
+        "demand_off_network": int(study.demand_snap.n_off_network),
+        "warnings": list(snapped.warnings),
+    }
+
+
 def _station_counts(st: gpd.GeoDataFrame, snap: SnappedPoints, relinked: list[dict[str, Any]]) -> dict[str, Any]:
     """Summary keys on the stations: how many, which are off the network, which were relinked."""
     on = snap.on_network
     return {
-        "stations": int(len(st)),
+        "stations": len(st),
         "stations_on_network": int(on.sum()),
         "stations_off_network": [str(s) for s in st["station"].to_numpy()[~on]],
         "stations_relinked_to_main_network": relinked,

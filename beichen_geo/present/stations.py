@@ -40,8 +40,8 @@ def console_lines(summary: dict[str, Any]) -> list[str]:
     s = summary
     top = ", ".join(f"{t.get('station')} ({t.get('score', 0):.0f})" for t in s.get("top_stations", [])[:3])
     last = (s.get("bands") or [{}])[-1]
-    return [f"stations: {s.get('stations')} scored; best: {top}; within {last.get('minutes', 0):g} min of any: "
-            f"{pct(last.get('share_of_residential_land'))} of land, {pct(last.get('share_of_residents'))} of residents"]
+    return [(f"stations: {s.get('stations')} scored; best: {top}; within {last.get('minutes', 0):g} min of any: "
+             f"{pct(last.get('share_of_residential_land'))} of land, {pct(last.get('share_of_residents'))} of residents")]
 
 
 def _dash(fmt: str) -> Any:
