@@ -231,7 +231,7 @@ def _weights(text: str | None) -> dict[str, float] | None:
 
 
 def _stations_runner(args, study, standards, residents):
-    from beichen_geo.stations import read_stations, score_stations
+    from beichen_geo.analyses.stations import read_stations, score_stations
 
     stations = None
     if args.stations and args.stations.lower() != "osm":
@@ -340,7 +340,7 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
 
         runners["parks"] = lambda: park_coverage(study, standards, residents=residents)
     if "tod" in names:
-        from beichen_geo.tod import tod_station_areas
+        from beichen_geo.analyses.tod import tod_station_areas
 
         tv = getattr(args, "variant", None) if args.command == "tod" else None
         runners["tod"] = lambda: tod_station_areas(study, standards, variants=tv, residents=residents)

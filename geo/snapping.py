@@ -137,19 +137,35 @@ def snap_points(
     )
     if warn and snapped.n_off_network:
         off = np.flatnonzero(edge < 0)
-        far = access[off]
-        examples = ", ".join(
-            f"{points.index[i]!r} ({'no geometry' if not np.isfinite(d) else f'{d:,.0f} m'})"
-            for i, d in zip(off[:5], far[:5])
-        )
-        warnings.warn(
-            f"{what}: {len(off)} of {n} points are more than {max_snap_m:g} m from the street "
-            f"network and are reported as off-network (e.g. {examples}). Check their "
-            "coordinates (GCJ-02/BD-09 given as WGS84?) or raise the snap distance.",
-            OffNetworkWarning,
-            stacklevel=2,
-        )
+        warnings.warn(off_network_message(points.index, off, access[off], n=n, what=what, max_snap_m=max_snap_m),
+                      OffNetworkWarning, stacklevel=2)
     return snapped
+
+
+def off_network_message(index: pd.Index, off: np.ndarray, far_m: np.ndarray, *, n: int, what: str,
+                        max_snap_m: float) -> str:
+    """The off-network diagnostic of :func:`snap_points` as text.
+
+    Parameters
+    ----------
+    index
+        Index of the snapped points (examples are named by it).
+    off
+        Positions of the off-network points.
+    far_m
+        Their distance to the nearest street, metres (``inf`` = no geometry).
+    n
+        Number of points snapped.
+    """
+    examples = ", ".join(
+        f"{index[i]!r} ({'no geometry' if not np.isfinite(d) else f'{d:,.0f} m'})"
+        for i, d in zip(off[:5], far_m[:5])
+    )
+    return (
+        f"{what}: {len(off)} of {n} points are more than {max_snap_m:g} m from the street "
+        f"network and are reported as off-network (e.g. {examples}). Check their "
+        "coordinates (GCJ-02/BD-09 given as WGS84?) or raise the snap distance."
+    )
 
 
 class DatumShiftWarning(UserWarning):

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from distributed import Client, LocalCluster
 
-    from beichen_geo.stations import DEFAULT_BANDS_MIN, score_stations
+    from beichen_geo.analyses.stations import DEFAULT_BANDS_MIN, score_stations
 
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     bands = DEFAULT_BANDS_MIN
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     client = Client(cluster)
     t_start = time.perf_counter() - t
     try:
-        client.run(lambda: __import__("beichen_geo.stations"))  # warm the workers' imports
+        client.run(lambda: __import__("beichen_geo.analyses.stations"))  # warm the workers' imports
         rs, ts = timed(score_stations, study, std, stations=st, polygons=args.polygons,
                        scheduler=cluster.scheduler_address, **common)
     finally:

@@ -238,7 +238,7 @@ def test_local_cluster_listens_on_loopback_only():
     pytest.importorskip("distributed")
     import psutil
 
-    from beichen_geo.stations import _Runner
+    from beichen_geo.analyses._stations_runner import Runner as _Runner
 
     me = psutil.Process()
     before_children = {p.pid for p in me.children(recursive=True)}

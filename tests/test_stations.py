@@ -37,16 +37,17 @@ import shapely
 from beichen_geo.population import Residents
 from beichen_geo.result import write_result
 from beichen_geo.standards import load_standards
-from beichen_geo.stations import (
-    DEFAULT_WEIGHTS, band_prefix, mix_indices, percentile_rank, read_stations, score_stations,
+from beichen_geo.analyses.stations import (
+    DEFAULT_WEIGHTS, band_prefix, percentile_rank, read_stations, score_stations,
 )
 from beichen_geo.study import Study
-from beichen_geo.tod import mix_index, tod_station_areas
+from beichen_geo.analyses.tod import tod_station_areas
 from conftest import METRIC, X0, Y0, grid_network, points
 from geo._errors import DataError, InputError
 from geo.coords import wgs84_to_gcj02
 from geo.demand import grid_cells
 from geo.engine import TravelTimeEngine
+from geo.measures import mix_index, mix_indices
 from geo.snapping import snap_points
 from nxref import reference_graph
 

@@ -35,11 +35,12 @@ from beichen_geo.population import Residents
 from beichen_geo.result import write_result
 from beichen_geo.standards import load_standards
 from beichen_geo.study import Study
-from beichen_geo.tod import intersection_nodes, mix_index, tod_station_areas
+from beichen_geo.analyses.tod import intersection_nodes, tod_station_areas
 from conftest import METRIC, X0, Y0, grid_network, points
 from geo._errors import DataError, InputError
 from geo.demand import grid_cells
 from geo.engine import TravelTimeEngine
+from geo.measures import mix_index
 from geo.network import build_network
 from geo.snapping import snap_points
 from nxref import reference_graph
