@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -260,16 +261,17 @@ def test_data_text_goes_into_the_page_only_as_json_text():
 def test_fixed_page_code_holds_no_template_syntax():
     """branca compiles element output as a Jinja template: the module's own code must not
     contain Jinja syntax, and _Raw refuses code that does."""
-    from geo import maps
+    from geo._errors import GeoError
+    from geo.maps import elements
 
-    for code in (maps._PAGE_JS, maps._CSS):
+    for code in (elements.page_js(), elements.page_css()):
         assert not any(mark in code for mark in ("{{", "{%", "{#"))
-    with pytest.raises(maps.GeoError, match="Jinja"):
-        maps._Raw(script="var x = '{{7*7}}';")
+    with pytest.raises(GeoError, match="Jinja"):
+        elements._Raw(script="var x = '{{7*7}}';")
 
 
 def test_tile_attribution_is_text_and_http_links_only():
-    from geo.maps import _attribution
+    from geo.maps.basemaps import attribution as _attribution
 
     osm = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     assert _attribution(osm, "(C) OSM") == osm
@@ -416,10 +418,45 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="disk full"):
         MapBuilder(title="other", basemap="none").add_bands(synthetic_layers()["bands"]).save(out)
     assert out.read_text(encoding="utf-8") == first  # old map untouched
     assert [p.name for p in out.parent.iterdir()] == ["map.html"]  # temp file removed
+
+
+def test_save_disk_error_is_the_one_line_error_of_geo_io(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while saving a map reads exactly as for any other file geo.io writes."""
+    import errno
+
+    from geo.io import write_text
+
+    def full(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    out = tmp_path / "map.html"
+    with pytest.raises(InputError) as from_map:
+        MapBuilder(title="t", basemap="none").add_bands(synthetic_layers()["bands"]).save(out)
+    with pytest.raises(InputError) as from_io:
+        write_text("x", out)
+    message = str(from_map.value)
+    assert message == str(from_io.value)
+    assert "\n" not in message and str(out) in message and "No space left on device" in message
+    assert list(tmp_path.iterdir()) == []  # no temporary file left
+
+
+def test_default_palettes_are_those_of_before_the_split() -> None:
+    """The ramps now read their ColorBrewer anchors from branca: same colours as the
+    hand-typed anchors gave (RdYlGn members for bands, YlGnBu for classes)."""
+    from geo.maps import style
+
+    assert style.band_colors(3) == ["#1a9850", "#d2dc7a", "#f46d43"]
+    assert style.band_colors(4) == ["#1a9850", "#a6d96a", "#fee08b", "#f46d43"]
+    assert style.class_colors(4) == ["#ffffcc", "#81ceb9", "#3391bc", "#253494"]
+    assert style.class_colors(5) == ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+    assert style.band_colors(1) == ["#1a9850"] and style.class_colors(0) == []
 
 
 def test_district_scale_map_stays_small(tmp_path):

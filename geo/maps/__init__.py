@@ -1,0 +1,65 @@
+"""Interactive web maps of accessibility results (Leaflet, through folium).
+
+This package is the generic map engine: it knows nothing of a particular district. An
+analysis builds a :class:`MapBuilder`, adds its layers and saves one HTML file:
+
+>>> mb = MapBuilder(title="Primary schools", subtitle_lines=["Standard: 15 min walk"])
+>>> mb.add_bands(bands, minutes_col="minutes")                     # doctest: +SKIP
+>>> mb.add_points(schools, kind_col="kind", name_col="name")       # doctest: +SKIP
+>>> mb.save("maps/schools.html")                                    # doctest: +SKIP
+
+What it takes care of
+---------------------
+- **Coordinates.** Layers come in any CRS (usually metric). Geometries are simplified in
+  metres (``simplify_m``, by default about 1/20000 of the layer's extent, 0.5-10 m, which is
+  below one screen pixel at street zoom), then reprojected to EPSG:4326 and rounded to
+  ``coord_decimals`` decimals (5 by default, about 1 m), so a district map stays a few MB.
+- **Basemaps.** ``"osm"``, ``"positron"`` (CARTO), ``"tianditu"`` (vector + annotation
+  WMTS, needs a key), ``"gaode"`` (AutoNavi) or ``"none"``. Gaode tiles are drawn in GCJ-02
+  coordinates, so with ``basemap="gaode"`` every overlay is shifted WGS84 -> GCJ-02
+  (:func:`geo.coords.convert_geoseries`) to line up with the tiles; the others stay WGS84.
+- **Data is never code.** folium/branca render a page that holds no data: every text and
+  value (title, subtitle lines, layer names, legend, tooltips, popups, GeoJSON, tile
+  options) goes into one JSON block, ``<script type="application/json" id="bg-data">``,
+  put into the page after rendering (and after asset inlining) with ``<``, ``>``, ``&``,
+  U+2028/9 escaped. The page's own fixed code reads it and shows every text with
+  ``textContent`` (layer names included: Leaflet's layers control is subclassed for that),
+  so a name such as ``{{7*7}}`` or ``<img onerror=...>`` shows literally and is never
+  evaluated as a Jinja template, HTML or script. No link is made from data; callers pass
+  plain text (not HTML). Only columns named in ``*_cols`` reach the page.
+- **Offline.** ``save(..., self_contained=True)`` (the default) inlines Leaflet, its CSS
+  and images, and Leaflet.markercluster, taken from the PyPI packages ``XStatic-Leaflet``
+  and ``XStatic-Leaflet-MarkerCluster``; the page then renders its vector layers with no
+  network (tiles just fail to load). No plugin needs jQuery, Bootstrap or icon fonts, so
+  they are not loaded. The fullscreen button is folium's ``Fullscreen`` plugin
+  (leaflet.fullscreen, from a CDN) when ``self_contained=False``; no PyPI package ships
+  that plugin, so self-contained pages use a small built-in button instead (browser
+  Fullscreen API, with a full-window fallback).
+- **Output.** Written atomically through :func:`geo.io.write_text` (a temporary file
+  beside the target, then :func:`os.replace`); a disk error is one :class:`InputError` line.
+
+Modules
+-------
+``builder`` (:class:`MapBuilder`), ``layers`` (each layer kind's features, texts, colours
+and legend rows), ``geometry`` (simplify, reproject, shift, round), ``style`` (palettes),
+``text`` (zh/en interface strings), ``basemaps`` (tile layers), ``assets`` (Leaflet files
+and their inlining), ``elements`` (the folium page and the data put into it) and the
+page's own code and style, the package files ``page.js`` and ``page.css``.
+"""
+
+from __future__ import annotations
+
+from .assets import inline_assets
+from .basemaps import BASEMAPS
+from .builder import MapBuilder
+from .layers import CLUSTER_THRESHOLD
+from .text import LANGS, UI_TEXT
+
+__all__ = [
+    "BASEMAPS",
+    "CLUSTER_THRESHOLD",
+    "LANGS",
+    "UI_TEXT",
+    "MapBuilder",
+    "inline_assets",
+]

@@ -1,0 +1,465 @@
+"""The map builder: layers added one by one, then one HTML page written atomically."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from .._errors import DataError, InputError
+from ..io import write_text
+from . import style
+from .basemaps import BASEMAPS, basemap_layers, resolve_tianditu_key
+from .elements import render_page
+from .geometry import Display
+from .layers import (
+    Drawn,
+    LayerSpec,
+    LegendSection,
+    band_layers,
+    choropleth_layers,
+    point_layers,
+    polygon_layers,
+    to_json,
+)
+from .text import LANGS, PAGE_UI_KEYS, ui_text
+
+__all__ = ["MapBuilder"]
+
+
+class MapBuilder:
+    """Build one interactive HTML map, layer by layer.
+
+    Parameters
+    ----------
+    title
+        Map title, shown in a box at the top left and as the page title.
+    subtitle_lines
+        Lines under the title: typically the standard, the target and the measured figure.
+    basemap
+        ``"positron"`` (default, CARTO light), ``"osm"``, ``"gaode"`` (AutoNavi; overlays
+        are shifted to GCJ-02), ``"tianditu"`` (needs a key) or ``"none"``.
+    lang
+        ``"en"`` or ``"zh"``: language of the interface strings (legend titles, layer
+        names chosen by the builder, buttons; also of Tianditu's labels).
+    tianditu_key
+        Tianditu browser key; defaults to the ``TIANDITU_KEY`` environment variable. It is
+        written into the page (tile URLs), as for any browser map.
+    carto_key
+        Optional CARTO key for ``"positron"``; defaults to ``CARTO_API_KEY``.
+    simplify_m
+        Simplification tolerance, metres; ``None`` (default) picks 1/20000 of each layer's
+        extent, clamped to 0.5-10 m (about 2 m for a 30 km district); 0 disables it.
+    coord_decimals
+        Decimals kept in longitude/latitude (5 ~ 1 m).
+
+    Raises
+    ------
+    InputError
+        For an unknown basemap or language, an empty title, or a Tianditu basemap
+        without a key.
+
+    Notes
+    -----
+    Layers are drawn in the order they are added (add area layers before points).
+    Every text (titles, names, labels, values) is plain text and is shown exactly as
+    written: pass no HTML (``"<b>x</b>"`` shows the tags) and no pre-escaped text.
+    """
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        subtitle_lines: Sequence[str] = (),
+        basemap: str = "positron",
+        lang: str = "en",
+        tianditu_key: str | None = None,
+        carto_key: str | None = None,
+        simplify_m: float | None = None,
+        coord_decimals: int = 5,
+    ) -> None:
+        if not isinstance(title, str) or not title.strip():
+            raise InputError("the map needs a non-empty title")
+        if isinstance(subtitle_lines, str):
+            subtitle_lines = [subtitle_lines]
+        if basemap not in BASEMAPS:
+            raise InputError(f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)}")
+        if lang not in LANGS:
+            raise InputError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
+        if simplify_m is not None and (not math.isfinite(simplify_m) or simplify_m < 0):
+            raise InputError(f"simplify_m must be a finite number >= 0, got {simplify_m!r}")
+        if not isinstance(coord_decimals, int) or not 3 <= coord_decimals <= 8:
+            raise InputError(f"coord_decimals must be an integer in 3..8, got {coord_decimals!r}")
+        self.title = title
+        self.subtitle_lines = [str(s) for s in subtitle_lines]
+        self.basemap = basemap
+        self.lang = lang
+        self.simplify_m = simplify_m
+        self.coord_decimals = coord_decimals
+        self._carto_key = carto_key or os.environ.get("CARTO_API_KEY") or None
+        self._tianditu_key = resolve_tianditu_key(tianditu_key) if basemap == "tianditu" else None
+        self._layers: list[LayerSpec] = []
+        self._legend: list[LegendSection] = []
+        self._hatches: dict[str, str] = {}  # pattern id -> colour
+
+    # ------------------------------------------------------------------ strings
+    def text(self, key: str) -> str:
+        """Interface string ``key`` of :data:`~geo.maps.UI_TEXT` in the map's language."""
+        return ui_text(self.lang, key)
+
+    @property
+    def gcj02(self) -> bool:
+        """True when overlays are shifted to GCJ-02 (Gaode basemap)."""
+        return self.basemap == "gaode"
+
+    # ------------------------------------------------------------------ layers
+    def _display(self) -> Display:
+        return Display(simplify_m=self.simplify_m, coord_decimals=self.coord_decimals,
+                       gcj02=self.gcj02)
+
+    def _add(self, drawn: Drawn) -> MapBuilder:
+        """Append ``drawn``'s layers and legend section (its layer indices made map-wide)."""
+        offset = len(self._layers)
+        self._layers.extend(drawn.layers)
+        rows = [{**r, "layer": r["layer"] + offset} if r.get("layer") is not None else r
+                for r in drawn.legend.rows]
+        self._legend.append(LegendSection(drawn.legend.title, rows))
+        self._hatches.update(drawn.hatches)
+        return self
+
+    def add_bands(
+        self,
+        gdf: gpd.GeoDataFrame,
+        *,
+        minutes_col: str = "minutes",
+        name: str | None = None,
+        legend_title: str | None = None,
+        colors: Sequence[str] | None = None,
+        fill_opacity: float = 0.3,
+        show: bool = True,
+    ) -> MapBuilder:
+        """Add nested isochrone bands (e.g. 5, 15 and 30 minutes) as one switchable layer.
+
+        Parameters
+        ----------
+        gdf
+            One (Multi)Polygon per band (or per source and band), in any CRS.
+        minutes_col
+            Column with the band limit in minutes.
+        name
+            Layer name; default "Walking-time bands" in the map's language.
+        legend_title
+            Default "Walking time (min)".
+        colors
+            One colour per distinct band, shortest first; default green -> yellow -> orange.
+        fill_opacity
+            Opacity of each band (bands overlap, so inner ones look darker).
+        show
+            Whether the layer is visible on opening.
+
+        Returns
+        -------
+        MapBuilder
+            ``self``, to chain calls.
+
+        Raises
+        ------
+        InputError
+            For a missing or non-numeric minutes column, non-polygon rows or a bad colour.
+        """
+        return self._add(band_layers(
+            gdf, self._display(), lang=self.lang, minutes_col=minutes_col, name=name,
+            legend_title=legend_title, colors=colors, fill_opacity=fill_opacity, show=show,
+        ))
+
+    def add_points(
+        self,
+        gdf: gpd.GeoDataFrame,
+        *,
+        kind_col: str,
+        name_col: str,
+        popup_cols: Mapping[str, str] | None = None,
+        cluster: bool | None = None,
+        kind_labels: Mapping[Any, str] | None = None,
+        colors: Mapping[Any, str] | None = None,
+        legend_title: str | None = None,
+        show: bool = True,
+    ) -> MapBuilder:
+        """Add facilities as markers, one switchable layer per kind.
+
+        Parameters
+        ----------
+        gdf
+            Facilities in any CRS; non-point geometries (e.g. a school's grounds) are drawn
+            at a point inside them.
+        kind_col
+            Column with the kind (e.g. ``"school"``); each kind gets a layer and a colour.
+        name_col
+            Column with the name, shown as tooltip and popup heading.
+        popup_cols
+            Extra popup rows, ``{label: column}``.
+        cluster
+            Cluster markers (Leaflet.markercluster); ``None`` (default) clusters a kind
+            having more than :data:`~geo.maps.CLUSTER_THRESHOLD` (50) points.
+        kind_labels
+            Display names of kinds, e.g. ``{"school": "学校"}``; default the kind itself.
+        colors
+            Colour per kind; default a qualitative palette in sorted kind order.
+        legend_title
+            Default "Facilities".
+        show
+            Whether the layers are visible on opening.
+
+        Returns
+        -------
+        MapBuilder
+            ``self``.
+
+        Raises
+        ------
+        InputError
+            For missing columns or a bad colour.
+        """
+        return self._add(point_layers(
+            gdf, self._display(), lang=self.lang, kind_col=kind_col, name_col=name_col,
+            popup_cols=popup_cols, cluster=cluster, kind_labels=kind_labels, colors=colors,
+            legend_title=legend_title, show=show,
+        ))
+
+    def add_polygons(
+        self,
+        gdf: gpd.GeoDataFrame,
+        *,
+        name: str,
+        color: str = style.DEFAULT_POLYGON,
+        tooltip_cols: Mapping[str, str] | None = None,
+        popup_cols: Mapping[str, str] | None = None,
+        hatch: bool = False,
+        fill_opacity: float = 0.35,
+        weight: float = 1.0,
+        show: bool = True,
+    ) -> MapBuilder:
+        """Add polygons of one class (e.g. residential land covered / not covered).
+
+        Parameters
+        ----------
+        gdf
+            Polygons in any CRS.
+        name
+            Layer name (also the legend label and default tooltip).
+        color
+            Fill and outline colour.
+        tooltip_cols, popup_cols
+            Rows ``{label: column}`` of the tooltip and of the popup.
+        hatch
+            Fill with diagonal hatching and a thick outline, to mark a problem area clearly
+            (used for land that is not covered).
+        fill_opacity
+            Opacity of a plain fill (hatching is drawn opaque).
+        weight
+            Outline width in pixels (doubled for hatched layers).
+        show
+            Whether the layer is visible on opening.
+
+        Returns
+        -------
+        MapBuilder
+            ``self``.
+
+        Raises
+        ------
+        InputError
+            For missing columns, non-polygon rows or a bad colour.
+        """
+        return self._add(polygon_layers(
+            gdf, self._display(), name=name, color=color, tooltip_cols=tooltip_cols,
+            popup_cols=popup_cols, hatch=hatch, fill_opacity=fill_opacity, weight=weight, show=show,
+        ))
+
+    def add_coverage(
+        self,
+        covered: gpd.GeoDataFrame,
+        uncovered: gpd.GeoDataFrame,
+        *,
+        tooltip_cols: Mapping[str, str] | None = None,
+        popup_cols: Mapping[str, str] | None = None,
+        covered_color: str = style.COVERED,
+        uncovered_color: str = style.NOT_COVERED,
+    ) -> MapBuilder:
+        """Add covered land (green fill) and land not covered (red hatching) as two layers.
+
+        Layer names are "Covered" / "Not covered" in the map's language; other parameters
+        are those of :meth:`add_polygons`.
+
+        Returns
+        -------
+        MapBuilder
+            ``self``.
+        """
+        self.add_polygons(
+            covered, name=self.text("covered"), color=covered_color,
+            tooltip_cols=tooltip_cols, popup_cols=popup_cols,
+        )
+        self.add_polygons(
+            uncovered, name=self.text("not_covered"), color=uncovered_color,
+            tooltip_cols=tooltip_cols, popup_cols=popup_cols, hatch=True,
+        )
+        return self
+
+
+    def add_choropleth(
+        self,
+        gdf: gpd.GeoDataFrame,
+        *,
+        value_col: str,
+        name: str,
+        legend_title: str,
+        tooltip_cols: Mapping[str, str] | None = None,
+        popup_cols: Mapping[str, str] | None = None,
+        bins: int | Sequence[float] = 5,
+        colors: Sequence[str] | None = None,
+        value_format: str | Callable[[float], str] = "{:.2f}",
+        fill_opacity: float = 0.7,
+        show: bool = True,
+    ) -> MapBuilder:
+        """Add areas coloured by a value (e.g. each community's covered share).
+
+        Parameters
+        ----------
+        gdf
+            Polygons in any CRS.
+        value_col
+            Numeric column to colour by; missing values are grey ("No data").
+        name
+            Layer name.
+        legend_title
+            Legend heading, e.g. "Residents within 15 min".
+        tooltip_cols, popup_cols
+            Rows ``{label: column}``; the tooltip always ends with the formatted value.
+        bins
+            Number of equal-width classes between the minimum and maximum value, or the
+            class edges (increasing; values beyond them fall into the end classes).
+        colors
+            One colour per class, low to high; default a yellow-green-blue ramp.
+        value_format
+            Format of values in legend and tooltip: a ``str.format`` pattern such as
+            ``"{:.0%}"`` for shares, or a function.
+        fill_opacity
+            Opacity of the fill.
+        show
+            Whether the layer is visible on opening.
+
+        Returns
+        -------
+        MapBuilder
+            ``self``.
+
+        Raises
+        ------
+        InputError
+            For missing or non-numeric columns, bad bins or colours.
+        """
+        return self._add(choropleth_layers(
+            gdf, self._display(), lang=self.lang, value_col=value_col, name=name,
+            legend_title=legend_title, tooltip_cols=tooltip_cols, popup_cols=popup_cols,
+            bins=bins, colors=colors, value_format=value_format, fill_opacity=fill_opacity,
+            show=show,
+        ))
+
+    # ------------------------------------------------------------------ output
+    def _bounds(self) -> tuple[float, float, float, float]:
+        if not self._layers:
+            raise DataError(f"map {self.title!r} has no layers: add bands, points or polygons first")
+        boxes = [s.bounds for s in self._layers if s.bounds is not None]
+        if not boxes:
+            raise DataError(f"map {self.title!r}: every layer is empty, nothing to draw")
+        arr = np.array(boxes)
+        return arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()
+
+    def _data_json(self, *, self_contained: bool) -> str:
+        """Everything the page shows, as one JSON text (not yet script-safe).
+
+        ``{"meta": {...}, "geo": [FeatureCollection per layer]}``; the page's fixed code
+        reads it and builds title box, layers, layer control, legend and popups from it.
+        """
+        x0, y0, x1, y1 = self._bounds()
+        pad = 1e-4
+        bases = basemap_layers(self.basemap, lang=self.lang, carto_key=self._carto_key,
+                               tianditu=self._tianditu_key)
+        meta = {
+            "title": self.title,
+            "subtitle": self.subtitle_lines,
+            "ui": {k: self.text(k) for k in PAGE_UI_KEYS},
+            "fullscreen_button": self_contained,
+            "bounds": [[float(y0) - pad, float(x0) - pad], [float(y1) + pad, float(x1) + pad]],
+            "bases": bases,
+            "hatches": [{"id": pid, "color": c} for pid, c in self._hatches.items()],
+            "layers": [spec.meta() for spec in self._layers],
+            "legend": [{"title": sec.title, "rows": sec.rows} for sec in self._legend],
+        }
+        geo = ",".join(spec.geojson for spec in self._layers)
+        return '{"meta":' + to_json(meta) + ',"geo":[' + geo + "]}"
+
+    def to_html(self, *, self_contained: bool = True) -> str:
+        """Render the map to an HTML page.
+
+        The page is rendered by folium/branca with no data in it; then (after the Leaflet
+        assets are inlined) the data goes in as one JSON block that the page's own code
+        reads and shows as text. No text of the map is ever parsed as a template or HTML.
+
+        Parameters
+        ----------
+        self_contained
+            Inline Leaflet and its plugins so the page works offline (default); False
+            links them from a CDN (smaller file, needs internet).
+
+        Returns
+        -------
+        str
+            The page.
+
+        Raises
+        ------
+        DataError
+            If no layer has anything to draw.
+        InputError
+            If ``self_contained`` and the XStatic asset packages are missing.
+        """
+        data = self._data_json(self_contained=self_contained)
+        x0, y0, x1, y1 = self._bounds()
+        return render_page(
+            data, title=self.title, center=(float(y0 + y1) / 2, float(x0 + x1) / 2),
+            cluster=any(spec.cluster for spec in self._layers), self_contained=self_contained,
+            fullscreen_titles=(self.text("fullscreen"), self.text("exit_fullscreen")),
+        )
+
+    def save(self, path: str | os.PathLike[str], *, self_contained: bool = True) -> Path:
+        """Write the map to ``path`` atomically, through :func:`geo.io.write_text`.
+
+        Parameters
+        ----------
+        path
+            Output ``.html`` file; missing parent folders are created.
+        self_contained
+            As in :meth:`to_html`.
+
+        Returns
+        -------
+        pathlib.Path
+            The written file.
+
+        Raises
+        ------
+        InputError
+            If the folder cannot be created or written (one line naming the file and the
+            operating system's reason, as for every file ``geo.io`` writes).
+        DataError
+            If no layer has anything to draw.
+        """
+        page = self.to_html(self_contained=self_contained)
+        return write_text(page, Path(path))
