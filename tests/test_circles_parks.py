@@ -9,8 +9,8 @@ import shapely
 
 from conftest import METRIC, X0, Y0, grid_network
 from geo.demand import share
-from beichen_geo.circles import living_circles
-from beichen_geo.parks import park_coverage
+from beichen_geo.analyses.circles import living_circles
+from beichen_geo.analyses.parks import park_coverage
 from beichen_geo.population import Residents
 from beichen_geo.standards import load_standards
 from beichen_geo.study import study_from_frames
