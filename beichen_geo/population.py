@@ -177,9 +177,10 @@ def join_population(
             raise InputError(f"{where}: no column to join on: the units have {', '.join(map(str, units.columns.drop('geometry')))}, "
                              f"the table has {', '.join(map(str, table.columns))}. Name it with --join-col.")
     else:
-        ucol, tcol = find_column(units, (join_col,)), find_column(table, (join_col,))
-        if ucol is None or tcol is None:
+        uc, tc = find_column(units, (join_col,)), find_column(table, (join_col,))
+        if uc is None or tc is None:
             raise InputError(f"{where}: join column {join_col!r} must exist in both the units and the table")
+        ucol, tcol = uc, tc
     key_u = units[ucol].astype(str).str.strip()
     key_t = table[tcol].astype(str).str.strip()
     dup = key_t[key_t.duplicated()]
@@ -201,7 +202,7 @@ def join_population(
     return out
 
 
-def _validated(gdf: gpd.GeoDataFrame, path, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
+def _validated(gdf: gpd.GeoDataFrame, path: str | os.PathLike, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
     raw = gdf[pc]
     val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
     bad = val.isna() | (val < 0)

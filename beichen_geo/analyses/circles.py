@@ -159,7 +159,7 @@ def _measure_tiers(study: Study, spec: CircleSpec, table: pd.DataFrame, report: 
         target = float(t.target_share.value)
         sl = share(area, met)
         sr = None if pop is None else share(pop, met)
-        row = {
+        row: dict[str, Any] = {
             "tier": t.name, "label_zh": t.label_zh, "label_en": t.label_en, "minutes": tmin,
             "distance_m": round(tmin * study.net.metres_per_minute, 1), "kinds": list(t.kinds),
             "covered_share_land": round(sl, 6), "covered_share_residents": None if sr is None else round(sr, 6),
@@ -210,7 +210,7 @@ def _summary(study: Study, spec: CircleSpec, report: dict[str, Any], tm: TierMea
         "kinds_without_facilities": report["kinds_without_facilities"],
         "facilities": report["facilities"],
         "facilities_off_network": report["facilities_off_network"],
-        "demand_cells": int(len(study.demand)),
+        "demand_cells": len(study.demand),
         "demand_off_network": report["demand_off_network"],
         "demand_off_network_share_land": round(off_network_land(area, study.demand_snap.on_network), 6),
         "warnings": [

@@ -33,7 +33,15 @@ from geo.areal import assign_to_units, first_unit, unit_pairs
 from geo.isochrones import isochrones
 from geo.snapping import SnappedPoints, snap_points
 
-from ..population import NAME_COLUMNS, POP_COLUMNS, Residents, cell_points, estimate_residents, find_column, given_residents
+from ..population import (
+    NAME_COLUMNS,
+    POP_COLUMNS,
+    Residents,
+    cell_points,
+    estimate_residents,
+    find_column,
+    given_residents,
+)
 from ..present import clinics as present
 from ..result import AnalysisResult
 from ..standards import Clinics, Standards
@@ -169,7 +177,7 @@ class ClinicSpec:
         walk = float(cfg.walk_minutes.value)
         hi = float(cfg.residents_per_centre_max.value)
         return cls(cfg=cfg, kind=cfg.kind, walk=walk, lo=float(cfg.residents_per_centre_min.value), hi=hi,
-                   min_per_town=int(round(float(cfg.min_per_town.value))),
+                   min_per_town=round(float(cfg.min_per_town.value)),
                    reach_target=float(cfg.reach_target_share.value), keys=reach_keys(walk, hi),
                    chunk_centres=int(chunk_centres), buffer_m=float(standards.travel.isochrone_buffer_m.value))
 
@@ -289,7 +297,7 @@ def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, acc
         res_cov = float(pop0[sel & covered].sum())
         share_res = res_cov / cell_pop if (demand.pop_known and cell_pop > 0) else np.nan
         share_land = float(area[sel & covered].sum()) / land if land > 0 else np.nan
-        n_in = int(len(in_c))
+        n_in = len(in_c)
         rpc = res / n_in if (n_in > 0 and np.isfinite(res)) else np.nan
         need = max(spec.min_per_town, math.ceil(res / spec.hi - 1e-9)) if np.isfinite(res) else spec.min_per_town
         passes_count = n_in >= need
@@ -303,7 +311,7 @@ def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, acc
             "demand_cells": int(sel.sum()),
             "centres_inside": n_in,
             "centre_names": "; ".join(map(str, names[in_c])),
-            "centres_reachable": int(len(reach)),
+            "centres_reachable": len(reach),
             "reachable_names": "; ".join(map(str, names[reach])),
             keys["residents"]: res_cov if demand.pop_known and land > 0 else np.nan,
             keys["share_residents"]: share_res,
@@ -390,7 +398,7 @@ def _district(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand:
     share_res_all = float(pop0[covered].sum() / pop0.sum()) if demand.pop_known and pop0.sum() > 0 else None
     share_land_all = float(area[covered].sum() / land_total) if land_total > 0 else None
     return {
-        "centres": int(len(centres)),
+        "centres": len(centres),
         "centres_in_area": n_area,
         "centres_off_network": int((~access.on_network).sum()),
         "residents": None if total_res is None else round(total_res, 0),
@@ -401,7 +409,7 @@ def _district(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand:
         keys["share_residents"]: None if share_res_all is None else round(share_res_all, 6),
         keys["share_land"]: None if share_land_all is None else round(share_land_all, 6),
         "residents_per_centre": (round(total_res / n_area, 1) if (total_res is not None and n_area) else None),
-        "demand_cells": int(len(area)),
+        "demand_cells": len(area),
         "demand_off_network": int((~demand.on_network).sum()),
     }
 
@@ -417,7 +425,7 @@ def _summary(study: Study, spec: ClinicSpec, rows: list[dict[str, Any]], centres
         "analysis": "community health service centres (S-H-01)",
         **_standard_part(study, spec),
         "units_source": units_source,
-        "units": int(len(rows)),
+        "units": len(rows),
         "reach_target_share": spec.reach_target,
         "keys": spec.keys,
         "units_passing": int(sum(r["passes"] for r in rows)),
@@ -452,8 +460,8 @@ def _standard_part(study: Study, spec: ClinicSpec) -> dict[str, Any]:
         "residents_per_centre_min": spec.lo,
         "residents_per_centre_max": spec.hi,
         "plan_counts": {
-            "existing_centres": None if cfg.existing_centres is None else int(round(float(cfg.existing_centres.value))),
-            "towns": None if cfg.towns is None else int(round(float(cfg.towns.value))),
+            "existing_centres": None if cfg.existing_centres is None else round(float(cfg.existing_centres.value)),
+            "towns": None if cfg.towns is None else round(float(cfg.towns.value)),
         },
     }
 

@@ -89,17 +89,24 @@ from geo._errors import DataError, InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
 from geo.siting import (
-    EXACT_MAX_CELLS, TIME_LIMIT_S, SitingResult, candidate_sites, coverage_matrix, lscp, mclp, two_step_fca,
+    EXACT_MAX_CELLS,
+    TIME_LIMIT_S,
+    CoverageMatrix,
+    SitingResult,
+    candidate_sites,
+    coverage_matrix,
+    lscp,
+    mclp,
 )
-from geo.areal import assign_to_units
 from geo.snapping import SnappedPoints, snap_points
 
 from ..lonlat import input_systems, with_lonlat
-from ..population import Residents, cell_points
+from ..population import Residents
 from ..present import gaps as present
 from ..result import AnalysisResult
 from ..standards import LIMITS, CircleVariant, Standards, Tier
 from ..study import Study
+from ._fca import unit_fca
 
 Objective = Literal["residents", "land"]
 
@@ -197,7 +204,8 @@ def gap_analysis(
     t = time.perf_counter()
     fca_summary, fca_units, fca_fac = None, None, None
     if spec.clinic:
-        fca_summary, fca_units, fca_fac = _fca(study, spec, fac, sites, pop, residents, cells, gap_of)
+        fca_summary, fca_units, fca_fac = unit_fca(study, fac, sites, pop, residents, cells, gap_of,
+                                                   minutes=spec.minutes, cap_residents=spec.cap_residents)
     timings["fca"] = time.perf_counter() - t
     summary = _summary(study, standards, spec, cov, sit, areas, sites, pop, residents, fca_summary, timings)
     layers, tables = _layers_tables(study, sit, cells, sites, areas, fac, fca_units, fca_fac)
@@ -276,7 +284,7 @@ class Siting:
     cand: gpd.GeoDataFrame
     cand_source: str
     cand_snap: SnappedPoints
-    cover: Any  # geo.siting coverage matrix
+    cover: CoverageMatrix
     res: SitingResult
 
 
@@ -370,7 +378,7 @@ def _summary(study: Study, standards: Standards, spec: GapSpec, cov: Coverage, s
     uncovered = ~cov.covered
     unreach = uncovered & ~sit.cover.reachable
     weights = pop if spec.objective == "residents" else area
-    weighted = weights is not None and weights.sum() > 0
+    w = weights if weights is not None and weights.sum() > 0 else None
     summary = {
         "analysis": "service gaps and proposed sites",
         "kind": kind, "kind_label_en": standards.kinds[kind].label_en, "kind_label_zh": standards.kinds[kind].label_zh,
@@ -383,23 +391,23 @@ def _summary(study: Study, standards: Standards, spec: GapSpec, cov: Coverage, s
         "existing_off_network": int(report["facilities_off_network"].get(kind, 0)),
         "residential_area_m2": round(float(area.sum()), 1),
         "residents": None if pop is None else round(float(pop.sum()), 1),
-        "demand_cells": int(len(area)), "demand_off_network": int(report["demand_off_network"]),
+        "demand_cells": len(area), "demand_off_network": int(report["demand_off_network"]),
         "before": _state(area, pop, cov.covered),
         "after": _state(area, pop, res.covered_after),
-        "gap_areas": int(len(areas)),
+        "gap_areas": len(areas),
         "gap_area_m2": round(float(area[uncovered].sum()), 1),
         "gap_residents": None if pop is None else round(float(pop[uncovered].sum()), 1),
         "largest_gap_area_m2": round(float(areas["area_m2"].max()), 1) if len(areas) else 0.0,
         "unreachable_area_m2": round(float(area[unreach].sum()), 1),
         "unreachable_residents": None if pop is None else round(float(pop[unreach].sum()), 1),
-        "candidates": {"source": sit.cand_source, "count": int(len(sit.cand)),
+        "candidates": {"source": sit.cand_source, "count": len(sit.cand),
                        "off_network": int((~sit.cand_snap.on_network).sum())},
         "n_requested": spec.n_new,
-        "n_proposed": int(len(res.sites)),
+        "n_proposed": len(res.sites),
         "target_reached": res.target_reached,
-        "unreachable_share": round(share(weights, unreach), 6) if weighted else 0.0,
-        "unreachable_off_network_share": (round(share(weights, unreach & ~study.demand_snap.on_network), 6)
-                                          if weighted else 0.0),
+        "unreachable_share": round(share(w, unreach), 6) if w is not None else 0.0,
+        "unreachable_off_network_share": (round(share(w, unreach & ~study.demand_snap.on_network), 6)
+                                          if w is not None else 0.0),
         "sites": [
             {k: (None if isinstance(val, float) and np.isnan(val) else val) for k, val in row.items()}
             for row in pd.DataFrame(sites.drop(columns="geometry")).to_dict("records")
@@ -505,7 +513,7 @@ def _areas_frame(cells: gpd.GeoDataFrame, gap_of: np.ndarray, pop: np.ndarray | 
 
 
 def _candidates(study: Study, candidates: gpd.GeoDataFrame | None, uncovered: np.ndarray, minutes: float,
-                where: str, thin_m: float, max_candidates: int) -> tuple[gpd.GeoDataFrame, str]:
+                where: Literal["nodes", "edges"], thin_m: float, max_candidates: int) -> tuple[gpd.GeoDataFrame, str]:
     if candidates is not None:
         if not isinstance(candidates, gpd.GeoDataFrame):
             raise InputError(f"candidate sites must be a GeoDataFrame, got {type(candidates).__name__}")
@@ -535,8 +543,8 @@ def _candidates(study: Study, candidates: gpd.GeoDataFrame | None, uncovered: np
     return out, f"generated: {what} within {minutes:g} min of the gaps, at most one per {thin_m:g} m square, cap {max_candidates}"
 
 
-def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap: SnappedPoints, cover: Any, uncovered: np.ndarray,
-            minutes: float, thin_m: float) -> tuple[gpd.GeoDataFrame, SnappedPoints, Any]:
+def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap: SnappedPoints, cover: CoverageMatrix,
+            uncovered: np.ndarray, minutes: float, thin_m: float) -> tuple[gpd.GeoDataFrame, SnappedPoints, CoverageMatrix]:
     """Add a candidate at the street node nearest each on-network gap cell no candidate reaches.
 
     Returns the extended (candidates, snapped candidates, coverage matrix).
@@ -564,7 +572,8 @@ def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap: SnappedPoints, cove
     more = coverage_matrix(eng, ds, es, cutoff_min=minutes, covered_before=cover.covered_before)
     cand2 = gpd.GeoDataFrame(pd.concat([cand, extra], ignore_index=True), geometry="geometry", crs=study.crs)
     snap2 = snap_points(study.net, cand2, max_snap_m=study.max_snap_m, warn=False)
-    tab = pd.concat([cover.minutes, more.minutes.assign(candidate=more.minutes["candidate"] + k0)], ignore_index=True)
+    more_min = more.minutes if more.minutes is not None else pd.DataFrame({"candidate": [], "demand": [], "minutes": []})
+    tab = pd.concat([cover.minutes, more_min.assign(candidate=more_min["candidate"] + k0)], ignore_index=True)
     a2 = sp.csr_matrix(sp.vstack([cover.a, more.a], format="csr"), dtype=bool)
     return cand2, snap2, dataclasses.replace(cover, a=a2, minutes=tab)
 
@@ -590,90 +599,6 @@ def _sites_frame(cand: gpd.GeoDataFrame, res: SitingResult, area: np.ndarray, po
         "covered_share_residents_after": np.round(c_pop / tot_p, 6) if pop is not None and tot_p > 0 else np.nan,
     })
     return gpd.GeoDataFrame(df, geometry=sel.geometry.to_numpy(), crs=crs)
-
-
-# ---------------------------------------------------------------------------- 2SFCA
-def _fca(study: Study, spec: GapSpec, fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pop: np.ndarray | None,
-         residents: Residents | None, cells: gpd.GeoDataFrame, gap_of: np.ndarray
-         ) -> tuple[dict[str, Any], gpd.GeoDataFrame | None, pd.DataFrame | None]:
-    """2SFCA per population unit, before and after the proposed sites (1 centre per facility).
-
-    Facilities and sites are snapped as points here (one supply point each), not through the
-    study's access snap (outline points of polygons), so the ratios count each centre once.
-    """
-    if pop is None or pop.sum() <= 0:
-        return {"note": "2SFCA needs residents per cell (none given)"}, None, None
-    minutes, cap = spec.minutes, spec.cap_residents
-    fs_before = snap_points(study.net, fac, max_snap_m=study.max_snap_m, warn=False)
-    both = pd.concat([fac[["geometry"]], sites[["geometry"]]], ignore_index=True)
-    fs_after = snap_points(study.net, gpd.GeoDataFrame(both, geometry="geometry", crs=study.crs),
-                           max_snap_m=study.max_snap_m, warn=False)
-    before = two_step_fca(study.engine, fs_before, study.demand_snap, demand_weights=pop, cutoff_min=minutes)
-    after = two_step_fca(study.engine, fs_after, study.demand_snap, demand_weights=pop, cutoff_min=minutes)
-    names, members, geoms, source = _fca_units(study, residents, cells, gap_of)
-    rows = []
-    for name, m, geom in zip(names, members, geoms):
-        p = float(pop[m].sum())
-        row: dict[str, Any] = {"unit_name": str(name), "residents": round(p, 1)}
-        for tag, r in (("before", before), ("after", after)):
-            acc = float((pop[m] * r.access[m]).sum() / p) if p > 0 else np.nan  # centres per resident
-            row[f"centres_per_100k_residents_{tag}"] = round(acc * 1e5, 4) if np.isfinite(acc) else None
-            row[f"residents_per_centre_{tag}"] = round(1.0 / acc, 1) if np.isfinite(acc) and acc > 0 else None
-            row[f"status_{tag}"] = ("no residents" if p <= 0 else "no centre within reach" if not acc > 0
-                                    else f"overloaded (> {cap:,.0f} residents per centre)" if 1.0 / acc > cap else "ok")
-        row["geometry"] = geom
-        rows.append(row)
-    units_gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=study.crs)
-    fac_tab = _fca_facilities(fac, sites, before, after, cap)
-    summary = {
-        "method": "two-step floating catchment area (Luo & Wang 2003), walk minutes on the network",
-        "cutoff_min": float(minutes), "supply_per_facility": 1.0, "units_source": source,
-        "residents_per_centre_max": cap,
-        "units": int(len(units_gdf)),
-        "units_without_access_before": int((units_gdf["status_before"] == "no centre within reach").sum()),
-        "units_without_access_after": int((units_gdf["status_after"] == "no centre within reach").sum()),
-        "units_overloaded_before": int(units_gdf["status_before"].str.startswith("overloaded").sum()),
-        "units_overloaded_after": int(units_gdf["status_after"].str.startswith("overloaded").sum()),
-        "facilities_overloaded": int(fac_tab["overloaded_before"].sum()),
-    }
-    return summary, units_gdf, fac_tab
-
-
-def _fca_units(study: Study, residents: Residents | None, cells: gpd.GeoDataFrame, gap_of: np.ndarray
-               ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, str]:
-    """Units of the 2SFCA: the planner's population units, else the gap areas plus the whole study area.
-
-    Returns names, member masks over cells, geometries and a sentence naming the source. A
-    cell belongs to the first unit (by position) holding its representative point, the rule
-    of :func:`beichen_geo.population.given_residents`.
-    """
-    if residents is not None and residents.units is not None and len(residents.units):
-        units = residents.units.to_crs(study.crs)
-        unit_of = assign_to_units(cell_points(cells), units.geometry.to_numpy())
-        members = [unit_of == u for u in range(len(units))]
-        return (units["unit_name"].astype(str).to_numpy(), members, units.geometry.to_numpy(),
-                "population units (given)")
-    gids = np.unique(gap_of[gap_of > 0])
-    members = [np.ones(len(cells), dtype=bool)] + [gap_of == g for g in gids]
-    all_geoms = cells.geometry.to_numpy()
-    geoms = np.array([shapely.union_all(all_geoms[m]) for m in members], dtype=object)
-    return (np.array(["study area"] + [f"gap area {g}" for g in gids]), members, geoms,
-            "gap areas and the whole study area (no population units given)")
-
-
-def _fca_facilities(fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, before: Any, after: Any, cap: float) -> pd.DataFrame:
-    """Per existing facility and proposed site: residents in its catchment and per centre, before / after."""
-    names_f = fac.get("name", pd.Series([None] * len(fac), index=fac.index)).to_numpy()
-    fac_tab = pd.DataFrame({
-        "facility": [f"existing {i + 1}" for i in range(len(fac))] + [f"proposed #{r}" for r in sites["rank"]],
-        "name": list(names_f) + list(sites["name"]),
-        "catchment_residents_before": list(np.round(before.catchment_demand, 1)) + [None] * len(sites),
-        "catchment_residents_after": np.round(after.catchment_demand, 1),
-        "residents_per_centre_before": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None) for x in before.facility_ratio] + [None] * len(sites),
-        "residents_per_centre_after": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None) for x in after.facility_ratio],
-    })
-    fac_tab["overloaded_before"] = [bool(v is not None and v > cap) for v in fac_tab["residents_per_centre_before"]]
-    return fac_tab
 
 
 # ---------------------------------------------------------------------------- verification

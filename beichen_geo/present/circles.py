@@ -26,8 +26,8 @@ def console_lines(summary: dict[str, Any], *, name: str = "circles") -> list[str
     """The result lines printed after a run (``name``: the output stem, e.g. ``circles_5-10-15``)."""
     s = summary
     tiers = "; ".join(f"{t['minutes']:g} min {_pct(t['covered_share_land'])}" for t in s["tiers"])
-    lines = [f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {_pct(s['all_tiers_share_land'])}"
-             f" (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})"]
+    lines = [(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {_pct(s['all_tiers_share_land'])}"
+             f" (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
     lines += [f"      {t['minutes']:g} min not met: {reasons_line(t['reasons'])}" for t in s["tiers"] if t.get("reasons")]
     return lines
 

@@ -23,10 +23,10 @@ def console_lines(summary: dict[str, Any]) -> list[str]:
     s = summary
     keys, n = s["keys"], s.get("units", 0)
     failed = [t for t, k in (("count", "passes_count"), ("reach", "passes_reach")) if not s[k]]
-    return [f"  clinics: {s.get('centres', '?')} centres — {'pass' if s['passes'] else 'FAIL (' + ' and '.join(failed) + ' test)'}: "
+    return [(f"  clinics: {s.get('centres', '?')} centres — {'pass' if s['passes'] else 'FAIL (' + ' and '.join(failed) + ' test)'}: "
             f"count test {s['units_passing_count']}/{n} units; reach test {s['units_passing_reach']}/{n} units "
             f"({_pct(s.get(keys['share_residents']))} of residents within {s['walk_minutes']:g} min, "
-            f"target {_pct(s['reach_target_share'])})"]
+            f"target {_pct(s['reach_target_share'])})")]
 
 
 #: Unit results in Chinese.
@@ -34,7 +34,7 @@ ZH_RESULT: Mapping[str, str] = {"pass": "达标", "fail: count": "未达标(数�
                                   "fail: count and reach": "未达标(数量与可达)"}
 
 
-def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",  # noqa: ARG001
+def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
              basemap: str = "positron") -> MapBuilder:
     """The clinics map: units by share of residents within the walk, the walk area, land beyond it, centres."""
     from geo.maps import MapBuilder
@@ -51,18 +51,18 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         lines = [
             f"标准: {s['standard']} {cfg.plan_text} ({s['source']})",
             f"目标: 每个镇街≥{s['min_per_town']}所, 每{s['residents_per_centre_max'] / 1e4:g}万人1所; 步行{s['walk_minutes']:g}分钟可达",
-            f"实测: 数量达标 {s['units_passing_count']}/{s['units']} 个单元, 可达达标 {s['units_passing_reach']}/{s['units']} "
+            (f"实测: 数量达标 {s['units_passing_count']}/{s['units']} 个单元, 可达达标 {s['units_passing_reach']}/{s['units']} "
             f"(目标 {pct(s['reach_target_share'])}); {pct(s[s['keys']['share_residents']])} 居民{s['walk_minutes']:g}分钟内可达; "
-            f"每所服务 {'–' if rpc is None else f'{rpc:,.0f}'} 人 ({s['centres_in_area']} 所)",
+            f"每所服务 {'–' if rpc is None else f'{rpc:,.0f}'} 人 ({s['centres_in_area']} 所)"),
             f"人口: {s['population_source']}",
         ]
     else:
         lines = [
             f"Standard: {s['standard']} one CHSC per town/sub-district or per 30,000–100,000 residents ({s['source']})",
             f"Target: ≥{s['min_per_town']} per unit and 1 per {s['residents_per_centre_max']:,.0f} residents; within {s['walk_minutes']:g} min walk",
-            f"Measured: count test {s['units_passing_count']} of {s['units']} units, reach test {s['units_passing_reach']} of "
+            (f"Measured: count test {s['units_passing_count']} of {s['units']} units, reach test {s['units_passing_reach']} of "
             f"{s['units']} (target {pct(s['reach_target_share'])}); {pct(s[s['keys']['share_residents']])} of residents within "
-            f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre ({s['centres_in_area']} centres)",
+            f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre ({s['centres_in_area']} centres)"),
             f"Residents: {s['population_source']}",
         ]
     m = MapBuilder(title="社区卫生服务中心 S-H-01" if zh else "Community health service centres (S-H-01)",

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 def console_lines(summary: dict[str, Any]) -> list[str]:
     """The result line printed after a run."""
     s = summary
-    return [f"  gaps: {s['kind']} within {s['minutes']:g} min — {s['headline']} ({s['solver']['method']}, "
-            f"{s['solver']['status']}); {s['gap_areas']} gap areas"]
+    return [(f"  gaps: {s['kind']} within {s['minutes']:g} min — {s['headline']} ({s['solver']['method']}, "
+            f"{s['solver']['status']}); {s['gap_areas']} gap areas")]
 
 
 # ---------------------------------------------------------------------------- headline
@@ -46,7 +46,7 @@ def headline(s: dict[str, Any], *, lang: str = "en") -> str:
 
 
 # ---------------------------------------------------------------------------- map
-def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",  # noqa: ARG001
+def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
              basemap: str = "positron") -> MapBuilder:
     """The gaps map: covered today, gap areas, newly covered, 2SFCA units, existing and proposed sites."""
     from geo.maps import MapBuilder

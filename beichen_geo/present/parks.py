@@ -20,11 +20,11 @@ def _pct(x: float | None) -> str:
 def console_lines(summary: dict[str, Any]) -> list[str]:
     """The result line printed after a run."""
     s = summary
-    return [f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {_pct(s['covered_share_euclidean'])},"
-            f" network {_pct(s['covered_share_network'])} (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})"]
+    return [(f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {_pct(s['covered_share_euclidean'])},"
+            f" network {_pct(s['covered_share_network'])} (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
 
 
-def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",  # noqa: ARG001
+def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
              basemap: str = "positron") -> MapBuilder:
     """The parks map: straight-line buffer, residential land covered / not covered along the network, parks."""
     from geo.maps import MapBuilder
@@ -34,8 +34,8 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     lines = [
         f"{'标准' if zh else 'Standard'}: {s['plan_text']} ({s['standard']}, {s['source']})",
         f"{'目标' if zh else 'Target'}: {s['target']:.0%} {'居住用地覆盖' if zh else 'of residential land covered'}",
-        f"{'直线500米' if zh else 'Straight-line'}: {s['covered_share_euclidean']:.1%}; "
-        f"{'沿路网' if zh else 'along the network'}: {s['covered_share_network']:.1%}",
+        (f"{'直线500米' if zh else 'Straight-line'}: {s['covered_share_euclidean']:.1%}; "
+        f"{'沿路网' if zh else 'along the network'}: {s['covered_share_network']:.1%}"),
     ]
     m = MapBuilder(title="公园绿地500米覆盖" if zh else "Parks within 500 m of homes", subtitle_lines=lines, basemap=basemap, lang=lang)
     buf = result.layers["buffer"]
