@@ -252,7 +252,7 @@ def _int(text: str, flag: str) -> int:
 
 
 def _gaps_runner(args, study, standards, residents):
-    from beichen_geo.gaps import gap_analysis
+    from beichen_geo.analyses.gaps import gap_analysis
 
     cand = None
     if args.candidates:
@@ -330,13 +330,13 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
             units = read_units(args.units, crs=study.crs)
     runners: dict[str, Callable[[], Any]] = {}
     if "circles" in names:
-        from beichen_geo.circles import living_circles
+        from beichen_geo.analyses.circles import living_circles
 
         variants = circle_variants or [getattr(args, "variant", None)]
         for v in variants:
             runners[f"circles:{v}"] = lambda v=v: living_circles(study, standards, variant=v, residents=residents)
     if "parks" in names:
-        from beichen_geo.parks import park_coverage
+        from beichen_geo.analyses.parks import park_coverage
 
         runners["parks"] = lambda: park_coverage(study, standards, residents=residents)
     if "tod" in names:
@@ -345,7 +345,7 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
         tv = getattr(args, "variant", None) if args.command == "tod" else None
         runners["tod"] = lambda: tod_station_areas(study, standards, variants=tv, residents=residents)
     if "clinics" in names:
-        from beichen_geo.clinics import clinics_per_community
+        from beichen_geo.analyses.clinics import clinics_per_community
 
         runners["clinics"] = lambda: clinics_per_community(study, standards, residents=residents, units=units)
     if "gaps" in names:

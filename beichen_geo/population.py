@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import InputError
+from geo.areal import assign_to_units, spread_by_overlap, spread_over_units
 
 from .standards import Population
 from .study import Study
@@ -91,19 +92,13 @@ def _numbers(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(out, errors="coerce").to_numpy(dtype=float)
 
 
-def _spread(values: np.ndarray, src_geoms: np.ndarray, cells: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Spread ``values`` of source polygons over cells by intersection area; returns
-    (per-cell totals, per-source value that found no cell)."""
-    cell_geoms = cells.geometry.to_numpy()
-    tree = shapely.STRtree(cell_geoms)
-    si, ci = tree.query(src_geoms, predicate="intersects")
-    inter = shapely.area(shapely.intersection(src_geoms[si], cell_geoms[ci]))
-    keep = inter > 0
-    si, ci, inter = si[keep], ci[keep], inter[keep]
-    tot = np.bincount(si, weights=inter, minlength=len(src_geoms))
-    per_cell = np.bincount(ci, weights=values[si] * inter / np.where(tot[si] > 0, tot[si], 1), minlength=len(cell_geoms))
-    unplaced = np.where(tot > 0, 0.0, values)
-    return per_cell, unplaced
+def cell_points(cells: gpd.GeoDataFrame) -> np.ndarray:
+    """Representative point of each demand cell: its ``point`` column, else a point inside it.
+
+    Demand cells from :func:`geo.demand.grid_cells` carry ``point`` = ``point_on_surface`` of
+    the cell, so both give the same points.
+    """
+    return cells["point"].to_numpy() if "point" in cells else shapely.point_on_surface(cells.geometry.to_numpy())
 
 
 def estimate_residents(study: Study, rules: Population) -> Residents:
@@ -112,7 +107,7 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
     if b.empty:
         return Residents(per_cell=np.full(len(study.demand), np.nan), source="unknown: no population layer and no residential buildings", is_estimate=True)
     pop = building_population(b, rules)
-    per_cell, unplaced = _spread(pop, b.geometry.to_numpy(), study.demand)
+    per_cell, unplaced = spread_by_overlap(pop, b.geometry.to_numpy(), study.demand.geometry.to_numpy())
     src = (f"estimate: residential building floor area / {float(rules.floor_area_per_person_m2.value):g} m² per person "
            "(levels from building:levels, height or building type)")
     return Residents(per_cell=per_cell, source=src, is_estimate=True, unplaced=float(unplaced.sum()))
@@ -132,17 +127,17 @@ def read_population(
     gdf = gdf.loc[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if gdf.empty:
         raise InputError(f"{path}: the population layer holds no polygons (communities or sub-districts)")
-    pc = pop_col or _find_col(gdf, POP_COLUMNS)
+    pc = pop_col or find_column(gdf, POP_COLUMNS)
     if pc is None or pc not in gdf:
         raise InputError(
             f"{path}: no population column found (looked for {', '.join(POP_COLUMNS)}); "
             f"columns are {', '.join(map(str, gdf.columns.drop('geometry')))}. Name it with --pop-col."
         )
-    nc = name_col or _find_col(gdf, NAME_COLUMNS)
+    nc = name_col or find_column(gdf, NAME_COLUMNS)
     return _validated(gdf, path, pc, nc, crs)
 
 
-def _find_col(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+def find_column(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     lower = {str(c).strip().lower(): c for c in gdf.columns if c != "geometry"}
     for n in names:
         if n.lower() in lower:
@@ -153,18 +148,8 @@ def _find_col(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str) -> Residents:
     """Spread each unit's population over its residential cells, by land area."""
     cells = study.demand
-    pts = cells["point"].to_numpy() if "point" in cells else shapely.point_on_surface(cells.geometry.to_numpy())
-    ug = units.geometry.to_numpy()
-    tree = shapely.STRtree(ug)
-    ci, ui = tree.query(pts, predicate="within")
-    first = pd.Series(ui).groupby(ci).min()
-    unit_of = np.full(len(cells), -1)
-    unit_of[first.index.to_numpy()] = first.to_numpy()
-    area = cells["area_m2"].to_numpy()
-    land = np.bincount(unit_of[unit_of >= 0], weights=area[unit_of >= 0], minlength=len(units))
-    pop = units["population"].to_numpy()
-    per_cell = np.where(unit_of >= 0, pop[np.maximum(unit_of, 0)] * area / np.where(land[np.maximum(unit_of, 0)] > 0, land[np.maximum(unit_of, 0)], 1), 0.0)
-    unplaced = float(pop[land <= 0].sum())
+    unit_of = assign_to_units(cell_points(cells), units.geometry.to_numpy())
+    per_cell, unplaced = spread_over_units(units["population"].to_numpy(), unit_of, cells["area_m2"].to_numpy())
     return Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=unplaced)
 
 
@@ -178,13 +163,13 @@ def join_population(
     Units the table does not list, and table rows matching no unit, are named in an
     :class:`InputError` - a silently missing community would bias every share.
     """
-    pc = pop_col or _find_col(table, POP_COLUMNS)
+    pc = pop_col or find_column(table, POP_COLUMNS)
     if pc is None or pc not in table:
         raise InputError(f"{where}: no population column found (looked for {', '.join(POP_COLUMNS)}); "
                          f"columns are {', '.join(map(str, table.columns))}. Name it with --pop-col.")
     if join_col is None:
         for c in (*NAME_COLUMNS, *CODE_COLUMNS):
-            a, b = _find_col(units, (c,)), _find_col(table, (c,))
+            a, b = find_column(units, (c,)), find_column(table, (c,))
             if a is not None and b is not None:
                 ucol, tcol = a, b
                 break
@@ -192,9 +177,10 @@ def join_population(
             raise InputError(f"{where}: no column to join on: the units have {', '.join(map(str, units.columns.drop('geometry')))}, "
                              f"the table has {', '.join(map(str, table.columns))}. Name it with --join-col.")
     else:
-        ucol, tcol = _find_col(units, (join_col,)), _find_col(table, (join_col,))
-        if ucol is None or tcol is None:
+        uc, tc = find_column(units, (join_col,)), find_column(table, (join_col,))
+        if uc is None or tc is None:
             raise InputError(f"{where}: join column {join_col!r} must exist in both the units and the table")
+        ucol, tcol = uc, tc
     key_u = units[ucol].astype(str).str.strip()
     key_t = table[tcol].astype(str).str.strip()
     dup = key_t[key_t.duplicated()]
@@ -216,7 +202,7 @@ def join_population(
     return out
 
 
-def _validated(gdf: gpd.GeoDataFrame, path, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
+def _validated(gdf: gpd.GeoDataFrame, path: str | os.PathLike, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
     raw = gdf[pc]
     val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
     bad = val.isna() | (val < 0)

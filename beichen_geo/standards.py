@@ -201,7 +201,7 @@ class Kind:
         """The filter in osmnx style (``{"amenity": ["clinic"], "healthcare": True}``); empty for file kinds.
 
         Tags the kind excludes (``exclude`` in the TOML) come under the key ``"exclude"``
-        (see :mod:`geo.features`).
+        (see :mod:`geo.osm.features`).
         """
         out: dict[str, Any] = {k: (True if v is True else list(v)) for k, v in self.tags.items()}
         if self.exclude:

@@ -456,7 +456,7 @@ def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetw
                             zone: shapely.Geometry) -> gpd.GeoDataFrame:
     if not files:
         return facilities
-    from geo.snapping import datum_shift_check
+    from geo.snapping import datum_shift_check, datum_shift_message
 
     crs = net.crs
     bounds = tuple(gpd.GeoSeries([zone], crs=crs).to_crs(WEB_CRS).total_bounds)
@@ -468,13 +468,9 @@ def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetw
         opts = dict(extra[0]) if extra else {}  # layer, sheet, lon_col, lat_col of this file
         pts = _read_planner_file(path, kind, coords, bounds, log, opts=opts)
         if coords == "wgs84":
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                shift = datum_shift_check(net, pts, what=f"{path} ({kind})")
-            for w in caught:
-                warnings.warn(w.message, w.category, stacklevel=2)
-                log.setdefault("warnings", []).append(str(w.message))
+            shift = datum_shift_check(net, pts, what=f"{path} ({kind})")  # warns itself; the log gets its words
             if shift:
+                log.setdefault("warnings", []).append(datum_shift_message(shift, what=f"{path} ({kind})"))
                 log.setdefault("datum_shift_suspected", {})[str(path)] = shift
         pts = pts.to_crs(crs)
         pts["kind"] = kind

@@ -140,7 +140,7 @@ def build_network(
     ----------
     segments
         One row per way segment: ``u``, ``v`` (OSM node ids), the tag columns of
-        :data:`geo.osm_filters.WAY_TAGS` (missing ones count as absent), geometry
+        :data:`geo.osm.filters.WAY_TAGS` (missing ones count as absent), geometry
         LineString in any CRS (or None: a straight line between the nodes is used).
     node_xy
         OSM node id index, columns ``x``, ``y`` in the CRS of ``segments``.
@@ -294,7 +294,7 @@ def load_pbf(
 ) -> StreetNetwork:
     """Read the street network of an OSM PBF extract with pyrosm (offline).
 
-    All highway ways are read; :func:`geo.osm_filters.filter_ways` then selects the mode's
+    All highway ways are read; :func:`geo.osm.filters.filter_ways` then selects the mode's
     ways, so PBF, XML and online sources agree. Edges are way segments between consecutive
     OSM nodes (not simplified), which keeps snapping and partial edges exact.
     """
@@ -525,7 +525,7 @@ def load_online(
         Grow the area by this many metres before downloading (edge effects).
     deadline_s
         Wall-clock seconds each download (geocoding, then the network) may take, retries
-        included; ``None``: the defaults of :mod:`geo._online` (180 s and 600 s).
+        included; ``None``: the defaults of :mod:`geo.osm.overpass` (180 s and 600 s).
     max_body_mib
         Size cap of one server answer in MiB; ``None``: 256 MiB.
 

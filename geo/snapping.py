@@ -218,12 +218,20 @@ def datum_shift_check(
     if best is None:
         return None
     out = {"likely": best[0], "median_m_as_given": round(given, 1), "median_m_if_converted": round(best[1], 1)}
-    warnings.warn(
-        f"{what}: the points look like {best[0].upper()} coordinates declared as WGS84: their median "
-        f"distance to the nearest street is {given:,.0f} m as given but {best[1]:,.0f} m if read as "
-        f"{best[0].upper()}. Lists copied from Gaode/Tencent are GCJ-02 and from Baidu BD-09: pass "
-        f"--coords {best[0]}.",
-        DatumShiftWarning,
-        stacklevel=2,
-    )
+    warnings.warn(datum_shift_message(out, what=what), DatumShiftWarning, stacklevel=2)
     return out
+
+
+def datum_shift_message(shift: dict, *, what: str = "points") -> str:
+    """The words of a suspected datum shift, from the dict :func:`datum_shift_check` returns.
+
+    The warning and a caller's log use this one text (medians in whole metres).
+    """
+    sys_ = str(shift["likely"]).upper()
+    given, conv = shift["median_m_as_given"], shift["median_m_if_converted"]
+    return (
+        f"{what}: the points look like {sys_} coordinates declared as WGS84: their median "
+        f"distance to the nearest street is {given:,.0f} m as given but {conv:,.0f} m if read as "
+        f"{sys_}. Lists copied from Gaode/Tencent are GCJ-02 and from Baidu BD-09: pass "
+        f"--coords {shift['likely']}."
+    )

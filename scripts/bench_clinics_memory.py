@@ -5,7 +5,7 @@ it loads the Liechtenstein extract (``../shared/data/raw/valhalla/liechtenstein-
 about 54k walk nodes) the way ``beichen-geo clinics --osm FILE`` does, replaces the centres'
 kind with N random points inside the study area (seed 0; a planner's file replacing a kind,
 as in ``--facilities clinic=FILE``), estimates residents from buildings, and times
-:func:`beichen_geo.clinics.clinics_per_community` alone. The parent reads the child's peak
+:func:`beichen_geo.analyses.clinics.clinics_per_community` alone. The parent reads the child's peak
 resident set (``ru_maxrss`` of its only child, ``RUSAGE_CHILDREN``; it includes loading the study, reported apart as
 ``load_rss_mb``) and prints one JSON object with ``centres``, ``peak_rss_mb``, ``seconds``.
 
@@ -102,7 +102,7 @@ def child(args: argparse.Namespace) -> int:
     import geopandas as gpd
     import pandas as pd
 
-    import beichen_geo.clinics as clinics
+    import beichen_geo.analyses.clinics as clinics
     from beichen_geo.population import estimate_residents
     from beichen_geo.standards import load_standards
 
@@ -130,7 +130,7 @@ def child(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t
     s = res.summary
     print(json.dumps({
-        "code": str(Path(clinics.__file__).resolve().parents[1]),
+        "code": str(Path(clinics.__file__).resolve().parents[2]),
         "network": network, "nodes": int(len(study.net.nodes)), "demand_cells": int(len(study.demand)),
         "load_seconds": round(load_s, 2), "load_rss_mb": round(load_rss, 1), "seconds": round(seconds, 2),
         "centres_off_network": s["centres_off_network"],

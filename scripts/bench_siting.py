@@ -10,7 +10,7 @@ residents estimated from buildings, candidates generated on the walk network:
 each with ``method="exact"`` and ``method="greedy"``. Reported per run: the time to build
 the coverage matrix, the solve time (presolve + solve, the ``solver.solve_time_s`` of the
 summary), the model size after presolve, the sites proposed, the land share before/after, the
-bound or gap, and whether :func:`beichen_geo.gaps.verify_after` reproduces the "after" figure.
+bound or gap, and whether :func:`beichen_geo.analyses.gaps.verify_after` reproduces the "after" figure.
 Imports of spopt/PuLP are warmed up first so they do not count.
 
 Usage::
@@ -49,7 +49,7 @@ def run(extra: list[str], *, time_limit_s: float, methods: list[str]) -> list[di
     import pulp  # noqa: F401  (warm-up: imports are not part of the solve)
     import spopt.locate  # noqa: F401
 
-    from beichen_geo.gaps import gap_analysis, verify_after
+    from beichen_geo.analyses.gaps import gap_analysis, verify_after
     from beichen_geo.population import estimate_residents
     from beichen_geo.standards import load_standards
     from beichen_geo.study import load_study

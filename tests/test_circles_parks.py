@@ -9,8 +9,8 @@ import shapely
 
 from conftest import METRIC, X0, Y0, grid_network
 from geo.demand import share
-from beichen_geo.circles import living_circles
-from beichen_geo.parks import park_coverage
+from beichen_geo.analyses.circles import living_circles
+from beichen_geo.analyses.parks import park_coverage
 from beichen_geo.population import Residents
 from beichen_geo.standards import load_standards
 from beichen_geo.study import study_from_frames
@@ -36,7 +36,7 @@ def _study(facilities: list[tuple[str, shapely.Geometry]], residential: list[sha
 
 
 def _outline_sources(geoms, spacing_m=25.0):
-    """Where a facility is entered (independently of geo.features.access_points): a point is
+    """Where a facility is entered (independently of geo.access.access_points): a point is
     itself; a polygon without mapped entrances is entered anywhere along its outline, here
     every 25 m with shapely's interpolate, plus a point inside."""
     out = []

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from beichen_geo.clinics import clinics_per_community
+from beichen_geo.analyses.clinics import clinics_per_community
 from beichen_geo.population import Residents, given_residents, read_population
 from beichen_geo.result import write_result
 from beichen_geo.standards import load_standards

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from beichen_geo.clinics import clinics_per_community
+from beichen_geo.analyses.clinics import clinics_per_community
 from beichen_geo.population import given_residents
 from geo._errors import InputError
 from geo.engine import TravelTimeEngine

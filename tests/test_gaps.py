@@ -13,7 +13,7 @@ from conftest import METRIC, X0, Y0, grid_network
 from geo._errors import InputError
 from geo.demand import share
 from geo.snapping import snap_points
-from beichen_geo.gaps import gap_analysis, verify_after
+from beichen_geo.analyses.gaps import gap_analysis, verify_after
 from beichen_geo.population import Residents
 from beichen_geo.standards import load_standards
 from beichen_geo.study import study_from_frames

@@ -11,7 +11,7 @@ import shapely
 from conftest import METRIC, X0, Y0, grid_network
 from geo.coords import convert
 from geo.demand import share
-from beichen_geo.gaps import gap_analysis
+from beichen_geo.analyses.gaps import gap_analysis
 from beichen_geo.population import Residents
 from beichen_geo.standards import load_standards
 from beichen_geo.study import study_from_frames

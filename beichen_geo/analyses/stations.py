@@ -40,7 +40,7 @@ exact on the street network and cost almost nothing (no geometry per station):
     The same cells as the residents of the TOD analysis.
 ``park_covered_land_m2``, ``park_coverage_share``
     Of that residential land, the part within the park radius (``[parks] radius_m``, 500 m)
-    of a park along the network (the network method of :func:`beichen_geo.parks.park_coverage`),
+    of a park along the network (the network method of :func:`beichen_geo.analyses.parks.park_coverage`),
     and its share (NaN when the band reaches no residential land).
 ``services_<kind>``, ``services_total``, ``service_kinds``, ``service_mix_index``
     Facilities of every kind but the stations' within the band; the mix index is the

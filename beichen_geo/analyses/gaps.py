@@ -76,7 +76,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -90,15 +89,24 @@ from geo._errors import DataError, InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
 from geo.siting import (
-    EXACT_MAX_CELLS, TIME_LIMIT_S, SitingResult, candidate_sites, coverage_matrix, lscp, mclp, two_step_fca,
+    EXACT_MAX_CELLS,
+    TIME_LIMIT_S,
+    CoverageMatrix,
+    SitingResult,
+    candidate_sites,
+    coverage_matrix,
+    lscp,
+    mclp,
 )
-from geo.snapping import OffNetworkWarning, snap_points
+from geo.snapping import SnappedPoints, snap_points
 
-from .population import Residents
-from .lonlat import input_systems, with_lonlat
-from .result import AnalysisResult
-from .standards import LIMITS, Standards
-from .study import Study
+from ..lonlat import input_systems, with_lonlat
+from ..population import Residents
+from ..present import gaps as present
+from ..result import AnalysisResult
+from ..standards import LIMITS, CircleVariant, Standards, Tier
+from ..study import Study
+from ._fca import unit_fca
 
 Objective = Literal["residents", "land"]
 
@@ -177,128 +185,229 @@ def gap_analysis(
         ``areas`` (+ ``fca_units``, ``fca_facilities``). Summary keys: module docstring.
         ``result.siting`` holds the :class:`geo.siting.SitingResult`.
     """
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if kind not in standards.kinds:
-        raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(standards.kinds)}")
-    v = standards.circle_variant(variant)
-    minutes, tier = _resolve_minutes(standards, v, kind, minutes)
-    lim = LIMITS["circles.*.tiers.*.minutes"]
-    if not (np.isfinite(minutes) and lim.lo < minutes <= lim.hi):
-        raise InputError(f"walking minutes (--minutes) must be more than {lim.lo:g} and at most {lim.hi:g}, got {minutes!r}")
-    if target_share is None:
-        target_share = float(tier.target_share.value) if tier is not None else float(v.target_share.value)
-    if not 0 < target_share <= 1:
-        raise InputError(f"target share must be in (0, 1], got {target_share!r}")
-    if n_new is not None and (isinstance(n_new, bool) or not isinstance(n_new, (int, np.integer)) or n_new < 1):
-        raise InputError(f"the number of new sites (--n) must be a whole number >= 1, got {n_new!r}")
-    mode = study.net.mode
-    col = minutes_column(mode, kind)
-    cells = study.demand.drop(columns=["point"]).copy()
-    area = cells["area_m2"].to_numpy(float)
-    pop = None
-    if residents is not None:
-        if len(residents.per_cell) != len(cells):
-            raise DataError(f"residents are given for {len(residents.per_cell)} cells, the study has {len(cells)}")
-        pop = np.nan_to_num(np.asarray(residents.per_cell, dtype=float))
-    objective = _resolve_objective(objective, pop, target_mode=n_new is None)
-    weights = pop if objective == "residents" else area
-
-    # ---- 1. coverage by existing facilities (the living circles' coverage)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", OffNetworkWarning)
-        table, report = minutes_by_kind(
-            study.engine, study.demand.set_geometry("point"), study.facilities, kinds=[kind], cutoff_min=minutes,
-            max_snap_m=study.max_snap_m, demand_snap=study.demand_snap,
-            facility_snaps={kind: study.snapped_facilities(kind)} if len(study.facilities_of(kind)) else None,
-        )
-    mins_before = table[col].to_numpy(float)
-    covered_before = np.isfinite(mins_before)  # inf beyond the cutoff, NaN off-network
+    spec = GapSpec.from_options(standards, kind=kind, minutes=minutes, variant=variant, target_share=target_share,
+                                n_new=n_new, method=method, candidate_where=candidate_where, thin_m=thin_m,
+                                max_candidates=max_candidates, exact_max_cells=exact_max_cells, time_limit_s=time_limit_s)
+    pop = _residents_per_cell(study, residents)
+    spec = dataclasses.replace(spec, objective=_resolve_objective(objective, pop, target_mode=n_new is None))
+    timings: dict[str, float] = {}
+    cov = _coverage(study, spec)  # 1. coverage by existing facilities
     timings["coverage"] = time.perf_counter() - t0
-
-    # ---- 2. gap areas
-    uncovered = ~covered_before
-    gap_of = _gap_labels(cells, uncovered)
-
-    # ---- 3. candidates
-    t = time.perf_counter()
-    cand, cand_source = _candidates(study, candidates, uncovered, minutes, candidate_where, thin_m, max_candidates)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OffNetworkWarning)
-        cand_snap = snap_points(study.net, cand, max_snap_m=study.max_snap_m, what="candidate sites", warn=False)
-    timings["candidates"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cover = coverage_matrix(study.engine, study.demand_snap, cand_snap, cutoff_min=minutes, covered_before=covered_before)
-    if candidates is None:  # thinning may have dropped the only places reaching some gap cells: add them back
-        cand, cand_snap, cover = _repair(study, cand, cand_snap, cover, uncovered, minutes, thin_m)
-    cand["on_network"] = cand_snap.on_network
-    timings["matrix"] = time.perf_counter() - t
-
-    # ---- 4. solve
-    t = time.perf_counter()
-    kw: dict[str, Any] = {"method": method, "exact_max_cells": exact_max_cells, "time_limit_s": time_limit_s}
-    res = mclp(cover, weights, int(n_new), **kw) if n_new is not None else lscp(cover, weights, target_share=target_share, **kw)
-    timings["solve"] = time.perf_counter() - t
-    covered_after = res.covered_after
-
-    # ---- 5. outputs
-    site_rank = np.where(res.covered_by_site >= 0, res.covered_by_site + 1, 0)
-    cells[col] = mins_before
-    cells["covered_before"] = covered_before
-    cells["covered_after"] = covered_after
-    cells["new_site_rank"] = site_rank
-    cells["gap_area"] = gap_of
-    cells["reachable_by_candidates"] = cover.reachable
-    if pop is not None:
-        cells["residents"] = pop
-
-    systems = input_systems(study.log, None if candidates is None else candidates.attrs.get("coords"))
-    sites = with_lonlat(_sites_frame(cand, res, area, pop, covered_before, study.crs, kind), systems=systems)
+    gap_of = _gap_labels(study.demand, ~cov.covered)  # 2. gap areas
+    sit = _siting(study, spec, candidates, cov.covered, pop, timings)  # 3.-4. candidates and solve
+    cells = _cells_layer(study, spec, cov, sit, gap_of, pop)  # 5. outputs
+    sites = _sites_frame(sit.cand, sit.res, cells["area_m2"].to_numpy(float), pop, cov.covered, study.crs, kind)
+    sites = with_lonlat(sites, systems=input_systems(study.log, None if candidates is None else candidates.attrs.get("coords")))
     areas = _areas_frame(cells, gap_of, pop, study.crs)
-    cand_out = cand.copy()
-    rank = np.zeros(len(cand), dtype=np.int64)
-    rank[res.sites] = np.arange(1, len(res.sites) + 1)
-    cand_out["chosen_rank"] = rank
-    cand_out["demand_cells_reached"] = np.diff(cover.a.indptr)
-
     fac = study.facilities_of(kind)
-    fac_out = gpd.GeoDataFrame(fac[["kind", "geometry"]].assign(name=fac.get("name")), geometry="geometry", crs=study.crs)
-
     t = time.perf_counter()
     fca_summary, fca_units, fca_fac = None, None, None
-    if _is_clinic(standards, kind):
-        fca_summary, fca_units, fca_fac = _fca(study, standards, fac, sites, pop, residents, cells, gap_of, minutes)
+    if spec.clinic:
+        fca_summary, fca_units, fca_fac = unit_fca(study, fac, sites, pop, residents, cells, gap_of,
+                                                   minutes=spec.minutes, cap_residents=spec.cap_residents)
     timings["fca"] = time.perf_counter() - t
+    summary = _summary(study, standards, spec, cov, sit, areas, sites, pop, residents, fca_summary, timings)
+    layers, tables = _layers_tables(study, sit, cells, sites, areas, fac, fca_units, fca_fac)
+    result = AnalysisResult(name="gaps", summary=summary, layers=layers, tables=tables)
+    result.siting = sit.res  # type: ignore[attr-defined]
+    result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
+    return result
 
-    unreach = uncovered & ~cover.reachable
+
+# ---------------------------------------------------------------------------- steps
+@dataclasses.dataclass(frozen=True)
+class GapSpec:
+    """What is measured and asked: the kind, walk minutes and target, and the siting options.
+
+    ``minutes`` (min) and ``target_share`` come from the tier of ``variant`` listing the kind
+    unless given; ``objective`` is resolved once residents are known (see :func:`gap_analysis`).
+    ``clinic``: the kind is the clinics' (2SFCA is added); ``cap_residents``: residents per
+    centre above which a centre is overloaded (persons).
+    """
+
+    kind: str
+    minutes: float
+    variant: CircleVariant
+    tier: Tier | None
+    target_share: float
+    n_new: int | None
+    method: Literal["auto", "exact", "greedy"]
+    candidate_where: Literal["nodes", "edges"]
+    thin_m: float
+    max_candidates: int
+    exact_max_cells: int
+    time_limit_s: float
+    clinic: bool
+    cap_residents: float
+    objective: str = "land"
+
+    @classmethod
+    def from_options(cls, standards: Standards, *, kind: str, minutes: float | None, variant: str | None,
+                     target_share: float | None, n_new: int | None, method: Literal["auto", "exact", "greedy"],
+                     candidate_where: Literal["nodes", "edges"], thin_m: float, max_candidates: int,
+                     exact_max_cells: int, time_limit_s: float) -> GapSpec:
+        """Validate the options against the standards (messages name the CLI flags)."""
+        if kind not in standards.kinds:
+            raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(standards.kinds)}")
+        v = standards.circle_variant(variant)
+        mins, tier = _resolve_minutes(standards, v, kind, minutes)
+        lim = LIMITS["circles.*.tiers.*.minutes"]
+        if not (np.isfinite(mins) and lim.lo < mins <= lim.hi):
+            raise InputError(f"walking minutes (--minutes) must be more than {lim.lo:g} and at most {lim.hi:g}, got {mins!r}")
+        if target_share is None:
+            target_share = float(tier.target_share.value) if tier is not None else float(v.target_share.value)
+        if not 0 < target_share <= 1:
+            raise InputError(f"target share must be in (0, 1], got {target_share!r}")
+        if n_new is not None and (isinstance(n_new, bool) or not isinstance(n_new, (int, np.integer)) or n_new < 1):
+            raise InputError(f"the number of new sites (--n) must be a whole number >= 1, got {n_new!r}")
+        return cls(kind=kind, minutes=mins, variant=v, tier=tier, target_share=float(target_share),
+                   n_new=None if n_new is None else int(n_new), method=method, candidate_where=candidate_where,
+                   thin_m=thin_m, max_candidates=max_candidates, exact_max_cells=exact_max_cells,
+                   time_limit_s=time_limit_s, clinic=_is_clinic(standards, kind),
+                   cap_residents=float(standards.clinics.residents_per_centre_max.value))
+
+
+@dataclasses.dataclass(frozen=True)
+class Coverage:
+    """Coverage by the existing facilities: minutes per cell (inf beyond, NaN off-network), covered, report."""
+
+    minutes: np.ndarray
+    covered: np.ndarray
+    report: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Siting:
+    """Candidates (and their snap, source sentence, coverage matrix) and the solver's result."""
+
+    cand: gpd.GeoDataFrame
+    cand_source: str
+    cand_snap: SnappedPoints
+    cover: CoverageMatrix
+    res: SitingResult
+
+
+def _residents_per_cell(study: Study, residents: Residents | None) -> np.ndarray | None:
+    """Residents per cell (NaN as 0), None without residents; a length mismatch is a DataError."""
+    if residents is None:
+        return None
+    if len(residents.per_cell) != len(study.demand):
+        raise DataError(f"residents are given for {len(residents.per_cell)} cells, the study has {len(study.demand)}")
+    return np.nan_to_num(np.asarray(residents.per_cell, dtype=float))
+
+
+def _coverage(study: Study, spec: GapSpec) -> Coverage:
+    """The living circles' coverage for one kind, on the study's cached snaps."""
+    kind = spec.kind
+    table, report = minutes_by_kind(
+        study.engine, study.demand.set_geometry("point"), study.facilities, kinds=[kind], cutoff_min=spec.minutes,
+        max_snap_m=study.max_snap_m, demand_snap=study.demand_snap,
+        facility_snaps={kind: study.snapped_facilities(kind)} if len(study.facilities_of(kind)) else None,
+    )
+    mins = table[minutes_column(study.net.mode, kind)].to_numpy(float)
+    return Coverage(minutes=mins, covered=np.isfinite(mins), report=report)  # inf beyond the cutoff, NaN off-network
+
+
+def _siting(study: Study, spec: GapSpec, candidates: gpd.GeoDataFrame | None, covered_before: np.ndarray,
+            pop: np.ndarray | None, timings: dict[str, float]) -> Siting:
+    """Candidates (given or generated near the gaps), their coverage matrix, and the MCLP / LSCP solution."""
+    uncovered = ~covered_before
+    t = time.perf_counter()
+    cand, cand_source = _candidates(study, candidates, uncovered, spec.minutes, spec.candidate_where, spec.thin_m,
+                                    spec.max_candidates)
+    cand_snap = snap_points(study.net, cand, max_snap_m=study.max_snap_m, what="candidate sites", warn=False)
+    timings["candidates"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cover = coverage_matrix(study.engine, study.demand_snap, cand_snap, cutoff_min=spec.minutes, covered_before=covered_before)
+    if candidates is None:  # thinning may have dropped the only places reaching some gap cells: add them back
+        cand, cand_snap, cover = _repair(study, cand, cand_snap, cover, uncovered, spec.minutes, spec.thin_m)
+    cand["on_network"] = cand_snap.on_network
+    timings["matrix"] = time.perf_counter() - t
+    t = time.perf_counter()
+    weights = pop if spec.objective == "residents" else study.demand["area_m2"].to_numpy(float)
+    kw: dict[str, Any] = {"method": spec.method, "exact_max_cells": spec.exact_max_cells, "time_limit_s": spec.time_limit_s}
+    res = (mclp(cover, weights, int(spec.n_new), **kw) if spec.n_new is not None
+           else lscp(cover, weights, target_share=spec.target_share, **kw))
+    timings["solve"] = time.perf_counter() - t
+    return Siting(cand=cand, cand_source=cand_source, cand_snap=cand_snap, cover=cover, res=res)
+
+
+def _cells_layer(study: Study, spec: GapSpec, cov: Coverage, sit: Siting, gap_of: np.ndarray,
+                 pop: np.ndarray | None) -> gpd.GeoDataFrame:
+    """Demand cells with minutes, covered before / after, the site covering them and their gap area."""
+    cells = study.demand.drop(columns=["point"]).copy()
+    res = sit.res
+    cells[minutes_column(study.net.mode, spec.kind)] = cov.minutes
+    cells["covered_before"] = cov.covered
+    cells["covered_after"] = res.covered_after
+    cells["new_site_rank"] = np.where(res.covered_by_site >= 0, res.covered_by_site + 1, 0)
+    cells["gap_area"] = gap_of
+    cells["reachable_by_candidates"] = sit.cover.reachable
+    if pop is not None:
+        cells["residents"] = pop
+    return cells
+
+
+def _layers_tables(study: Study, sit: Siting, cells: gpd.GeoDataFrame, sites: gpd.GeoDataFrame,
+                   areas: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, fca_units: gpd.GeoDataFrame | None,
+                   fca_fac: pd.DataFrame | None) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, pd.DataFrame]]:
+    """The GeoPackage layers and CSV tables of the result."""
+    cand_out = sit.cand.copy()
+    rank = np.zeros(len(sit.cand), dtype=np.int64)
+    rank[sit.res.sites] = np.arange(1, len(sit.res.sites) + 1)
+    cand_out["chosen_rank"] = rank
+    cand_out["demand_cells_reached"] = np.diff(sit.cover.a.indptr)
+    fac_out = gpd.GeoDataFrame(fac[["kind", "geometry"]].assign(name=fac.get("name")), geometry="geometry", crs=study.crs)
+    layers = {"gap_areas": areas, "proposed_sites": sites, "demand_cells": cells, "candidates": cand_out,
+              "facilities": fac_out}
+    tables = {"sites": pd.DataFrame(sites.drop(columns="geometry")), "areas": pd.DataFrame(areas.drop(columns="geometry"))}
+    if fca_units is not None and fca_fac is not None:
+        layers["fca_units"] = fca_units
+        tables["fca_units"] = pd.DataFrame(fca_units.drop(columns="geometry"))
+        tables["fca_facilities"] = fca_fac
+    return layers, tables
+
+
+def _summary(study: Study, standards: Standards, spec: GapSpec, cov: Coverage, sit: Siting, areas: gpd.GeoDataFrame,
+             sites: gpd.GeoDataFrame, pop: np.ndarray | None, residents: Residents | None,
+             fca_summary: dict[str, Any] | None, timings: dict[str, float]) -> dict[str, Any]:
+    """The JSON summary (keys in the module docstring); off-network figures are counts, not warnings."""
+    kind, res, report = spec.kind, sit.res, cov.report
+    area = study.demand["area_m2"].to_numpy(float)
+    uncovered = ~cov.covered
+    unreach = uncovered & ~sit.cover.reachable
+    weights = pop if spec.objective == "residents" else area
+    w = weights if weights is not None and weights.sum() > 0 else None
     summary = {
         "analysis": "service gaps and proposed sites",
         "kind": kind, "kind_label_en": standards.kinds[kind].label_en, "kind_label_zh": standards.kinds[kind].label_zh,
-        "minutes": float(minutes), "distance_m": round(float(minutes) * study.net.metres_per_minute, 1),
+        "minutes": float(spec.minutes), "distance_m": round(float(spec.minutes) * study.net.metres_per_minute, 1),
         "walk_speed_kmh": study.net.speed_kmh,
-        "variant": v.name, "tier": None if tier is None else tier.name,
-        "target_share": float(target_share), "objective": objective,
+        "variant": spec.variant.name, "tier": None if spec.tier is None else spec.tier.name,
+        "target_share": float(spec.target_share), "objective": spec.objective,
         "population_source": None if residents is None else residents.source,
         "existing_facilities": int(report["facilities"].get(kind, 0)),
         "existing_off_network": int(report["facilities_off_network"].get(kind, 0)),
         "residential_area_m2": round(float(area.sum()), 1),
         "residents": None if pop is None else round(float(pop.sum()), 1),
-        "demand_cells": int(len(cells)), "demand_off_network": int(report["demand_off_network"]),
-        "before": _state(area, pop, covered_before),
-        "after": _state(area, pop, covered_after),
-        "gap_areas": int(len(areas)),
+        "demand_cells": len(area), "demand_off_network": int(report["demand_off_network"]),
+        "before": _state(area, pop, cov.covered),
+        "after": _state(area, pop, res.covered_after),
+        "gap_areas": len(areas),
         "gap_area_m2": round(float(area[uncovered].sum()), 1),
         "gap_residents": None if pop is None else round(float(pop[uncovered].sum()), 1),
         "largest_gap_area_m2": round(float(areas["area_m2"].max()), 1) if len(areas) else 0.0,
         "unreachable_area_m2": round(float(area[unreach].sum()), 1),
         "unreachable_residents": None if pop is None else round(float(pop[unreach].sum()), 1),
-        "candidates": {"source": cand_source, "count": int(len(cand)), "off_network": int((~cand_snap.on_network).sum())},
-        "n_requested": None if n_new is None else int(n_new),
-        "n_proposed": int(len(res.sites)),
+        "candidates": {"source": sit.cand_source, "count": len(sit.cand),
+                       "off_network": int((~sit.cand_snap.on_network).sum())},
+        "n_requested": spec.n_new,
+        "n_proposed": len(res.sites),
         "target_reached": res.target_reached,
-        "unreachable_share": round(share(weights, unreach), 6) if weights is not None and weights.sum() > 0 else 0.0,
-        "unreachable_off_network_share": (round(share(weights, unreach & ~study.demand_snap.on_network), 6)
-                                          if weights is not None and weights.sum() > 0 else 0.0),
+        "unreachable_share": round(share(w, unreach), 6) if w is not None else 0.0,
+        "unreachable_off_network_share": (round(share(w, unreach & ~study.demand_snap.on_network), 6)
+                                          if w is not None else 0.0),
         "sites": [
             {k: (None if isinstance(val, float) and np.isnan(val) else val) for k, val in row.items()}
             for row in pd.DataFrame(sites.drop(columns="geometry")).to_dict("records")
@@ -308,51 +417,19 @@ def gap_analysis(
                             "greedy_gain", "model", "notes")},
         "two_step_fca": fca_summary,
         "timings_s": {k: round(val, 3) for k, val in timings.items()},
-        "warnings": [str(w.message) for w in caught],
+        # every snap here is the study's cached one or made with warn=False: what lies off the
+        # network is in the counts above (existing_off_network, demand_off_network, candidates)
+        "warnings": [],
         "note": ("Coverage is along the walk network (a cell counts when its representative point is within the "
                  "time). Existing facilities stay open. Generated candidates are street nodes within reach of the "
                  "gaps: check that a site can actually be built there."),
     }
-    layers = {"gap_areas": areas, "proposed_sites": sites, "demand_cells": cells, "candidates": cand_out,
-              "facilities": fac_out}
-    tables = {"sites": pd.DataFrame(sites.drop(columns="geometry")), "areas": pd.DataFrame(areas.drop(columns="geometry"))}
-    if fca_units is not None:
-        layers["fca_units"] = fca_units
-        tables["fca_units"] = pd.DataFrame(fca_units.drop(columns="geometry"))
-        tables["fca_facilities"] = fca_fac
-    summary["headline"] = headline(summary)
-    result = AnalysisResult(name="gaps", summary=summary, layers=layers, tables=tables)
-    result.siting = res  # type: ignore[attr-defined]
-    result.make_map = lambda **kw: _map(result, standards, **kw)
-    return result
-
-
-# ---------------------------------------------------------------------------- headline
-def headline(s: dict[str, Any], *, lang: str = "en") -> str:
-    """The result in one line, in the objective's own measure, honest about an unreachable target."""
-    zh = lang == "zh"
-    what = ("人口" if zh else "residents") if s["objective"] == "residents" else ("居住用地" if zh else "residential land")
-    key = "covered_share_residents" if s["objective"] == "residents" else "covered_share_land"
-    b, a = s["before"][key], s["after"][key]
-    n = s["n_proposed"]
-    if zh:
-        text = f"{what}覆盖 {b:.1%} → {a:.1%}，新增 {n} 处"
-    else:
-        text = f"{what} covered {b:.1%} -> {a:.1%} with {n} new site{'s' if n != 1 else ''}"
-    if s["n_requested"] is None:
-        if s["target_reached"]:
-            text += f"（达到目标 {s['target_share']:.0%}）" if zh else f" (target {s['target_share']:.0%} reached)"
-        else:
-            u, off = s["unreachable_share"], s["unreachable_off_network_share"]
-            text += (f"；目标 {s['target_share']:.0%} 无法达到：{u:.1%} 的{what}在任何候选点 {s['minutes']:g} 分钟步行范围之外"
-                     f"（其中 {off:.1%} 不在路网上）" if zh else
-                     f"; the target {s['target_share']:.0%} cannot be reached: {u:.1%} of {what} is beyond "
-                     f"{s['minutes']:g} min of every candidate site ({off:.1%} off the street network)")
-    return text
+    summary["headline"] = present.headline(summary)
+    return summary
 
 
 # ---------------------------------------------------------------------------- helpers
-def _resolve_minutes(standards: Standards, v, kind: str, minutes: float | None):
+def _resolve_minutes(standards: Standards, v: CircleVariant, kind: str, minutes: float | None) -> tuple[float, Tier | None]:
     tiers_with = [t for t in v.tiers if kind in t.kinds]
     if minutes is None:
         if tiers_with:
@@ -436,7 +513,7 @@ def _areas_frame(cells: gpd.GeoDataFrame, gap_of: np.ndarray, pop: np.ndarray | 
 
 
 def _candidates(study: Study, candidates: gpd.GeoDataFrame | None, uncovered: np.ndarray, minutes: float,
-                where: str, thin_m: float, max_candidates: int) -> tuple[gpd.GeoDataFrame, str]:
+                where: Literal["nodes", "edges"], thin_m: float, max_candidates: int) -> tuple[gpd.GeoDataFrame, str]:
     if candidates is not None:
         if not isinstance(candidates, gpd.GeoDataFrame):
             raise InputError(f"candidate sites must be a GeoDataFrame, got {type(candidates).__name__}")
@@ -466,7 +543,8 @@ def _candidates(study: Study, candidates: gpd.GeoDataFrame | None, uncovered: np
     return out, f"generated: {what} within {minutes:g} min of the gaps, at most one per {thin_m:g} m square, cap {max_candidates}"
 
 
-def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap, cover, uncovered: np.ndarray, minutes: float, thin_m: float):
+def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap: SnappedPoints, cover: CoverageMatrix,
+            uncovered: np.ndarray, minutes: float, thin_m: float) -> tuple[gpd.GeoDataFrame, SnappedPoints, CoverageMatrix]:
     """Add a candidate at the street node nearest each on-network gap cell no candidate reaches.
 
     Returns the extended (candidates, snapped candidates, coverage matrix).
@@ -490,13 +568,12 @@ def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap, cover, uncovered: n
          "origin": "generated (nearest node of an unreached gap cell)", "walk_min_to_gap": np.nan},
         geometry=gpd.points_from_xy(df["x"], df["y"]), crs=study.crs,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OffNetworkWarning)
-        es = snap_points(study.net, extra, max_snap_m=study.max_snap_m, warn=False)
+    es = snap_points(study.net, extra, max_snap_m=study.max_snap_m, warn=False)
     more = coverage_matrix(eng, ds, es, cutoff_min=minutes, covered_before=cover.covered_before)
     cand2 = gpd.GeoDataFrame(pd.concat([cand, extra], ignore_index=True), geometry="geometry", crs=study.crs)
     snap2 = snap_points(study.net, cand2, max_snap_m=study.max_snap_m, warn=False)
-    tab = pd.concat([cover.minutes, more.minutes.assign(candidate=more.minutes["candidate"] + k0)], ignore_index=True)
+    more_min = more.minutes if more.minutes is not None else pd.DataFrame({"candidate": [], "demand": [], "minutes": []})
+    tab = pd.concat([cover.minutes, more_min.assign(candidate=more_min["candidate"] + k0)], ignore_index=True)
     a2 = sp.csr_matrix(sp.vstack([cover.a, more.a], format="csr"), dtype=bool)
     return cand2, snap2, dataclasses.replace(cover, a=a2, minutes=tab)
 
@@ -522,78 +599,6 @@ def _sites_frame(cand: gpd.GeoDataFrame, res: SitingResult, area: np.ndarray, po
         "covered_share_residents_after": np.round(c_pop / tot_p, 6) if pop is not None and tot_p > 0 else np.nan,
     })
     return gpd.GeoDataFrame(df, geometry=sel.geometry.to_numpy(), crs=crs)
-
-
-# ---------------------------------------------------------------------------- 2SFCA
-def _fca(study: Study, standards: Standards, fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pop: np.ndarray | None,
-         residents: Residents | None, cells: gpd.GeoDataFrame, gap_of: np.ndarray, minutes: float):
-    """2SFCA per population unit, before and after the proposed sites (1 centre per facility)."""
-    if pop is None or pop.sum() <= 0:
-        return {"note": "2SFCA needs residents per cell (none given)"}, None, None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OffNetworkWarning)
-        fs_before = snap_points(study.net, fac, max_snap_m=study.max_snap_m, warn=False)
-        both = pd.concat([fac[["geometry"]], sites[["geometry"]]], ignore_index=True)
-        fs_after = snap_points(study.net, gpd.GeoDataFrame(both, geometry="geometry", crs=study.crs),
-                               max_snap_m=study.max_snap_m, warn=False)
-    before = two_step_fca(study.engine, fs_before, study.demand_snap, demand_weights=pop, cutoff_min=minutes)
-    after = two_step_fca(study.engine, fs_after, study.demand_snap, demand_weights=pop, cutoff_min=minutes)
-    cap = float(standards.clinics.residents_per_centre_max.value)
-
-    # units: the planner's population units, else the gap areas plus the whole study area
-    if residents is not None and residents.units is not None and len(residents.units):
-        units = residents.units.to_crs(study.crs)
-        names = units["unit_name"].astype(str).to_numpy()
-        pts = shapely.point_on_surface(cells.geometry.to_numpy())
-        ci, ui = shapely.STRtree(units.geometry.to_numpy()).query(pts, predicate="within")
-        first = pd.Series(ui).groupby(ci).min()
-        unit_of = np.full(len(cells), -1)
-        unit_of[first.index.to_numpy()] = first.to_numpy()
-        members = [unit_of == u for u in range(len(units))]
-        geoms = units.geometry.to_numpy()
-        source = "population units (given)"
-    else:
-        gids = np.unique(gap_of[gap_of > 0])
-        names = np.array(["study area"] + [f"gap area {g}" for g in gids])
-        members = [np.ones(len(cells), dtype=bool)] + [gap_of == g for g in gids]
-        all_geoms = cells.geometry.to_numpy()
-        geoms = np.array([shapely.union_all(all_geoms[m]) for m in members], dtype=object)
-        source = "gap areas and the whole study area (no population units given)"
-    rows = []
-    for name, m, geom in zip(names, members, geoms):
-        p = float(pop[m].sum())
-        row: dict[str, Any] = {"unit_name": str(name), "residents": round(p, 1)}
-        for tag, r in (("before", before), ("after", after)):
-            acc = float((pop[m] * r.access[m]).sum() / p) if p > 0 else np.nan  # centres per resident
-            row[f"centres_per_100k_residents_{tag}"] = round(acc * 1e5, 4) if np.isfinite(acc) else None
-            row[f"residents_per_centre_{tag}"] = round(1.0 / acc, 1) if np.isfinite(acc) and acc > 0 else None
-            row[f"status_{tag}"] = ("no residents" if p <= 0 else "no centre within reach" if not acc > 0
-                                    else f"overloaded (> {cap:,.0f} residents per centre)" if 1.0 / acc > cap else "ok")
-        row["geometry"] = geom
-        rows.append(row)
-    units_gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=study.crs)
-    names_f = fac.get("name", pd.Series([None] * len(fac), index=fac.index)).to_numpy()
-    fac_tab = pd.DataFrame({
-        "facility": [f"existing {i + 1}" for i in range(len(fac))] + [f"proposed #{r}" for r in sites["rank"]],
-        "name": list(names_f) + list(sites["name"]),
-        "catchment_residents_before": list(np.round(before.catchment_demand, 1)) + [None] * len(sites),
-        "catchment_residents_after": np.round(after.catchment_demand, 1),
-        "residents_per_centre_before": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None) for x in before.facility_ratio] + [None] * len(sites),
-        "residents_per_centre_after": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None) for x in after.facility_ratio],
-    })
-    fac_tab["overloaded_before"] = [bool(v is not None and v > cap) for v in fac_tab["residents_per_centre_before"]]
-    summary = {
-        "method": "two-step floating catchment area (Luo & Wang 2003), walk minutes on the network",
-        "cutoff_min": float(minutes), "supply_per_facility": 1.0, "units_source": source,
-        "residents_per_centre_max": cap,
-        "units": int(len(units_gdf)),
-        "units_without_access_before": int((units_gdf["status_before"] == "no centre within reach").sum()),
-        "units_without_access_after": int((units_gdf["status_after"] == "no centre within reach").sum()),
-        "units_overloaded_before": int(units_gdf["status_before"].str.startswith("overloaded").sum()),
-        "units_overloaded_after": int(units_gdf["status_after"].str.startswith("overloaded").sum()),
-        "facilities_overloaded": int(fac_tab["overloaded_before"].sum()),
-    }
-    return summary, units_gdf, fac_tab
 
 
 # ---------------------------------------------------------------------------- verification
@@ -632,12 +637,12 @@ def verify_after(study: Study, standards: Standards, result: AnalysisResult, *, 
     with_sites = dataclasses.replace(
         study, facilities=gpd.GeoDataFrame(pd.concat([study.facilities, added], ignore_index=True), geometry="geometry", crs=study.crs)
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OffNetworkWarning)
-        table, _ = minutes_by_kind(
-            with_sites.engine, with_sites.demand.set_geometry("point"), with_sites.facilities, kinds=[kind],
-            cutoff_min=minutes, max_snap_m=with_sites.max_snap_m, demand_snap=with_sites.demand_snap,
-        )
+    fac = with_sites.facilities_of(kind)  # snapped as points, as minutes_by_kind would, without a warning
+    snaps = {kind: snap_points(with_sites.net, fac, max_snap_m=with_sites.max_snap_m, warn=False)} if len(fac) else None
+    table, _ = minutes_by_kind(
+        with_sites.engine, with_sites.demand.set_geometry("point"), with_sites.facilities, kinds=[kind],
+        cutoff_min=minutes, max_snap_m=with_sites.max_snap_m, demand_snap=with_sites.demand_snap, facility_snaps=snaps,
+    )
     covered = np.isfinite(table[minutes_column(with_sites.net.mode, kind)].to_numpy(float))
     if measure == "land":
         return share(with_sites.demand["area_m2"].to_numpy(), covered)
@@ -646,74 +651,3 @@ def verify_after(study: Study, standards: Standards, result: AnalysisResult, *, 
             raise InputError("measure 'residents' needs the residents per cell")
         return share(np.nan_to_num(residents.per_cell), covered)
     raise InputError(f"measure must be 'land' or 'residents', got {measure!r}")
-
-
-# ---------------------------------------------------------------------------- map
-def _map(result: AnalysisResult, standards: Standards, *, lang: str = "en", basemap: str = "positron"):
-    from geo.maps import MapBuilder
-
-    s = result.summary
-    zh = lang == "zh"
-    label = s["kind_label_zh"] if zh else s["kind_label_en"]
-
-    def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.1%}"
-
-    b, a = s["before"], s["after"]
-    sol = s["solver"]
-    bound = sol["bound"]
-    how = (f"{sol['problem']} {sol['method']}" + (", optimal" if sol["optimal"] else
-           (f", greedy ≥ {bound['ratio']:.0%} of optimum" if bound["kind"] == "greedy MCLP" else
-            f", ≤ {bound['ratio']:.2f}× optimum" if bound["kind"] == "greedy LSCP" else "")))
-    lines = [
-        headline(s, lang=lang),
-        f"{'步行' if zh else 'Walk'} {s['minutes']:g} min ({s['distance_m']:,.0f} m) — {label}",
-        (f"居住用地覆盖: {pct(b['covered_share_land'])} → {pct(a['covered_share_land'])}" if zh else
-         f"Residential land covered: {pct(b['covered_share_land'])} → {pct(a['covered_share_land'])}")
-        + ("" if b["covered_share_residents"] is None else
-           (f"; 人口 {pct(b['covered_share_residents'])} → {pct(a['covered_share_residents'])}" if zh else
-            f"; residents {pct(b['covered_share_residents'])} → {pct(a['covered_share_residents'])}")),
-        f"{s['gap_areas']} {'个缺口区' if zh else 'gap areas'} ({how})",
-    ]
-    m = MapBuilder(title=("设施缺口与新增选址" if zh else "Service gaps and proposed sites"), subtitle_lines=lines,
-                   basemap=basemap, lang=lang)
-    cells = result.layers["demand_cells"]
-    before = cells.loc[cells["covered_before"]]
-    newly = cells.loc[cells["covered_after"] & ~cells["covered_before"]]
-    if len(before):
-        m.add_polygons(before, name="现状已覆盖" if zh else "Covered today", color="#1a9850", fill_opacity=0.3)
-    gaps = result.layers["gap_areas"]
-    if len(gaps):
-        tip = {("面积 (m²)" if zh else "area (m²)"): "area_m2", ("单元格" if zh else "cells"): "cells"}
-        if gaps["residents"].notna().any():
-            tip[("人口" if zh else "residents")] = "residents"
-        m.add_polygons(gaps, name="缺口区(未覆盖)" if zh else "Gap areas (not covered)", color="#d7191c", hatch=True,
-                       tooltip_cols={("缺口区" if zh else "gap area"): "gap_area", **tip})
-    if len(newly):
-        m.add_polygons(newly, name="新增选址后覆盖" if zh else "Covered after the proposed sites", color="#2c7bb6",
-                       fill_opacity=0.45, tooltip_cols={("由选址" if zh else "by site #"): "new_site_rank"})
-    units = result.layers.get("fca_units")
-    if units is not None and len(units) and units["residents"].sum() > 0:
-        m.add_choropleth(units, value_col="centres_per_100k_residents_before",
-                         name="2SFCA 每10万人机构数(现状)" if zh else "2SFCA centres per 100,000 residents (today)",
-                         legend_title="每10万人机构数" if zh else "Centres per 100k residents",
-                         tooltip_cols={("单元" if zh else "unit"): "unit_name", ("状态" if zh else "status"): "status_before"},
-                         value_format="{:.1f}", show=False)
-    fac = result.layers["facilities"]
-    if len(fac):
-        f = fac.assign(name=fac["name"].fillna("").astype(str), layer="现有" if zh else "Existing")
-        m.add_points(f, kind_col="layer", name_col="name", colors={f["layer"].iloc[0]: "#1a9850"},
-                     legend_title="设施" if zh else "Facilities")
-    sites = result.layers["proposed_sites"]
-    if len(sites):
-        p = sites.assign(
-            layer="新增选址(按增益排序)" if zh else "Proposed sites (numbered by gain)",
-            label=[f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"])],
-        )
-        pc = {("排序" if zh else "rank"): "rank", ("新增覆盖用地 (m²)" if zh else "land newly covered (m²)"): "gain_area_m2",
-              ("累计覆盖率(用地)" if zh else "land covered after"): "covered_share_land_after"}
-        if p["gain_residents"].notna().any():
-            pc[("新增覆盖人口" if zh else "residents newly covered")] = "gain_residents"
-        m.add_points(p, kind_col="layer", name_col="label", popup_cols=pc, cluster=False,
-                     colors={p["layer"].iloc[0]: "#7b3294"}, legend_title="选址" if zh else "Proposals")
-    return m
