@@ -91,7 +91,7 @@ class Context:
 def make_context(study: Study, standards: Standards, bands: tuple[float, ...], pop: np.ndarray | None
                  ) -> tuple[Context, dict[str, Any]]:
     """The work context of a run and the park inputs for the summary."""
-    from ..parks import (
+    from .parks import (
         park_coverage,  # the network park coverage per demand cell (see the report on issue 12)
     )
 
