@@ -44,6 +44,7 @@ from geo.snapping import SnappedPoints
 from ..standards import Standards
 from ..study import Study
 from ._stations_common import residential_land, services
+from ._park_reach import network_reach, parks_frame
 
 #: Polygon figures (of the TOD analysis), on the rows of stations with a polygon.
 POLY_COLS = ("catchment_area_m2", "ped_shed_ratio_area", "intersection_density_per_km2", "residential_land_m2")
@@ -91,16 +92,14 @@ class Context:
 def make_context(study: Study, standards: Standards, bands: tuple[float, ...], pop: np.ndarray | None
                  ) -> tuple[Context, dict[str, Any]]:
     """The work context of a run and the park inputs for the summary."""
-    from .parks import (
-        park_coverage,  # the network park coverage per demand cell (see the report on issue 12)
-    )
-
     svc = services(study, standards.tod.station_kind)
-    parks = park_coverage(study, standards)
-    covered = parks.layers["residential_cells"]["network_covered"].to_numpy(bool)
-    ps = parks.summary
-    park_info = {"park_radius_m": ps["radius_m"], "park_size_rule": ps["size_rule"], "parks_used": ps["parks_used"],
-                 "parks_off_network": ps["parks_off_network"], "facilities_off_network": svc.n_off_network}
+    p = standards.parks
+    parks = parks_frame(study, p)
+    reach = network_reach(study, p, parks)
+    park_info = {"park_radius_m": float(p.radius_m.value) if p.size_rule == "none" else None,
+                 "park_size_rule": p.size_rule, "parks_used": int(parks["radius_m"].notna().sum()),
+                 "parks_off_network": reach.parks_off_network, "facilities_off_network": svc.n_off_network}
+    covered = reach.covered
     parts, _, _ = residential_land(study)
     ctx = Context(
         engine=study.engine, bands=bands, buffer_m=float(standards.travel.isochrone_buffer_m.value),

@@ -28,6 +28,7 @@ import shapely
 
 from geo.demand import share
 
+from ._park_reach import Network, network_reach, parks_frame
 from ..population import Residents
 from ..present import parks as present
 from ..result import AnalysisResult
@@ -62,15 +63,6 @@ class Euclidean:
     cell_fraction: np.ndarray
 
 
-@dataclasses.dataclass(frozen=True)
-class Network:
-    """Network reading: distance (m) from each cell to a park, cells covered, parks off the network."""
-
-    dist_m: np.ndarray
-    covered: np.ndarray
-    parks_off_network: int
-
-
 def park_coverage(study: Study, standards: Standards, *, residents: Residents | None = None) -> AnalysisResult:
     """Share of residential land (and residents) within the park radius, straight-line and network.
 
@@ -84,12 +76,12 @@ def park_coverage(study: Study, standards: Standards, *, residents: Residents | 
         ``uncovered_area_m2_network``, ``covered_share_residents_*`` and ``population_source``.
     """
     spec = ParkSpec.from_standards(standards)
-    parks = _parks_frame(study, spec)
+    parks = parks_frame(study, spec.parks)
     used = parks.loc[parks["radius_m"].notna()].copy()
     res_geom = shapely.union_all(study.residential.geometry.to_numpy()) if len(study.residential) else shapely.Polygon()
     cells = study.demand.drop(columns=["point"]).copy()
     euc = _euclidean(used, res_geom, cells)
-    net = _network(study, spec, parks)
+    net = network_reach(study, spec.parks, parks)
     cells["euclidean_covered_fraction"] = np.clip(euc.cell_fraction, 0, 1)
     cells["walk_m_to_park"] = np.where(study.demand_snap.on_network, net.dist_m, np.nan)
     cells["network_covered"] = net.covered
@@ -103,15 +95,6 @@ def park_coverage(study: Study, standards: Standards, *, residents: Residents | 
     return result
 
 
-def _parks_frame(study: Study, spec: ParkSpec) -> gpd.GeoDataFrame:
-    """Every park of the study with its area (m², 0 for points) and radius (m, NaN: too small)."""
-    parks = study.facilities_of(spec.parks.kind).copy()
-    area_m2 = np.where(parks.geom_type.isin(["Polygon", "MultiPolygon"]), parks.geometry.area, 0.0)
-    parks["park_area_m2"] = area_m2
-    parks["radius_m"] = [spec.parks.radius_for_area(a) for a in area_m2]
-    return parks
-
-
 def _euclidean(used: gpd.GeoDataFrame, res_geom: shapely.Geometry, cells: gpd.GeoDataFrame) -> Euclidean:
     """Residential land inside the straight-line buffers (the literal reading)."""
     if len(used):
@@ -123,33 +106,6 @@ def _euclidean(used: gpd.GeoDataFrame, res_geom: shapely.Geometry, cells: gpd.Ge
     share_euc = float(covered_geom.area / res_area) if res_area > 0 else 0.0
     frac = shapely.area(shapely.intersection(cells.geometry.to_numpy(), reach)) / np.maximum(cells["area_m2"].to_numpy(), 1e-12)
     return Euclidean(reach=reach, share=share_euc, uncovered=shapely.difference(res_geom, reach), cell_fraction=frac)
-
-
-def _network(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame) -> Network:
-    """Walk distance from each cell to the nearest park within that park's radius.
-
-    Parks are reached through the study's cached access snap (entrances where OSM maps them,
-    else outline points: the way every analysis reaches a park); parks of one radius are
-    searched together, bounded by that radius.
-    """
-    n = len(study.demand)
-    dist = np.full(n, np.inf)
-    covered = np.zeros(n, dtype=bool)
-    radius = parks["radius_m"].to_numpy(dtype=float)
-    used = np.isfinite(radius)
-    if not used.any():
-        return Network(dist_m=dist, covered=covered, parks_off_network=0)
-    acc = study.snapped_facilities(spec.parks.kind)  # features in the order of facilities_of(kind)
-    mpm = study.net.metres_per_minute
-    point_radius = radius[acc.feature]
-    for r in np.unique(radius[used]):
-        grp = point_radius == r
-        res = study.engine.point_minutes(study.demand_snap, acc.points.subset(grp), cutoff_min=r / mpm)
-        d = res.minutes * mpm
-        dist = np.minimum(dist, d)
-        covered |= d <= r + 1e-6
-    off = int((~acc.features_on_network & used).sum())  # parks with no access point near a street
-    return Network(dist_m=dist, covered=covered, parks_off_network=off)
 
 
 def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.GeoDataFrame, res_geom: shapely.Geometry,
