@@ -12,8 +12,8 @@ A :class:`StreetNetwork` is two GeoDataFrames in one metric CRS:
 Travel time of an edge = ``length_m / speed``. The speed is one number per mode
 (walk 4.5 km/h by default, the osmnx isochrone example's figure; bike 15; drive 30).
 GB 50180-2018 gives the living circles as walking distances - 5 min ~ 300 m, 10 min ~ 500 m,
-15 min ~ 800-1,000 m - i.e. 3.2-4.0 km/h; Beichen's standards use 4.0 km/h (15 min =
-1,000 m). Pass ``speed_kmh`` to choose.
+15 min ~ 800-1,000 m - i.e. 3.2-4.0 km/h (4.0 km/h makes 15 min = 1,000 m). Pass
+``speed_kmh`` to choose.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import InputError
+from ._errors import GeoWarning, InputError
 from .network import StreetNetwork
 
 #: Default largest straight-line distance from a point to the street network, metres.
@@ -152,8 +152,11 @@ def snap_points(
     return snapped
 
 
-class DatumShiftWarning(UserWarning):
-    """Points given as WGS84 sit where GCJ-02 (or BD-09) points would: they look shifted."""
+class DatumShiftWarning(GeoWarning):
+    """Points given as WGS84 sit where GCJ-02 (or BD-09) points would: they look shifted.
+
+    Its ``option`` is ``"coords"``, the argument that declares the points' coordinate system.
+    """
 
 
 def datum_shift_check(
@@ -203,11 +206,13 @@ def datum_shift_check(
         return None
     out = {"likely": best[0], "median_m_as_given": round(given, 1), "median_m_if_converted": round(best[1], 1)}
     warnings.warn(
-        f"{what}: the points look like {best[0].upper()} coordinates declared as WGS84: their median "
-        f"distance to the nearest street is {given:,.0f} m as given but {best[1]:,.0f} m if read as "
-        f"{best[0].upper()}. Lists copied from Gaode/Tencent are GCJ-02 and from Baidu BD-09: pass "
-        f"--coords {best[0]}.",
-        DatumShiftWarning,
+        DatumShiftWarning(
+            f"{what}: the points look like {best[0].upper()} coordinates declared as WGS84: their "
+            f"median distance to the nearest street is {given:,.0f} m as given but {best[1]:,.0f} m "
+            f"if read as {best[0].upper()}. Lists copied from Gaode/Tencent are GCJ-02 and from "
+            f"Baidu BD-09: pass coords='{best[0]}'.",
+            option="coords",
+        ),
         stacklevel=2,
     )
     return out
