@@ -1,7 +1,7 @@
 """GraphML of street networks in osmnx's format, written and read in one pass.
 
 ``osmnx.save_graphml`` / ``osmnx.load_graphml`` build a networkx graph edge by edge and let
-networkx walk an XML tree element by element (about a minute for 400,000 edges). This module
+networkx walk an XML tree element by element (tens of seconds for 400,000 edges). This module
 writes the very same bytes from arrays, and reads the files osmnx writes with two regular
 expression passes over the text, giving the values ``osmnx.load_graphml`` gives (strings
 turned into numbers, booleans, lists and shapely geometries the same way).

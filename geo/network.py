@@ -443,8 +443,9 @@ def load_graphml(
     """Read a GraphML graph saved by osmnx (``ox.save_graphml``), projected or not.
 
     Files in the plain form networkx writes (every attribute a string, as osmnx saves them)
-    are read in one pass over the text (:mod:`geo._graphml`), about ten times faster than
-    ``ox.load_graphml``, with the same values; any other file is read with osmnx.
+    are parsed in one pass over the text (:mod:`geo._graphml`) without building a networkx
+    graph (about 2.7 times faster than ``ox.load_graphml`` on 370,000 directed edges), with
+    the same values; any other file is read with osmnx.
     """
     path = Path(path)
     tables = read_graphml_tables(path) if path.is_file() else None
