@@ -38,7 +38,7 @@ import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from ._errors import InputError
+from ._errors import GeoWarning, InputError
 
 __all__ = [
     "SYSTEMS",
@@ -175,10 +175,14 @@ def warn_outside_china(
         more = "..." if n > 10 else ""
         name = "GCJ-02" if system == "gcj02" else "BD-09"
         warnings.warn(
-            f"{what}: {n} of {len(x)} points were left unchanged by the {name} -> WGS84 conversion because "
-            f"they lie outside China (rows {', '.join(where)}{more}, e.g. lon {x[outside][0]:g}, lat "
-            f"{y[outside][0]:g}). GCJ-02 and BD-09 only exist inside China; points elsewhere are WGS84 "
-            "already. Use --coords wgs84 for this file, or check its coordinates.",
+            GeoWarning(
+                f"{what}: {n} of {len(x)} points were left unchanged by the {name} -> WGS84 conversion "
+                f"because they lie outside China (rows {', '.join(where)}{more}, e.g. lon "
+                f"{x[outside][0]:g}, lat {y[outside][0]:g}). GCJ-02 and BD-09 only exist inside China; "
+                "points elsewhere are WGS84 already. Use coords='wgs84' for this file, or check its "
+                "coordinates.",
+                option="coords",
+            ),
             stacklevel=3,
         )
     return n

@@ -2,7 +2,7 @@
 
 All analysis runs in metres. ``crs=None`` picks the UTM zone of the data (WGS84 datum);
 any EPSG code or pyproj CRS may be given instead, e.g. ``4548`` for CGCS2000 /
-3-degree Gauss-Kruger CM 117E, which Beichen's planners use.
+3-degree Gauss-Kruger CM 117E, used by Tianjin's planners.
 
 A CRS given explicitly must be meant for where the data lie: a projection used far outside
 its area of use (pyproj ``CRS.area_of_use``) distorts lengths and areas silently, e.g.

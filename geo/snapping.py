@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import InputError
+from ._errors import GeoWarning, InputError
 from .network import StreetNetwork
 
 #: Default largest straight-line distance from a point to the street network, metres.
@@ -168,8 +168,11 @@ def off_network_message(index: pd.Index, off: np.ndarray, far_m: np.ndarray, *, 
     )
 
 
-class DatumShiftWarning(UserWarning):
-    """Points given as WGS84 sit where GCJ-02 (or BD-09) points would: they look shifted."""
+class DatumShiftWarning(GeoWarning):
+    """Points given as WGS84 sit where GCJ-02 (or BD-09) points would: they look shifted.
+
+    Its ``option`` is ``"coords"``, the argument that declares the points' coordinate system.
+    """
 
 
 def datum_shift_check(
@@ -218,7 +221,7 @@ def datum_shift_check(
     if best is None:
         return None
     out = {"likely": best[0], "median_m_as_given": round(given, 1), "median_m_if_converted": round(best[1], 1)}
-    warnings.warn(datum_shift_message(out, what=what), DatumShiftWarning, stacklevel=2)
+    warnings.warn(DatumShiftWarning(datum_shift_message(out, what=what), option="coords"), stacklevel=2)
     return out
 
 
@@ -233,5 +236,5 @@ def datum_shift_message(shift: dict, *, what: str = "points") -> str:
         f"{what}: the points look like {sys_} coordinates declared as WGS84: their median "
         f"distance to the nearest street is {given:,.0f} m as given but {conv:,.0f} m if read as "
         f"{sys_}. Lists copied from Gaode/Tencent are GCJ-02 and from Baidu BD-09: pass "
-        f"--coords {shift['likely']}."
+        f"coords='{shift['likely']}'."
     )

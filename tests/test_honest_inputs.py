@@ -41,9 +41,10 @@ def test_gcj02_file_outside_china_warns_with_count_and_file(tmp_path):
         pts = read_points(f, coords="gcj02", what="clinic facilities")
     msgs = [str(w.message) for w in rec if "outside China" in str(w.message)]
     assert len(msgs) == 1
+    assert [w.message.option for w in rec if "outside China" in str(w.message)] == ["coords"]
     msg = msgs[0]
     assert "clinics.csv" in msg and "2 of 3 points" in msg and "rows 2, 3" in msg
-    assert "only exist inside China" in msg and "--coords wgs84" in msg
+    assert "only exist inside China" in msg and "coords='wgs84'" in msg
     # the two Helsinki points are unchanged, the Tianjin one moved by the GCJ-02 shift
     assert pts.geometry.x.iloc[:2].tolist() == [24.94, 24.95] and pts.geometry.y.iloc[:2].tolist() == [60.17, 60.171]
     d = pyproj.Geod(ellps="WGS84").inv(117.2, 39.2, pts.geometry.x.iloc[2], pts.geometry.y.iloc[2])[2]

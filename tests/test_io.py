@@ -97,8 +97,9 @@ def test_csv_title_rows_blank_lines_and_row_numbers(tmp_path):
 def test_explicit_columns(tmp_path):
     text = "站点,E,N\nA,117.2,39.1\n"
     path = write_bytes(tmp_path / "x.csv", text.encode())
-    with pytest.raises(InputError, match="--lon-col"):
+    with pytest.raises(InputError, match="lon_col=") as err:
         gio.read_points(path)
+    assert err.value.option == "lon_col"
     gdf = gio.read_points(path, lon_col="E", lat_col="N")
     assert xy(gdf) == [(117.2, 39.1)]
 
@@ -206,7 +207,7 @@ def test_swapped_columns(tmp_path):
     with pytest.raises(InputError) as err:
         gio.read_points(write_bytes(tmp_path / "x.csv", text.encode()))
     msg = str(err.value)
-    assert "swapped" in msg and "--lon-col 'lat' --lat-col 'lon'" in msg
+    assert "swapped" in msg and "lon_col='lat', lat_col='lon'" in msg
     gdf = gio.read_points(tmp_path / "x.csv", lon_col="lat", lat_col="lon")
     assert xy(gdf) == [(117.2, 39.1), (117.3, 39.2)]
 
@@ -331,8 +332,9 @@ def test_read_layer_errors(tmp_path):
     one.to_file(path, layer="schools")
     one.to_file(path, layer="clinics")
     one.iloc[:0].to_file(path, layer="empty")
-    with pytest.raises(InputError, match="3 layers.*schools.*clinics.*--layer"):
+    with pytest.raises(InputError, match="3 layers.*schools.*clinics.*layer=NAME") as err:
         gio.read_layer(path)
+    assert err.value.option == "layer" and "--" not in str(err.value)
     assert gio.read_layer(path, layer="clinics").attrs["layer"] == "clinics"
     with pytest.raises(InputError, match="no layer 'hospitals'"):
         gio.read_layer(path, layer="hospitals")
@@ -496,35 +498,6 @@ def test_write_text_replaces_and_creates_folders(tmp_path):
     assert path.read_text(encoding="utf-8") == "第二"
     with pytest.raises(InputError, match="folder"):
         gio.write_text("x", tmp_path / "a")
-
-
-def test_prepare_out_dir(tmp_path):
-    new = gio.prepare_out_dir(tmp_path / "new" / "out", overwrite=False)
-    assert new.is_dir()
-    (new / "result.csv").write_text("x")
-    with pytest.raises(InputError) as err:
-        gio.prepare_out_dir(new, overwrite=False)
-    assert "--overwrite" in str(err.value) and "result.csv" in str(err.value)
-    assert gio.prepare_out_dir(new, overwrite=True) == new
-    assert (new / "result.csv").read_text() == "x"  # nothing deleted
-    # hidden files alone do not count
-    hidden = tmp_path / "hidden"
-    hidden.mkdir()
-    (hidden / ".DS_Store").write_text("")
-    gio.prepare_out_dir(hidden, overwrite=False)
-    # a folder we made is ours to reuse
-    demo = gio.prepare_out_dir(
-        tmp_path / "demo", overwrite=False, owned_marker=".beichen-geo-output"
-    )
-    assert (demo / ".beichen-geo-output").exists()
-    (demo / "map.html").write_text("x")
-    gio.prepare_out_dir(demo, overwrite=False, owned_marker=".beichen-geo-output")
-    with pytest.raises(InputError, match="--overwrite"):
-        gio.prepare_out_dir(demo, overwrite=False, owned_marker="other-marker")
-    afile = tmp_path / "file.txt"
-    afile.write_text("x")
-    with pytest.raises(InputError, match="is a file"):
-        gio.prepare_out_dir(afile, overwrite=True)
 
 
 # =========================================================================== fuzzing

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
-
 from conftest import shared_file
+
 from geo._errors import InputError, NetworkError
 from geo.network import load_graphml, load_network, load_osm_xml, load_pbf, save_graphml
 from geo.osm.filters import filter_ways
@@ -150,3 +150,186 @@ def test_errors_name_the_file(tmp_path):
     odd.write_text("x")
     with pytest.raises(InputError, match="unknown network format"):
         load_network(odd)
+
+
+# --------------------------------------------------------------------------- GraphML in one pass
+def _osmnx_reference_graph(net):
+    """The networkx graph the former save_graphml built edge by edge (osmnx's layout)."""
+    import networkx as nx
+    import shapely
+
+    G = nx.MultiDiGraph(crs=net.crs.to_string())
+    for x, y, osmid in zip(net.nodes.geometry.x, net.nodes.geometry.y, net.nodes["osmid"], strict=True):
+        G.add_node(int(osmid), x=float(x), y=float(y))
+    osm = net.nodes["osmid"].to_numpy()
+    for row in net.edges.itertuples(index=False):
+        attrs = {"length": float(row.length_m), "highway": row.highway or "", "name": row.name or "",
+                 "geometry": row.geometry}
+        u, v = int(osm[row.u]), int(osm[row.v])
+        G.add_edge(u, v, oneway=not row.backward, reversed=False, **attrs)
+        if row.backward and row.forward:
+            G.add_edge(v, u, oneway=False, reversed=True, **{**attrs, "geometry": shapely.reverse(row.geometry)})
+    return G
+
+
+def _odd_network(mode):
+    """Six nodes: parallel edges, one-ways both ways, a missing line, names XML must escape."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.network import build_network
+
+    ids = np.arange(6) * 10 + 7
+    xy = pd.DataFrame({"x": 500000 + 100.0 * np.arange(6), "y": 4300000 + 7.0 * np.arange(6) ** 2}, index=ids)
+
+    def line(a, b, *mid):
+        return shapely.LineString([tuple(xy.iloc[a]), *mid, tuple(xy.iloc[b])])
+
+    rows = [
+        ({"u": 7, "v": 17, "highway": "residential", "name": 'A & B <"x">\''}, line(0, 1)),
+        ({"u": 7, "v": 17, "highway": "residential", "name": "北辰路"}, line(0, 1, (500050.0, 4300030.0))),
+        ({"u": 17, "v": 27, "highway": "primary", "oneway": "yes"}, line(1, 2)),
+        ({"u": 27, "v": 37, "highway": "primary", "name": "", "oneway": "-1"}, line(3, 2)),
+        ({"u": 37, "v": 47, "highway": "secondary", "name": "  spaces\tand tab  "}, None),
+        ({"u": 57, "v": 47, "highway": "tertiary", "oneway": "yes"}, line(5, 4)),
+        ({"u": 47, "v": 57, "highway": "tertiary", "name": "back", "oneway": "yes"}, line(4, 5, (500450.0, 4300200.5))),
+    ]
+    seg = gpd.GeoDataFrame(pd.DataFrame([r for r, _ in rows]), geometry=[g for _, g in rows], crs=32650)
+    return build_network(seg, xy, mode=mode, crs=32650)
+
+
+def _assert_same_network(a, b):
+    pd.testing.assert_frame_equal(a.nodes, b.nodes, check_exact=True)
+    pd.testing.assert_frame_equal(a.edges, b.edges, check_exact=True)
+    assert a.crs == b.crs and a.mode == b.mode and a.speed_kmh == b.speed_kmh
+
+
+@pytest.mark.parametrize("which", ["odd walk", "odd drive", "helsinki walk"])
+def test_graphml_file_is_byte_for_byte_what_osmnx_writes(which, helsinki_net, tmp_path):
+    import osmnx as ox
+
+    net = helsinki_net if which == "helsinki walk" else _odd_network(which.split()[1])
+    ours, theirs = tmp_path / "ours.graphml", tmp_path / "theirs.graphml"
+    save_graphml(net, ours)
+    ox.save_graphml(_osmnx_reference_graph(net), theirs)
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def _graph_with_lists(net):
+    """An osmnx-style graph as simplification leaves it: list values, edges without geometry."""
+    G = _osmnx_reference_graph(net)
+    for i, (u, v, k, d) in enumerate(G.edges(keys=True, data=True)):
+        d["osmid"] = [100 + i, 200 + i] if i % 2 else 100 + i
+        if i % 3 == 0:
+            d["highway"] = ["primary", "secondary"]
+            d["lanes"] = "[2, 3"  # looks like a list, is not: stays text
+        if i == 2:
+            del d["geometry"]
+    for n, d in G.nodes(data=True):
+        d["street_count"] = 3
+    return G
+
+
+def _graph_without_reversed(net):
+    G = _osmnx_reference_graph(net)
+    for _, _, d in G.edges(data=True):
+        del d["reversed"]
+    return G
+
+
+@pytest.mark.parametrize("which", ["odd drive", "helsinki walk", "lists", "no reversed marks"])
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_graphml_reads_as_osmnx_reads_it(which, mode, helsinki_net, tmp_path):
+    """One-pass reading gives exactly the network read through ox.load_graphml."""
+    import osmnx as ox
+
+    from geo._graphml import read_graphml_tables
+    from geo.network import from_osmnx_graph
+
+    net = helsinki_net if which == "helsinki walk" else _odd_network("drive")
+    path = tmp_path / "g.graphml"
+    if which in ("odd drive", "helsinki walk"):
+        save_graphml(net, path)
+    else:
+        ox.save_graphml((_graph_with_lists if which == "lists" else _graph_without_reversed)(net), path)
+    assert read_graphml_tables(path) is not None  # the one-pass reader took it
+    expected = from_osmnx_graph(ox.load_graphml(path), mode=mode, source=str(path))
+    _assert_same_network(load_graphml(path, mode=mode), expected)
+
+
+def test_graphml_other_forms_are_read_by_osmnx(tmp_path):
+    """A file the one-pass reader does not take (comment, typed key, undirected) is read by osmnx."""
+    import osmnx as ox
+
+    from geo._graphml import read_graphml_tables
+    from geo.network import from_osmnx_graph
+
+    plain = tmp_path / "plain.graphml"
+    save_graphml(_odd_network("drive"), plain)
+    text = plain.read_text(encoding="utf-8")
+    variants = {
+        "comment": text.replace("    <node ", "    <!-- a comment -->\n    <node ", 1),
+        "CRLF": text.replace("\n", "\r\n"),
+        "undirected": text.replace('edgedefault="directed"', 'edgedefault="undirected"'),
+    }
+    for name, variant in variants.items():
+        path = tmp_path / f"{name}.graphml"
+        path.write_bytes(variant.encode("utf-8"))
+        assert read_graphml_tables(path) is None, name
+        _assert_same_network(load_graphml(path), from_osmnx_graph(ox.load_graphml(path), source=str(path)))
+    # files osmnx refuses are refused with osmnx's reason, as before
+    refused = {
+        "truncated": (text[:-30], "ParseError"),
+        "typed key": (text.replace('attr.name="length" attr.type="string"', 'attr.name="length" attr.type="double"'),
+                      "AttributeError"),
+        "not a boolean": (text.replace(">False</data>", ">no</data>", 1), "ValueError"),
+    }
+    for name, (variant, reason) in refused.items():
+        path = tmp_path / f"{name}.graphml"
+        path.write_bytes(variant.encode("utf-8"))
+        with pytest.raises(InputError, match=f"{name}.graphml: cannot read as osmnx GraphML \\({reason}"):
+            load_graphml(path)
+
+
+def test_graphml_round_trip_of_20000_edges_keeps_every_attribute(tmp_path):
+    """Save and load a synthetic drive network: every node and edge attribute comes back."""
+    import dataclasses
+
+    from scripts.synthetic import synthetic_network
+
+    base = synthetic_network(11_000, seed=3)
+    rng = np.random.default_rng(4)
+    e = base.edges.copy()
+    e["highway"] = pd.Series(rng.choice(["residential", "tertiary", "primary"], len(e)), dtype=object)
+    names = rng.choice(np.array([None, "北辰道", "A&B <x>", "O'Hara \"st\""], dtype=object), len(e))
+    e["name"] = pd.Series(names, dtype=object)  # None stays None (as build_network gives it)
+    e["backward"] = rng.random(len(e)) > 0.1  # one edge in ten is one-way
+    net = dataclasses.replace(base, edges=e, mode="drive")
+    assert len(net.edges) >= 20_000
+    path = tmp_path / "big.graphml"
+    save_graphml(net, path)
+    back = load_graphml(path, mode="drive", crs=net.crs, speed_kmh=net.speed_kmh)
+
+    assert (back.crs, back.mode, back.speed_kmh) == (net.crs, net.mode, net.speed_kmh)
+    # nodes: same OSM ids and points; components the same partition, numbered by size
+    a = net.nodes.set_index("osmid").sort_index()
+    b = back.nodes.set_index("osmid").sort_index()
+    assert a.index.equals(b.index)
+    assert (a.geometry.x.to_numpy() == b.geometry.x.to_numpy()).all()
+    assert (a.geometry.y.to_numpy() == b.geometry.y.to_numpy()).all()
+    pairs = pd.DataFrame({"a": a["component"].to_numpy(), "b": b["component"].to_numpy()}).drop_duplicates()
+    assert pairs["a"].is_unique and pairs["b"].is_unique and ((pairs["a"] == 0) == (pairs["b"] == 0)).all()
+
+    # edges: matched by their end nodes' OSM ids (the file lists them by node, not in row order)
+    def table(n):
+        osm = n.nodes["osmid"].to_numpy()
+        t = n.edges.assign(osm_u=osm[n.edges["u"]], osm_v=osm[n.edges["v"]], wkt=n.edges.geometry.to_wkt())
+        return t.drop(columns=["u", "v", "geometry"]).set_index(["osm_u", "osm_v"]).sort_index()
+
+    ta, tb = table(net), table(back)
+    assert ta.index.is_unique and ta.index.equals(tb.index)
+    for col in ["length_m", "forward", "backward", "highway", "wkt"]:
+        assert (ta[col].to_numpy() == tb[col].to_numpy()).all(), col
+    # a missing name is written as an empty one (osmnx's format has no "missing")
+    assert (ta["name"].fillna("").to_numpy() == tb["name"].to_numpy()).all()

@@ -38,7 +38,7 @@ def test_gcj02_list_declared_wgs84_is_detected(china_grid):
     wgs = _wgs84_points(china_grid)
     glon, glat = wgs84_to_gcj02(wgs.x.to_numpy(), wgs.y.to_numpy())
     as_given = gpd.GeoSeries(gpd.points_from_xy(glon, glat), crs=4326)
-    with pytest.warns(DatumShiftWarning, match="--coords gcj02"):
+    with pytest.warns(DatumShiftWarning, match="coords='gcj02'"):
         out = datum_shift_check(china_grid, as_given, what="clinics.csv")
     assert out["likely"] == "gcj02" and out["median_m_as_given"] > 20 and out["median_m_if_converted"] < 1
 
@@ -46,7 +46,7 @@ def test_gcj02_list_declared_wgs84_is_detected(china_grid):
 def test_bd09_list_declared_wgs84_is_detected(china_grid):
     wgs = _wgs84_points(china_grid, seed=1)
     blon, blat = wgs84_to_bd09(wgs.x.to_numpy(), wgs.y.to_numpy())
-    with pytest.warns(DatumShiftWarning, match="--coords bd09"):
+    with pytest.warns(DatumShiftWarning, match="coords='bd09'"):
         out = datum_shift_check(china_grid, gpd.GeoSeries(gpd.points_from_xy(blon, blat), crs=4326))
     assert out["likely"] == "bd09"
 
