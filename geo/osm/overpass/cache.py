@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import InputError
-from ...io import _atomic_write
+from ...io import atomic_write
 from .validate import _check_nominatim, _check_overpass
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def _write_text(path: Path, text: str) -> None:
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def _save_to_cache(url: str, response_json: Any, ok: bool) -> None:
