@@ -41,9 +41,6 @@ from scipy import ndimage
 #: Largest tile (vertices per side) of one feature transform; bounds its memory (~100 MB).
 TILE = 2048
 _FAR = 1e9
-#: Field values are rounded to this many decimals (metres): the same street seen by two
-#: bands then gives bit-identical values, so nested contours share their vertices exactly.
-_DECIMALS = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,23 +170,31 @@ def _burn(ax, ay, bx, by, h: float, w: Window) -> tuple[np.ndarray, np.ndarray]:
     return row * w.nx + col, seg
 
 
-def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window) -> np.ndarray:
-    """Distance (m) from every window vertex to the nearest segment, ``(ny, nx)``.
+def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
+                   origin: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from every window vertex to its nearest burnt vertex's segment, ``(ny, nx)``.
 
-    Exact for vertices whose nearest burnt vertex lies on their nearest segment; values
-    beyond ``reach_m + 2h`` are only lower bounds (they are "far" for contouring).
+    Returns ``(z, owner)``: the distances (float32) and the segment of each vertex's nearest
+    burnt vertex (int32). ``z`` is the exact distance to that segment: exact where it is the
+    nearest segment, an overestimate by at most ``h`` otherwise (the second nearest), and
+    above ``reach_m + h`` wherever the nearest burnt vertex is farther than ``reach_m + 2h``.
+    It is computed densely in float32, with coordinates relative to ``origin`` (use the same
+    origin for every band: the same vertex and segment then give bit-identical values).
     """
     w = window
     flat, seg = _burn(ax, ay, bx, by, h, w)
     owner = np.full(w.ny * w.nx, -1, np.int32)
     owner[flat] = seg
     owner = owner.reshape(w.ny, w.nx)
-    z = np.full((w.ny, w.nx), _FAR)
+    ox, oy = origin
+    f32 = np.float32
+    sx, sy = (ax - ox).astype(f32), (ay - oy).astype(f32)
+    vx, vy = (bx - ax).astype(f32), (by - ay).astype(f32)
+    ll = vx * vx + vy * vy
+    il = np.divide(f32(1.0), ll, out=np.zeros_like(ll), where=ll > 0)
+    z = np.empty((w.ny, w.nx), f32)
+    nearest = np.empty((w.ny, w.nx), np.int32)
     halo = int(np.ceil(reach_m / h)) + 3
-    # vertices whose nearest burnt vertex is within reach + 2h (index units) get exact
-    # distances; the others are beyond reach + h and stay "far" (every neighbour of a vertex
-    # within reach is within reach + h, so the contour never runs next to a "far" vertex)
-    lim2 = ((reach_m + 2 * h) / h) ** 2
     for r0 in range(0, w.ny, TILE):
         for c0 in range(0, w.nx, TILE):
             r1, c1 = min(r0 + TILE, w.ny), min(c0 + TILE, w.nx)
@@ -198,25 +203,34 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window) 
             own = owner[R0:R1, C0:C1]
             burnt = own >= 0
             if not burnt.any():
+                z[r0:r1, c0:c1] = _FAR
+                nearest[r0:r1, c0:c1] = -1
                 continue
             ind = ndimage.distance_transform_edt(~burnt, return_distances=False, return_indices=True)
             ir = ind[0, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
             ic = ind[1, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
-            dr = ir - np.arange(r0 - R0, r1 - R0, dtype=ir.dtype)[:, None]
-            dc = ic - np.arange(c0 - C0, c1 - C0, dtype=ic.dtype)[None, :]
-            near = np.flatnonzero((dr * dr + dc * dc) <= lim2)
-            if not len(near):
-                continue
-            tr, tc = np.divmod(near, c1 - c0)
-            s = own[ir[tr, tc], ic[tr, tc]]
-            qx = (tc + (c0 + w.j0)) * h
-            qy = (tr + (r0 + w.i0)) * h
-            sx, sy = ax[s], ay[s]
-            vx, vy = bx[s] - sx, by[s] - sy
-            ll = vx * vx + vy * vy
-            u = np.clip(((qx - sx) * vx + (qy - sy) * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
-            z[r0 + tr, c0 + tc] = np.round(np.hypot(qx - sx - u * vx, qy - sy - u * vy), _DECIMALS)
-    return z
+            s = own[ir, ic]
+            qx = ((np.arange(c0, c1) + w.j0) * h - ox).astype(f32)[None, :]
+            qy = ((np.arange(r0, r1) + w.i0) * h - oy).astype(f32)[:, None]
+            svx, svy = vx[s], vy[s]
+            px = qx - sx[s]
+            py = qy - sy[s]
+            t = px * svx
+            t += py * svy
+            t *= il[s]
+            np.clip(t, 0.0, 1.0, out=t)
+            svx *= t
+            svy *= t
+            px -= svx
+            py -= svy
+            px *= px
+            py *= py
+            px += py
+            np.sqrt(px, out=z[r0:r1, c0:c1])
+            nearest[r0:r1, c0:c1] = s
+    # beyond a tile's halo (reach + 3h) a burnt vertex cannot be the nearest of a vertex
+    # within reach + h of its segment, so the tiles agree wherever the contour runs
+    return z, nearest
 
 
 def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -275,12 +289,14 @@ def nested_polygons(
     pad = buffer_m + 2 * h
     out: list[shapely.Geometry] = []
     prev: tuple[np.ndarray, Window] | None = None
+    origin = next(((float(np.floor(ax[0] / h) * h), float(np.floor(ay[0] / h) * h))
+                   for ax, ay, _, _ in bands if len(ax)), (0.0, 0.0))
     for ax, ay, bx, by in bands:
         if len(ax) == 0:
             out.append(shapely.Polygon())
             continue
         w = _window(ax, ay, bx, by, h, pad)
-        z = distance_field(ax, ay, bx, by, h=h, reach_m=buffer_m, window=w)
+        z, _ = distance_field(ax, ay, bx, by, h=h, reach_m=buffer_m, window=w, origin=origin)
         if prev is not None:
             pz, pw = prev
             r, c = pw.i0 - w.i0, pw.j0 - w.j0
