@@ -13,7 +13,9 @@ boundary is interpolated between grid vertices instead of following cell edges:
 3. the distance from the vertex to *that vertex's segment* is computed exactly
    (point-to-segment), which removes the ~``h/2`` error of the burnt vertices;
 4. filled contours ``distance <= R`` become polygons; interior rings smaller than the
-   hole limit are dropped.
+   hole limit are dropped, except that a hole over :data:`CHECK_HOLE_SHARE` of its polygon
+   is first checked for a channel narrower than a cell (:func:`channel_vertices`): a bay
+   whose mouth the grid closed stays open, as in the exact construction.
 
 Nested bands share one grid lattice; each band's field is the minimum of its own and the
 inner band's field, so band ``T1 < T2`` gives ``field_T2 <= field_T1`` everywhere and the
@@ -25,7 +27,8 @@ overstates the distance by at most ``h``; linear interpolation between vertices 
 the boundary by O(h^2 / R) on round caps and by up to ~h/4 at concave corners. The area
 difference against the exact vector construction is therefore bounded by about
 ``h / 4 x perimeter`` and is in practice a fraction of that (see ``BENCHMARKS.md``).
-A hole whose mouth is narrower than a cell can close (and then be filled when small).
+A bay whose mouth is narrower than a cell closes on the grid; it is then kept open when it
+is large enough to matter (see step 4), and filled like a hole otherwise.
 """
 
 from __future__ import annotations
@@ -41,9 +44,6 @@ from scipy import ndimage
 #: Largest tile (vertices per side) of one feature transform; bounds its memory (~100 MB).
 TILE = 2048
 _FAR = 1e9
-#: Field values are rounded to this many decimals (metres): the same street seen by two
-#: bands then gives bit-identical values, so nested contours share their vertices exactly.
-_DECIMALS = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,23 +173,31 @@ def _burn(ax, ay, bx, by, h: float, w: Window) -> tuple[np.ndarray, np.ndarray]:
     return row * w.nx + col, seg
 
 
-def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window) -> np.ndarray:
-    """Distance (m) from every window vertex to the nearest segment, ``(ny, nx)``.
+def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
+                   origin: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from every window vertex to its nearest burnt vertex's segment, ``(ny, nx)``.
 
-    Exact for vertices whose nearest burnt vertex lies on their nearest segment; values
-    beyond ``reach_m + 2h`` are only lower bounds (they are "far" for contouring).
+    Returns ``(z, owner)``: the distances (float32) and the segment of each vertex's nearest
+    burnt vertex (int32). ``z`` is the exact distance to that segment: exact where it is the
+    nearest segment, an overestimate by at most ``h`` otherwise (the second nearest), and
+    above ``reach_m + h`` wherever the nearest burnt vertex is farther than ``reach_m + 2h``.
+    It is computed densely in float32, with coordinates relative to ``origin`` (use the same
+    origin for every band: the same vertex and segment then give bit-identical values).
     """
     w = window
     flat, seg = _burn(ax, ay, bx, by, h, w)
     owner = np.full(w.ny * w.nx, -1, np.int32)
     owner[flat] = seg
     owner = owner.reshape(w.ny, w.nx)
-    z = np.full((w.ny, w.nx), _FAR)
+    ox, oy = origin
+    f32 = np.float32
+    sx, sy = (ax - ox).astype(f32), (ay - oy).astype(f32)
+    vx, vy = (bx - ax).astype(f32), (by - ay).astype(f32)
+    ll = vx * vx + vy * vy
+    il = np.divide(f32(1.0), ll, out=np.zeros_like(ll), where=ll > 0)
+    z = np.empty((w.ny, w.nx), f32)
+    nearest = np.empty((w.ny, w.nx), np.int32)
     halo = int(np.ceil(reach_m / h)) + 3
-    # vertices whose nearest burnt vertex is within reach + 2h (index units) get exact
-    # distances; the others are beyond reach + h and stay "far" (every neighbour of a vertex
-    # within reach is within reach + h, so the contour never runs next to a "far" vertex)
-    lim2 = ((reach_m + 2 * h) / h) ** 2
     for r0 in range(0, w.ny, TILE):
         for c0 in range(0, w.nx, TILE):
             r1, c1 = min(r0 + TILE, w.ny), min(c0 + TILE, w.nx)
@@ -198,25 +206,34 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window) 
             own = owner[R0:R1, C0:C1]
             burnt = own >= 0
             if not burnt.any():
+                z[r0:r1, c0:c1] = _FAR
+                nearest[r0:r1, c0:c1] = -1
                 continue
             ind = ndimage.distance_transform_edt(~burnt, return_distances=False, return_indices=True)
             ir = ind[0, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
             ic = ind[1, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
-            dr = ir - np.arange(r0 - R0, r1 - R0, dtype=ir.dtype)[:, None]
-            dc = ic - np.arange(c0 - C0, c1 - C0, dtype=ic.dtype)[None, :]
-            near = np.flatnonzero((dr * dr + dc * dc) <= lim2)
-            if not len(near):
-                continue
-            tr, tc = np.divmod(near, c1 - c0)
-            s = own[ir[tr, tc], ic[tr, tc]]
-            qx = (tc + (c0 + w.j0)) * h
-            qy = (tr + (r0 + w.i0)) * h
-            sx, sy = ax[s], ay[s]
-            vx, vy = bx[s] - sx, by[s] - sy
-            ll = vx * vx + vy * vy
-            u = np.clip(((qx - sx) * vx + (qy - sy) * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
-            z[r0 + tr, c0 + tc] = np.round(np.hypot(qx - sx - u * vx, qy - sy - u * vy), _DECIMALS)
-    return z
+            s = own[ir, ic]
+            qx = ((np.arange(c0, c1) + w.j0) * h - ox).astype(f32)[None, :]
+            qy = ((np.arange(r0, r1) + w.i0) * h - oy).astype(f32)[:, None]
+            svx, svy = vx[s], vy[s]
+            px = qx - sx[s]
+            py = qy - sy[s]
+            t = px * svx
+            t += py * svy
+            t *= il[s]
+            np.clip(t, 0.0, 1.0, out=t)
+            svx *= t
+            svy *= t
+            px -= svx
+            py -= svy
+            px *= px
+            py *= py
+            px += py
+            np.sqrt(px, out=z[r0:r1, c0:c1])
+            nearest[r0:r1, c0:c1] = s
+    # beyond a tile's halo (reach + 3h) a burnt vertex cannot be the nearest of a vertex
+    # within reach + h of its segment, so the tiles agree wherever the contour runs
+    return z, nearest
 
 
 def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -228,9 +245,90 @@ def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.add.reduceat(cross, starts[:-1]))
 
 
-def contour_polygon(z: np.ndarray, window: Window, h: float, level: float, *, fill_holes_m2: float
-                    ) -> shapely.Geometry:
-    """(Multi)polygon of ``z <= level`` with holes under ``fill_holes_m2`` removed."""
+def _point_segment(px, py, ax, ay, bx, by):
+    """Distance from points to segments (broadcast), float64."""
+    vx, vy = bx - ax, by - ay
+    ll = vx * vx + vy * vy
+    t = np.clip(((px - ax) * vx + (py - ay) * vy) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
+    return np.hypot(px - ax - t * vx, py - ay - t * vy)
+
+
+#: Points sampled along a grid edge to look for a sub-cell channel.
+_EDGE_SAMPLES = np.arange(1, 8) / 8.0
+
+
+def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments, window: Window, h: float,
+                     level: float) -> np.ndarray:
+    """Flat indices of vertices inside the contour where a channel narrower than a cell crosses.
+
+    Marching squares interpolates linearly along a grid edge, so an edge whose two ends are
+    within ``level`` is wholly inside, even when the distance to the streets rises above
+    ``level`` between them: a gap between two street buffers narrower than a cell (the mouth
+    of a bay) is then closed. Such an edge has ends owned by different segments and
+    ``z_a + z_b > 2 level - h`` (distance is 1-Lipschitz); for those, the distance to the
+    segments of the six vertices around the edge is sampled along it, and where it exceeds
+    ``level`` the end nearer to the level is returned (opening it opens the channel).
+    """
+    ax, ay, bx, by = segments
+    w = window
+    out = []
+    lo = 2.0 * level - h
+    for vertical in (False, True):
+        if vertical:  # edges (i, j)-(i+1, j)
+            za, zb, oa, ob = z[:-1, :], z[1:, :], nearest[:-1, :], nearest[1:, :]
+        else:  # edges (i, j)-(i, j+1)
+            za, zb, oa, ob = z[:, :-1], z[:, 1:], nearest[:, :-1], nearest[:, 1:]
+        m = (za <= level) & (zb <= level) & (oa != ob)
+        m &= (za + zb) > lo
+        i, j = np.nonzero(m)
+        if not len(i):
+            continue
+        if vertical:
+            i2, j2 = i + 1, j
+            cand = [(i, j), (i2, j2), (i, j - 1), (i2, j - 1), (i, j + 1), (i2, j + 1)]
+        else:
+            i2, j2 = i, j + 1
+            cand = [(i, j), (i2, j2), (i - 1, j), (i - 1, j2), (i + 1, j), (i + 1, j2)]
+        x0, y0 = (j + w.j0) * h, (i + w.i0) * h
+        x1, y1 = (j2 + w.j0) * h, (i2 + w.i0) * h
+        px = (x0[:, None] + _EDGE_SAMPLES[None, :] * (x1 - x0)[:, None])[:, :, None]  # (n, 7, 1)
+        py = (y0[:, None] + _EDGE_SAMPLES[None, :] * (y1 - y0)[:, None])[:, :, None]
+        # first the two ends' segments (an upper bound of the distance), then all six
+        leak = np.zeros(len(i), bool)
+        for stage in (cand[:2], cand):
+            sel = np.arange(len(i))
+            if stage is cand:
+                sel = np.flatnonzero(leak)
+                if not len(sel):
+                    break
+            sg = np.stack([nearest[np.clip(r[sel], 0, w.ny - 1), np.clip(c[sel], 0, w.nx - 1)]
+                           for r, c in stage], axis=1)[:, None, :]
+            d = _point_segment(px[sel], py[sel], ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1)
+            leak[sel] = d > level
+        if leak.any():
+            i, j, i2, j2 = i[leak], j[leak], i2[leak], j2[leak]
+            first = z[i, j] >= z[i2, j2]
+            out.append(np.where(first, i * w.nx + j, i2 * w.nx + j2))
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+#: Holes under the fill limit but at least this share of their polygon's area are filled only
+#: when they are enclosed holes of the street buffer (:func:`channel_vertices`); smaller
+#: ones by the area rule alone (a wrong decision on them costs at most this share each).
+CHECK_HOLE_SHARE = 0.002
+
+
+def contour_polygon(z: np.ndarray, window: Window, h: float, level: float, *, fill_holes_m2: float,
+                    channels: tuple | None = None, inner: shapely.Geometry | None = None) -> shapely.Geometry:
+    """(Multi)polygon of ``z <= level`` with holes under ``fill_holes_m2`` removed.
+
+    ``channels``: None, or ``(nearest, segments)`` of :func:`distance_field`: then a hole
+    under the limit but over :data:`CHECK_HOLE_SHARE` of the polygon is filled only when
+    its outside vertices, joined through sub-cell channels (8-connectivity), stay within
+    the hole's box (a bay whose mouth the grid closed is kept open) and cover less than
+    ``fill_holes_m2``. A hole inside ``inner`` (the inner band's polygon, which filled it)
+    is filled regardless, so the bands stay nested.
+    """
     w = window
     # absolute lattice coordinates: every band's grid then has bit-identical vertices, so
     # the contours of nested fields are nested exactly
@@ -250,13 +348,61 @@ def contour_polygon(z: np.ndarray, window: Window, h: float, level: float, *, fi
     keep = is_shell.copy()
     ring_ids = np.repeat(np.arange(n_rings), np.diff(ring_start))
     if fill_holes_m2 > 0:
-        keep |= _ring_areas(xy, ring_start) >= fill_holes_m2
+        area = _ring_areas(xy, ring_start)
+        keep |= area >= fill_holes_m2
+        total = area[is_shell].sum() - area[~is_shell].sum()
+        check = np.flatnonzero(~keep & (area >= CHECK_HOLE_SHARE * total))
+        if len(check) and channels is not None:
+            enclosed, px, py = _enclosed(xy, ring_start, check, z, channels, w, h, level, fill_holes_m2)
+            if inner is not None and not inner.is_empty and not enclosed.all():
+                # an open vertex of this band's hole is outside the inner band's contour too:
+                # inside its polygon only when the inner band filled that hole
+                enclosed[~enclosed] = shapely.contains_xy(inner, px[~enclosed], py[~enclosed])
+            keep[check] = ~enclosed
     else:
         keep[:] = True
     sel = keep[ring_ids]
     rings = shapely.linearrings(xy[sel], indices=np.searchsorted(np.flatnonzero(keep), ring_ids[sel]))
     polys = shapely.polygons(rings, indices=poly_of_ring[keep])
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(list(polys))
+
+
+def _enclosed(xy, ring_start, holes, z, channels, w: Window, h: float, level: float, fill_holes_m2: float
+              ) -> np.ndarray:
+    """Whether each hole (ring index) is an enclosed hole under ``fill_holes_m2``, judged on
+    the box of the holes plus three cells; and an outside vertex of each (x, y)."""
+    nearest, segments = channels
+    lo_x = np.minimum.reduceat(xy[:, 0], ring_start[:-1])[holes]
+    hi_x = np.maximum.reduceat(xy[:, 0], ring_start[:-1])[holes]
+    lo_y = np.minimum.reduceat(xy[:, 1], ring_start[:-1])[holes]
+    hi_y = np.maximum.reduceat(xy[:, 1], ring_start[:-1])[holes]
+    c0 = max(int(np.floor(lo_x.min() / h)) - w.j0 - 3, 0)
+    c1 = min(int(np.ceil(hi_x.max() / h)) - w.j0 + 4, w.nx)
+    r0 = max(int(np.floor(lo_y.min() / h)) - w.i0 - 3, 0)
+    r1 = min(int(np.ceil(hi_y.max() / h)) - w.i0 + 4, w.ny)
+    cw = Window(w.i0 + r0, w.j0 + c0, r1 - r0, c1 - c0)
+    cz, cn = z[r0:r1, c0:c1], nearest[r0:r1, c0:c1]
+    open_ = cz > level
+    open_.ravel()[channel_vertices(cz, cn, segments, cw, h, level)] = True
+    lab, _ = ndimage.label(open_, structure=np.ones((3, 3), bool))
+    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    # a ring point lies on a grid edge: its end beyond the level is inside the hole
+    first = xy[ring_start[holes]]
+    fx = first[:, 0] / h - cw.j0
+    fy = first[:, 1] / h - cw.i0
+    fx = np.where(np.abs(fx - np.rint(fx)) < 1e-6, np.rint(fx), fx)
+    fy = np.where(np.abs(fy - np.rint(fy)) < 1e-6, np.rint(fy), fy)
+    rows = np.stack([np.floor(fy), np.floor(fy), np.ceil(fy), np.ceil(fy)], 1).astype(np.int64)
+    cols = np.stack([np.floor(fx), np.ceil(fx), np.floor(fx), np.ceil(fx)], 1).astype(np.int64)
+    rows, cols = np.clip(rows, 0, cw.ny - 1), np.clip(cols, 0, cw.nx - 1)
+    best = np.argmax(cz[rows, cols], axis=1)
+    k = np.arange(len(holes))
+    r, c = rows[k, best], cols[k, best]
+    hole_lab = lab[r, c]
+    size = np.bincount(lab.ravel()) * (h * h)
+    enclosed = ~np.isin(hole_lab, border[border > 0]) & (size[hole_lab] < fill_holes_m2)
+    # no outside vertex found (a ring through vertices exactly at the level): area rule alone
+    return enclosed | (hole_lab == 0), (c + cw.j0) * h, (r + cw.i0) * h
 
 
 def nested_polygons(
@@ -274,18 +420,22 @@ def nested_polygons(
     h = float(cell_m)
     pad = buffer_m + 2 * h
     out: list[shapely.Geometry] = []
-    prev: tuple[np.ndarray, Window] | None = None
+    prev: dict | None = None
+    origin = next(((float(np.floor(ax[0] / h) * h), float(np.floor(ay[0] / h) * h))
+                   for ax, ay, _, _ in bands if len(ax)), (0.0, 0.0))
     for ax, ay, bx, by in bands:
         if len(ax) == 0:
             out.append(shapely.Polygon())
             continue
         w = _window(ax, ay, bx, by, h, pad)
-        z = distance_field(ax, ay, bx, by, h=h, reach_m=buffer_m, window=w)
+        z, nearest = distance_field(ax, ay, bx, by, h=h, reach_m=buffer_m, window=w, origin=origin)
         if prev is not None:
-            pz, pw = prev
+            pw = prev["w"]
             r, c = pw.i0 - w.i0, pw.j0 - w.j0
             if r >= 0 and c >= 0 and r + pw.ny <= w.ny and c + pw.nx <= w.nx:
-                np.minimum(z[r:r + pw.ny, c:c + pw.nx], pz, out=z[r:r + pw.ny, c:c + pw.nx])
-        out.append(contour_polygon(z, w, h, buffer_m, fill_holes_m2=fill_holes_m2))
-        prev = (z, w)
+                inner = (slice(r, r + pw.ny), slice(c, c + pw.nx))
+                np.minimum(z[inner], prev["z"], out=z[inner])
+        out.append(contour_polygon(z, w, h, buffer_m, fill_holes_m2=fill_holes_m2,
+                                   channels=(nearest, (ax, ay, bx, by)), inner=out[-1] if out else None))
+        prev = {"z": z, "w": w}
     return out
