@@ -15,7 +15,7 @@ UTM zone about 0.2 %); further out the CRS is refused. A CRS without an area of 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import pyproj
@@ -28,7 +28,7 @@ WEB_CRS = "EPSG:4326"
 #: How far, in degrees of longitude/latitude, the data may reach beyond a CRS's area of use.
 AREA_OF_USE_MARGIN_DEG = 1.0
 
-_Data = gpd.GeoDataFrame | gpd.GeoSeries
+_Data: TypeAlias = "gpd.GeoDataFrame | gpd.GeoSeries"
 
 
 def metric_crs(crs: Any, *, like: _Data | None = None, covers: _Data | None = None) -> pyproj.CRS:
