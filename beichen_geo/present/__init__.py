@@ -1,0 +1,1 @@
+"""Presentation: maps, console lines and words (zh/en) of every analysis."""
