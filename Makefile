@@ -1,11 +1,11 @@
-# Two entry points for a fresh clone: `make demo` and `make test`.
+# Two entry points for a fresh clone: `make demo` and `make test` (and `make lint`: ruff + mypy, as CI runs them).
 # Both create .venv with the project installed when it is missing or out of date.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= maps
 
-.PHONY: demo test venv clean
+.PHONY: demo test test-fast lint venv clean
 
 $(BIN)/activate: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ venv: $(BIN)/activate
 demo: venv
 	$(BIN)/beichen-geo demo --out $(OUT)
 
+# the whole suite on every core (pytest-xdist); `make test-fast` leaves out the end-to-end runs (marker `slow`)
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
+
+# both run (and report) even when the first fails
+lint: venv
+	$(BIN)/ruff check geo beichen_geo; r=$$?; $(BIN)/mypy geo beichen_geo && exit $$r
 
 clean:
 	rm -rf $(VENV) maps test-output

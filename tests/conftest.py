@@ -66,3 +66,16 @@ def shared_file(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"needs ../shared/data/raw/{rel} (not present in this checkout)")
     return p
+
+
+@pytest.fixture(scope="session")
+def helsinki_study():
+    """The embedded Helsinki sample loaded as the analyses' tests use it (default kinds, 4 km/h).
+
+    Shared by every test that only reads it: loading takes seconds, and the study is not changed
+    by the analyses (they read its network, facilities and demand cells).
+    """
+    from beichen_geo.standards import load_standards
+    from beichen_geo.study import load_study
+
+    return load_study(kinds=load_standards().kind_filters(), speed_kmh=4.0)

@@ -83,6 +83,7 @@ def _tmpfs(where: Path, options: str):
         subprocess.run(["umount", str(where)], check=True)
 
 
+@pytest.mark.slow
 # ----------------------------------------------------------------------------- concurrency
 def test_two_concurrent_runs_one_wins_the_other_names_the_lock(earlier, tmp_path):
     before = _assert_one_whole_run(earlier)
@@ -113,6 +114,7 @@ def test_two_concurrent_runs_one_wins_the_other_names_the_lock(earlier, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no lock, staging or old folder left
 
 
+@pytest.mark.slow
 # ----------------------------------------------------------------------------- signals
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_while_writing_over_an_earlier_run_keeps_it_byte_for_byte(earlier, tmp_path, sig, code):
@@ -138,6 +140,7 @@ def test_signal_while_writing_over_an_earlier_run_keeps_it_byte_for_byte(earlier
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hold", "o"]
 
 
+@pytest.mark.slow
 # ----------------------------------------------------------------------------- disk and permissions
 @pytest.mark.parametrize("with_earlier, size", [(False, "200k"), (True, "700k")])
 def test_full_disk_is_one_line_and_keeps_the_earlier_run(tmp_path, with_earlier, size):

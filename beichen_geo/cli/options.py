@@ -17,8 +17,10 @@ BEICHEN_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 def _per_file(values: list[str], n: int, flag: str) -> list[str | None]:
     """A repeatable per-file option: given never, once (for every file) or once per file."""
     if len(values) not in (0, 1, n):
-        raise InputError(f"give {flag} once (for every --facilities file) or once per file ({n} files, {len(values)} {flag})")
-    return list(values) * n if len(values) == 1 else (list(values) or [None] * n)
+        raise InputError(f"give {flag} once (for every --facilities file) or once per file ({n} files, {len(values)} "
+                         f"{flag})")
+    given: list[str | None] = list(values)
+    return given * n if len(given) == 1 else (given or [None] * n)
 
 
 def _sheet(value: str | None) -> str | int | None:
@@ -26,13 +28,15 @@ def _sheet(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.strip().isdigit() else value
 
 
-def facility_files(args: argparse.Namespace, kinds_known: Sequence[str] = ()) -> list[tuple[str, str, str, dict[str, Any]]]:
+def facility_files(args: argparse.Namespace,
+                   kinds_known: Sequence[str] = ()) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(path, kind, coords, read options) per --facilities file, every kind checked against the standards."""
     files, kinds, coords = args.facilities, args.kind, args.coords
     if kinds_known:
         unknown = sorted({k for k in kinds if k not in kinds_known})
         if unknown:
-            raise InputError(f"unknown --kind {', '.join(map(repr, unknown))}; the standards know: {', '.join(kinds_known)}")
+            raise InputError(f"unknown --kind {', '.join(map(repr, unknown))}; the standards know: "
+                             f"{', '.join(kinds_known)}")
     if getattr(args, "kind_is_subject", False):
         # `gaps --kind K`: K is the kind analysed; every --facilities file holds existing K
         if len(kinds) != 1:

@@ -17,7 +17,8 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     """Data and output options of every subcommand."""
     src = p.add_argument_group("data")
     g = src.add_mutually_exclusive_group()
-    g.add_argument("--osm", metavar="PATH", help="OSM .pbf or .osm file (default: the embedded Helsinki sample, offline)")
+    g.add_argument("--osm", metavar="PATH",
+                   help="OSM .pbf or .osm file (default: the embedded Helsinki sample, offline)")
     g.add_argument("--place", metavar="NAME", help="download the area by name through Overpass (cached on disk)")
     src.add_argument("--boundary", metavar="PATH|beichen",
                      help="study-area polygons (GeoJSON/GPKG/SHP); 'beichen' = the built-in Beichen District "
@@ -30,9 +31,11 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     src.add_argument("--coords", action="append", default=[], choices=COORDS,
                      help="coordinate system of the matching --facilities file (default wgs84; give once for all)")
     src.add_argument("--layer", action="append", default=[],
-                     help="layer of the matching --facilities GeoPackage/GIS file that holds several (once for all, or once per file)")
+                     help="layer of the matching --facilities GeoPackage/GIS file that holds several (once for all, or "
+                          "once per file)")
     src.add_argument("--sheet", action="append", default=[],
-                     help="sheet (name or 1-based number) of the matching --facilities Excel file (once for all, or once per file)")
+                     help="sheet (name or 1-based number) of the matching --facilities Excel file (once for all, or "
+                          "once per file)")
     src.add_argument("--lon-col", action="append", default=[],
                      help="longitude column of the matching --facilities table (default: found by name)")
     src.add_argument("--lat-col", action="append", default=[],
@@ -40,11 +43,14 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     src.add_argument("--population", metavar="PATH",
                      help="community/sub-district polygons with a population column (default: estimate from buildings)")
     src.add_argument("--units", metavar="PATH",
-                     help="community/sub-district polygons; with a --population TABLE (CSV/Excel) they are joined by name or code")
-    src.add_argument("--join-col", help="column shared by --units and a --population table (default: a name/code column)")
+                     help="community/sub-district polygons; with a --population TABLE (CSV/Excel) they are joined by "
+                          "name or code")
+    src.add_argument("--join-col", help="column shared by --units and a --population table (default: a name/code "
+                                        "column)")
     src.add_argument("--pop-col", help="name of the population column in --population")
     src.add_argument("--name-col", help="name of the unit-name column in --population")
-    src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary beichen)")
+    src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary "
+                                   "beichen)")
     src.add_argument("--cache-dir", metavar="DIR", help="download cache for --place (default ~/.cache/beichen-geo)")
     src.add_argument("--overpass-url", default=os.environ.get("BEICHEN_OVERPASS_URL"),
                      help="Overpass API base URL for --place, e.g. an intranet mirror (env BEICHEN_OVERPASS_URL)")
@@ -75,10 +81,12 @@ def gaps_options(g: argparse.ArgumentParser) -> None:
     """``gaps``: the kind analysed (``--kind``), the tier, the number of new sites and the solver."""
     g.set_defaults(kind_is_subject=True)
     g.add_argument("--circle", "--minutes", dest="minutes", type=float,
-                   help="walking minutes of the standard (default: the circle tier that lists the kind, e.g. 15 for clinic)")
+                   help="walking minutes of the standard (default: the circle tier that lists the kind, e.g. 15 for "
+                        "clinic)")
     g.add_argument("--variant", help="living-circle variant giving the tier (default from the standards)")
     g.add_argument("--n", type=int, help="number of new sites (default: as many as needed to reach the target share)")
-    g.add_argument("--candidates", metavar="PATH", help="candidate sites (planner's list); default: generated on the walk network")
+    g.add_argument("--candidates", metavar="PATH", help="candidate sites (planner's list); default: generated on the "
+                                                        "walk network")
     g.add_argument("--candidates-coords", choices=COORDS, default="wgs84")
     g.add_argument("--method", choices=["auto", "exact", "greedy"], default="auto",
                    help="exact (spopt + CBC), greedy (stated bound), or auto by problem size")
@@ -96,7 +104,8 @@ def stations_options(sc: argparse.ArgumentParser) -> None:
                     help="coordinate system of --stations FILE (Gaode: gcj02, Baidu: bd09)")
     sc.add_argument("--bands", default="5,10,15", help="walking bands in minutes (default 5,10,15)")
     sc.add_argument("--weights", help="composite-score weights, e.g. residents=0.3,services_total=0.2")
-    sc.add_argument("--polygons", default="all", help="draw catchment polygons for the N best stations, or 'all' (default all)")
+    sc.add_argument("--polygons", default="all", help="draw catchment polygons for the N best stations, or 'all' "
+                                                      "(default all)")
     dk = sc.add_mutually_exclusive_group()
     dk.add_argument("--scheduler", metavar="tcp://host:port", help="run on an existing dask.distributed cluster")
     dk.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes")

@@ -36,6 +36,7 @@ def load(args: argparse.Namespace, steps: Steps, standards: Any) -> Any:
         speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
         max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
         overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
+        residential_buildings=standards.population.residential_buildings,
     )
 
 
@@ -86,8 +87,8 @@ def _context(args: argparse.Namespace, steps: Steps, standards: Any,
 
     study = load(args, steps, standards)
     with steps("Residents per demand cell"):
-        residents = residents_for(study, standards.population, population=args.population,
-                                  pop_col=args.pop_col, name_col=args.name_col, units=args.units, join_col=args.join_col)
+        residents = residents_for(study, standards.population, population=args.population, pop_col=args.pop_col,
+                                  name_col=args.name_col, units=args.units, join_col=args.join_col)
         units = None
         if args.units and residents.units is None:
             units = read_units(args.units, crs=study.crs)
@@ -165,7 +166,8 @@ def facility_sources(study: Any, kinds: Sequence[str]) -> dict[str, dict[str, An
     for kind in kinds:
         mask = (fac["kind"] == kind).to_numpy()
         if from_file is not None and (mask & from_file.to_numpy()).any():
-            files = sorted(set(fac.loc[mask & from_file.to_numpy(), "source_file"].map(lambda p: os.path.basename(str(p)))))
+            paths = fac.loc[mask & from_file.to_numpy(), "source_file"]
+            files = sorted({os.path.basename(str(p)) for p in paths})
             out[kind] = {"source": "file", "files": files, "count": int(mask.sum())}
         else:
             out[kind] = {"source": "osm", "count": int(mask.sum())}

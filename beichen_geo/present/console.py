@@ -35,7 +35,8 @@ def circles(name: str, s: Summary) -> list[str]:
 
 def parks(name: str, s: Summary) -> list[str]:  # noqa: ARG001
     """Residential land within the park radius, straight line and network."""
-    return [f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {pct(s['covered_share_euclidean'])},"
+    return [f"  parks: residential land within {s['radius_m']:g} m of a park — straight line "
+            f"{pct(s['covered_share_euclidean'])},"
             f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {_verdict(s)})"]
 
 
@@ -99,7 +100,8 @@ def footer(summaries: Mapping[str, Summary]) -> list[str]:
     files = {k: v for k, v in first.get("study", {}).get("facility_sources", {}).items() if v["source"] == "file"}
     if files:
         out = ["  facilities from your files: " + "; ".join(
-            f"{k} from {', '.join(v['files'])} ({v['count']})" for k, v in files.items()) + "; every other kind from OSM"]
+            f"{k} from {', '.join(v['files'])} ({v['count']})" for k, v in files.items()) + "; every other kind from "
+                                                                                            "OSM"]
     else:
         out = ["  facilities: every kind from OSM (no --facilities file given)"]
     if str(first.get("population_source", "")).startswith("estimate"):

@@ -35,8 +35,8 @@ from beichen_geo.standards.load import load_standards
 from beichen_geo.standards.schema import (
     DEFAULT_LABEL,
     UNITS,
-    CircleVariant,
     Circles,
+    CircleVariant,
     Clinics,
     Kind,
     Meta,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NoReturn, Union
+from typing import Any, Literal, NoReturn, overload
 
 from beichen_geo.standards.limits import limit_for, num_text, range_text
 from beichen_geo.standards.schema import UNITS, Kind, Quantity
 from geo._errors import InputError
 
-Path_ = tuple[Union[str, int], ...]
+Path_ = tuple[str | int, ...]
 
 
 def _fmt(path: Path_) -> str:
@@ -137,6 +137,10 @@ def _check_limit(ctx: _Ctx, path: Path_, val: float, unit: str) -> None:
         raise InputError(f"{where} must be a whole number ({range_text(limit, unit)})")
 
 
+@overload
+def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, *, optional: Literal[False] = False) -> Quantity: ...
+@overload
+def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, *, optional: bool) -> Quantity | None: ...
 def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, *, optional: bool = False) -> Quantity | None:
     if v is None:
         if optional:

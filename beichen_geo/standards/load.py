@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
+import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from beichen_geo.standards.fields import Path_, _Ctx
 from beichen_geo.standards.schema import DEFAULT_LABEL, Standards

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Union
+from typing import Any, Final, Literal
 
 from geo._errors import InputError
 
@@ -16,7 +16,7 @@ UNITS: Final = frozenset({"min", "m", "km/h", "m2", "m2/person", "share", "perso
 
 MODES: Final = ("walk", "bike", "drive")
 
-TagValues = Union[bool, tuple[str, ...]]
+TagValues = Literal[True] | tuple[str, ...]  # any value, or these values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +128,8 @@ class CircleVariant:
         for t in self.tiers:
             if t.name == name:
                 return t
-        raise InputError(f"circle variant {self.name!r} has no tier {name!r}; tiers: {', '.join(t.name for t in self.tiers)}")
+        raise InputError(f"circle variant {self.name!r} has no tier {name!r}; tiers: "
+                         f"{', '.join(t.name for t in self.tiers)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +153,6 @@ class Parks:
     source: str
     plan_text: str
     kind: str
-    denominator: str
-    distance_methods: tuple[str, ...]
     primary_method: str
     size_rule: str
     radius_m: Quantity
@@ -195,8 +194,6 @@ class Tod:
     default_variant: str
     station_kind: str
     mode: str
-    stations_named: tuple[str, ...]
-    metrics: tuple[str, ...]
     variants: Mapping[str, TodVariant]
 
 
@@ -208,7 +205,6 @@ class Clinics:
     source: str
     plan_text: str
     kind: str
-    mode: str
     min_per_town: Quantity
     residents_per_centre_min: Quantity
     residents_per_centre_max: Quantity
@@ -259,7 +255,8 @@ class Standards:
             wanted = list(dict.fromkeys(names))
             unknown = [n for n in wanted if n not in self.kinds]
             if unknown:
-                raise InputError(f"unknown kind(s) {', '.join(map(repr, unknown))}; known kinds: {', '.join(self.kinds)}")
+                raise InputError(f"unknown kind(s) {', '.join(map(repr, unknown))}; known kinds: "
+                                 f"{', '.join(self.kinds)}")
         return {n: self.kinds[n].tag_filter() for n in wanted if self.kinds[n].input == "osm"}
 
     def circle_variant(self, name: str | None = None) -> CircleVariant:

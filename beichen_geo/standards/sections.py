@@ -1,4 +1,7 @@
-"""One builder per section of the standards TOML ([meta], [travel], [kinds], [circles], [parks], [tod], [clinics], [population])."""
+"""One builder per section of the standards TOML.
+
+Sections: [meta], [travel], [kinds], [circles], [parks], [tod], [clinics], [population].
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ from beichen_geo.standards.fields import (
 )
 from beichen_geo.standards.schema import (
     MODES,
-    CircleVariant,
     Circles,
+    CircleVariant,
     Clinics,
     Kind,
     Meta,
@@ -99,16 +102,20 @@ def _kinds(ctx: _Ctx, d: Any) -> Mapping[str, Kind]:
         if source == "osm":
             raw = t.get("tags")
             if raw is None:
-                ctx.fail((*kp, "tags"), 'missing: an OSM kind needs tags, e.g. tags = { amenity = ["clinic"] }, or input = "file"')
+                ctx.fail((*kp, "tags"), 'missing: an OSM kind needs tags, e.g. tags = { amenity = ["clinic"] }, or '
+                                        'input = "file"')
             if not isinstance(raw, dict) or not raw:
-                ctx.fail((*kp, "tags"), f'must be a non-empty table such as {{ amenity = ["clinic"] }}, got {_show(raw)}')
+                ctx.fail((*kp, "tags"), f'must be a non-empty table such as {{ amenity = ["clinic"] }}, got '
+                                        f'{_show(raw)}')
             tags = _tag_table(ctx, (*kp, "tags"), raw)
             if "exclude" in t:
                 if not isinstance(t["exclude"], dict) or not t["exclude"]:
-                    ctx.fail((*kp, "exclude"), f'must be a non-empty table such as {{ healthcare = ["alternative"] }}, got {_show(t["exclude"])}')
+                    ctx.fail((*kp, "exclude"), f'must be a non-empty table such as {{ healthcare = ["alternative"] }}, '
+                                               f'got {_show(t["exclude"])}')
                 exclude = _tag_table(ctx, (*kp, "exclude"), t["exclude"])
         elif "tags" in t or "exclude" in t:
-            ctx.fail((*kp, "tags"), 'a kind with input = "file" takes its points from a file; remove tags or set input = "osm"')
+            ctx.fail((*kp, "tags"), 'a kind with input = "file" takes its points from a file; remove tags or set input '
+                                    '= "osm"')
         out[name] = Kind(
             name=name,
             label_zh=_str(ctx, (*kp, "label_zh"), t.get("label_zh"), default=name),
@@ -159,7 +166,8 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
     for name, v in _variants(ctx, p, d, ("default_variant",)).items():
         vp = (*p, name)
         t = _table(ctx, vp, v, required=("tiers",),
-                   optional=("label_zh", "label_en", "standards", "source", "plan_text", "mode", "target_share", "note"))
+                   optional=("label_zh", "label_en", "standards", "source", "plan_text", "mode", "target_share",
+                             "note"))
         mode = _choice(ctx, (*vp, "mode"), t.get("mode"), MODES, default="walk")
         share = _quantity(ctx, (*vp, "target_share"), t.get("target_share", 1.0), "share")
         tp = (*vp, "tiers")
@@ -210,13 +218,10 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
 def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
     p: Path_ = ("parks",)
     t = _table(ctx, p, d, required=("kind", "radius_m", "target_share", "min_area_m2"),
-               optional=("standard", "source", "plan_text", "denominator", "distance_methods", "primary_method",
-                         "size_rule", "size_tiers"))
-    methods = _str_list(ctx, (*p, "distance_methods"), t.get("distance_methods"), default=("euclidean", "network"),
-                        nonempty=True)
-    for i, m in enumerate(methods):
-        _choice(ctx, (*p, "distance_methods", i), m, ("euclidean", "network"))
-    primary = _choice(ctx, (*p, "primary_method"), t.get("primary_method"), methods, default=methods[0])
+               optional=("standard", "source", "plan_text", "primary_method", "size_rule", "size_tiers"))
+    # both methods are always measured and reported; the primary one decides `passes`
+    primary = _choice(ctx, (*p, "primary_method"), t.get("primary_method"), ("euclidean", "network"),
+                      default="euclidean")
     rule = _choice(ctx, (*p, "size_rule"), t.get("size_rule"), ("none", "garden_city"), default="none")
     tiers = []
     sp = (*p, "size_tiers")
@@ -235,9 +240,6 @@ def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
         source=_str(ctx, (*p, "source"), t.get("source"), default=ctx.file_for(p)),
         plan_text=_str(ctx, (*p, "plan_text"), t.get("plan_text"), default=""),
         kind=_kind_ref(ctx, (*p, "kind"), t["kind"], kinds),
-        denominator=_choice(ctx, (*p, "denominator"), t.get("denominator"), ("residential_land_area", "residents"),
-                            default="residential_land_area"),
-        distance_methods=methods,
         primary_method=primary,
         size_rule=rule,
         radius_m=_quantity(ctx, (*p, "radius_m"), t["radius_m"], "m"),
@@ -249,7 +251,7 @@ def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
 
 def _tod(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Tod:
     p: Path_ = ("tod",)
-    settings = ("default_variant", "station_kind", "mode", "stations_named", "metrics")
+    settings = ("default_variant", "station_kind", "mode")
     _table(ctx, p, d, required=("default_variant", "station_kind"), extra=True)
     variants: dict[str, TodVariant] = {}
     for name, v in _variants(ctx, p, d, settings).items():
@@ -278,8 +280,6 @@ def _tod(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Tod:
         default_variant=default,
         station_kind=_kind_ref(ctx, (*p, "station_kind"), d["station_kind"], kinds),
         mode=_choice(ctx, (*p, "mode"), d.get("mode"), MODES, default="walk"),
-        stations_named=_str_list(ctx, (*p, "stations_named"), d.get("stations_named"), default=()),
-        metrics=_str_list(ctx, (*p, "metrics"), d.get("metrics"), default=()),
         variants=MappingProxyType(variants),
     )
 
@@ -289,7 +289,7 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
     t = _table(ctx, p, d,
                required=("kind", "min_per_town", "residents_per_centre_min", "residents_per_centre_max", "walk_minutes",
                          "reach_target_share"),
-               optional=("standard", "source", "plan_text", "mode", "existing_centres", "towns"))
+               optional=("standard", "source", "plan_text", "existing_centres", "towns"))
     lo = _quantity(ctx, (*p, "residents_per_centre_min"), t["residents_per_centre_min"], "persons")
     hi = _quantity(ctx, (*p, "residents_per_centre_max"), t["residents_per_centre_max"], "persons")
     if float(hi.value) < float(lo.value):
@@ -299,7 +299,6 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
         source=_str(ctx, (*p, "source"), t.get("source"), default=ctx.file_for(p)),
         plan_text=_str(ctx, (*p, "plan_text"), t.get("plan_text"), default=""),
         kind=_kind_ref(ctx, (*p, "kind"), t["kind"], kinds),
-        mode=_choice(ctx, (*p, "mode"), t.get("mode"), MODES, default="walk"),
         min_per_town=_quantity(ctx, (*p, "min_per_town"), t["min_per_town"], "count"),
         residents_per_centre_min=lo,
         residents_per_centre_max=hi,
@@ -325,7 +324,7 @@ def _population(ctx: _Ctx, d: Any) -> Population:
     return Population(
         method=_choice(ctx, (*p, "method"), t.get("method"), ("building_floor_area",), default="building_floor_area"),
         residential_buildings=_str_list(ctx, (*p, "residential_buildings"), t.get("residential_buildings"),
-                                        default=tuple(levels)),
+                                        default=tuple(levels), nonempty=True),
         rescale_to_total=_bool(ctx, (*p, "rescale_to_total"), t.get("rescale_to_total"), default=False),
         floor_area_per_person_m2=_quantity(ctx, (*p, "floor_area_per_person_m2"), t["floor_area_per_person_m2"],
                                            "m2/person"),
