@@ -24,9 +24,8 @@ def offline(monkeypatch):
 
 
 @pytest.mark.slow
-def test_demo_quick_runs_offline_end_to_end(tmp_path, offline):
-    out = tmp_path / "maps"
-    summaries = run(["demo", "--quick", "--out", str(out), "--quiet"])
+def test_demo_quick_runs_offline_end_to_end(demo_quick, offline):
+    out, summaries = demo_quick  # run offline (conftest), shared with the tests that read its maps
     assert set(summaries) == {"circles", "parks", "tod", "clinics"}
     for name in summaries:
         for ext in (".json", ".gpkg", ".html"):
