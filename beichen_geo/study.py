@@ -233,8 +233,11 @@ def load_study(
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
 
 
-def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reach_m, max_snap_m, cell_m, cache,
-                 overpass_url, step, log, res_bldg=RESIDENTIAL_BUILDINGS):
+def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Mapping],
+                 facility_files: Sequence[tuple[Any, ...]],
+                 crs: Any, speed_kmh: float, reach_m: float, max_snap_m: float, cell_m: float, cache: Path,
+                 overpass_url: str | None, step: Step, log: dict[str, Any],
+                 res_bldg: Mapping[str, Any] = RESIDENTIAL_BUILDINGS) -> Study:
     from geo import _online
     from geo.network import from_osmnx_graph
 
