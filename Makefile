@@ -1,11 +1,11 @@
-# Two entry points for a fresh clone: `make demo` and `make test`.
+# Two entry points for a fresh clone: `make demo` and `make test` (and `make lint`: ruff + mypy, as CI runs them).
 # Both create .venv with the project installed when it is missing or out of date.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= maps
 
-.PHONY: demo test venv clean
+.PHONY: demo test test-fast lint venv clean
 
 $(BIN)/activate: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,20 @@ venv: $(BIN)/activate
 demo: venv
 	$(BIN)/beichen-geo demo --out $(OUT)
 
+# The whole suite in parallel (pytest-xdist), one worker per core, whole files per worker so that each
+# module-scoped fixture is computed once. More workers than cores (4 on 2) was faster on a quiet machine
+# but starved the timing-bound Overpass client tests (tests/test_online.py deadline) on a loaded one.
+# `make test-fast` leaves out the end-to-end runs (marker `slow`).
+TEST_WORKERS ?= auto
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+
+# both run (and report) even when the first fails
+lint: venv
+	$(BIN)/ruff check geo beichen_geo; r=$$?; $(BIN)/mypy geo beichen_geo && exit $$r
 
 clean:
 	rm -rf $(VENV) maps test-output

@@ -46,8 +46,8 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Iterable
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -80,7 +80,7 @@ def _sha256(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _signals_blocked():
+def _signals_blocked() -> Iterator[None]:
     """Hold SIGINT/SIGTERM until the block ends (they are delivered then, not lost)."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
@@ -168,7 +168,8 @@ class RunFolder:
         try:
             t.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"cannot create output folder '{t}': {_reason(exc)}. Choose another folder with --out.") from exc
+            raise InputError(f"cannot create output folder '{t}': {_reason(exc)}. "
+                             "Choose another folder with --out.") from exc
         lock_beside = self._lock()
         self._recover_and_clean()
         manifest = read_manifest(t) if self.existed else None
@@ -318,7 +319,7 @@ class RunFolder:
 
         write_json({
             "program": "beichen-geo", "version": __version__, "run_id": self.run_id, "command": self.command,
-            "pid": os.getpid(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "pid": os.getpid(), "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": files,
         }, self.staging / MANIFEST)
         hold = os.environ.get(HOLD_ENV)

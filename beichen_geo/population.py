@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputError
+from geo._errors import DataError, InputError
 from geo.areal import assign_to_units, spread_by_overlap, spread_over_units
 
 from .standards import Population
@@ -110,7 +110,25 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
     per_cell, unplaced = spread_by_overlap(pop, b.geometry.to_numpy(), study.demand.geometry.to_numpy())
     src = (f"estimate: residential building floor area / {float(rules.floor_area_per_person_m2.value):g} m² per person "
            "(levels from building:levels, height or building type)")
+    if rules.rescale_to_total:
+        per_cell, unplaced, src = _rescaled(per_cell, unplaced, src, float(rules.district_residents.value))
     return Residents(per_cell=per_cell, source=src, is_estimate=True, unplaced=float(unplaced.sum()))
+
+
+def _rescaled(per_cell: np.ndarray, unplaced: np.ndarray, source: str,
+              total: float) -> tuple[np.ndarray, np.ndarray, str]:
+    """``population.rescale_to_total``: the estimate scaled so that the cells sum to ``total`` residents.
+
+    The proportions between cells are kept; residents of buildings outside every cell are
+    scaled by the same factor (and stay reported as unplaced). An estimate of no residents
+    cannot be scaled and raises :class:`DataError`.
+    """
+    placed = float(np.nansum(per_cell))
+    if placed <= 0:
+        raise DataError("population.rescale_to_total is set, but the residential buildings give no residents to scale; "
+                        "pass --population or set rescale_to_total = false")
+    factor = total / placed
+    return per_cell * factor, unplaced * factor, f"{source}, rescaled x{factor:.4g} to district_residents = {total:,.0f}"
 
 
 def read_population(

@@ -158,6 +158,7 @@ def load_study(
     overpass_url: str | None = None,
     nominatim_url: str | None = None,
     step: Step = _noop_step,
+    residential_buildings: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"]),
 ) -> Study:
     """Load a study area.
 
@@ -189,6 +190,9 @@ def load_study(
         Download cache folder and servers for ``place`` (default: public servers).
     cell_m
         Demand grid cell size, metres.
+    residential_buildings
+        OSM ``building=*`` values where residents live (``population.residential_buildings`` of
+        the standards); the population estimate counts these buildings only.
     """
     if osm is not None and place is not None:
         raise InputError("give either --osm FILE or --place NAME, not both")
@@ -203,10 +207,11 @@ def load_study(
                 area_wgs = gpd.GeoSeries(
                     [_online.geocode_place(place, cache_dir=cache, nominatim_url=nominatim_url)], crs=WEB_CRS
                 )
+    res_bldg = {"building": list(residential_buildings)}  # population.residential_buildings of the standards
     if place is not None:
         return _load_online(area_wgs, place=place, kinds=kinds, facility_files=facility_files, crs=crs,
                             speed_kmh=speed_kmh, reach_m=reach_m, max_snap_m=max_snap_m, cell_m=cell_m,
-                            cache=cache, overpass_url=overpass_url, step=step, log=log)
+                            cache=cache, overpass_url=overpass_url, step=step, log=log, res_bldg=res_bldg)
     src = Path(osm) if osm is not None else embedded_sample()
     bbox = None
     if area_wgs is not None:
@@ -218,8 +223,7 @@ def load_study(
     with step(f"Loading walk network from {src.name}"):
         net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **({"bbox": bbox} if src.name.lower().endswith(".pbf") else {}))
     with step("Loading facilities and residential land"):
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
-                     "_entrance": ENTRANCES}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": res_bldg, "_entrance": ENTRANCES}
         kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
         if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
@@ -229,8 +233,11 @@ def load_study(
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
 
 
-def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reach_m, max_snap_m, cell_m, cache,
-                 overpass_url, step, log):
+def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Mapping],
+                 facility_files: Sequence[tuple[Any, ...]],
+                 crs: Any, speed_kmh: float, reach_m: float, max_snap_m: float, cell_m: float, cache: Path,
+                 overpass_url: str | None, step: Step, log: dict[str, Any],
+                 res_bldg: Mapping[str, Any] = RESIDENTIAL_BUILDINGS) -> Study:
     from geo.osm import overpass as _online
     from geo.network import from_osmnx_graph
 
@@ -242,8 +249,7 @@ def _load_online(area_wgs, *, place, kinds, facility_files, crs, speed_kmh, reac
     with step("Downloading facilities and residential land (cached)"):
         from geo.osm.features import _explode_kinds, _union_filter
 
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": RESIDENTIAL_BUILDINGS,
-                     "_entrance": ENTRANCES}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": res_bldg, "_entrance": ENTRANCES}
         raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})

@@ -51,7 +51,7 @@ def _rss_mb() -> float:
 
 
 def _study(pbf: Path, std: Any) -> tuple[Any, str]:
-    from beichen_geo.cli import _largest_minutes
+    from beichen_geo.cli.pipeline import largest_minutes as _largest_minutes
     from beichen_geo.study import load_study
 
     reach_m = std.travel.distance_m(_largest_minutes(std))

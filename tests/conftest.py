@@ -66,3 +66,42 @@ def shared_file(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"needs ../shared/data/raw/{rel} (not present in this checkout)")
     return p
+
+
+@pytest.fixture(scope="session")
+def helsinki_study():
+    """The embedded Helsinki sample loaded as the analyses' tests use it (default kinds, 4 km/h).
+
+    Shared by every test that only reads it: loading takes seconds, and the study is not changed
+    by the analyses (they read its network, facilities and demand cells).
+    """
+    from beichen_geo.standards import load_standards
+    from beichen_geo.study import load_study
+
+    return load_study(kinds=load_standards().kind_filters(), speed_kmh=4.0)
+
+
+def refuse_network(mp: pytest.MonkeyPatch) -> None:
+    """Fail any attempt to open a network connection (loopback included)."""
+    import socket
+
+    def refuse(self, address, *a, **k):  # noqa: ARG001
+        raise AssertionError(f"network access attempted: {address!r}")
+
+    mp.setattr(socket.socket, "connect", refuse)
+    mp.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture(scope="session")
+def demo_quick(tmp_path_factory):
+    """One ``beichen-geo demo --quick`` run on the embedded sample, offline: (folder, summaries).
+
+    Shared by the tests that only read its outputs (one run instead of one per test module).
+    """
+    from beichen_geo.cli import run
+
+    out = tmp_path_factory.mktemp("demo_quick") / "maps"
+    with pytest.MonkeyPatch.context() as mp:
+        refuse_network(mp)
+        summaries = run(["demo", "--quick", "--out", str(out), "--quiet"])
+    return out, summaries

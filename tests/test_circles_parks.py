@@ -137,12 +137,11 @@ def test_park_size_rule_garden_city(standards, tmp_path):
     assert r.summary["covered_share_euclidean"] == 0.0
 
 
-def test_real_sample_circles_and_parks(helsinki_pbf, standards, tmp_path):
+def test_real_sample_circles_and_parks(helsinki_study, standards, tmp_path):
     from beichen_geo.population import estimate_residents
     from beichen_geo.result import write_result
-    from beichen_geo.study import load_study
 
-    study = load_study(osm=helsinki_pbf, kinds=standards.kind_filters(), speed_kmh=4.0)
+    study = helsinki_study  # the embedded sample = helsinki_pbf, default kinds, 4 km/h (conftest)
     res = estimate_residents(study, standards.population)
     assert res.is_estimate and res.total > 0
     c = living_circles(study, standards, residents=res)

@@ -23,9 +23,9 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
-def test_demo_quick_runs_offline_end_to_end(tmp_path, offline):
-    out = tmp_path / "maps"
-    summaries = run(["demo", "--quick", "--out", str(out), "--quiet"])
+@pytest.mark.slow
+def test_demo_quick_runs_offline_end_to_end(demo_quick, offline):
+    out, summaries = demo_quick  # run offline (conftest), shared with the tests that read its maps
     assert set(summaries) == {"circles", "parks", "tod", "clinics"}
     for name in summaries:
         for ext in (".json", ".gpkg", ".html"):
@@ -96,6 +96,7 @@ def test_console_script_is_installed(tmp_path):
     assert r.returncode == 0 and "circles" in r.stdout and "demo" in r.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize("extract", ["liechtenstein-latest", "baltimore", "harrisburg"])
 def test_all_four_analyses_on_the_valhalla_extracts(tmp_path, extract, offline):
@@ -132,6 +133,7 @@ def test_beichen_boundary_in_cgcs2000(tmp_path):
     assert main(["parks", "--boundary", "beichen", "--out", str(tmp_path / "o"), "--quiet"]) == 2
 
 
+@pytest.mark.slow
 def test_gaps_command(tmp_path):
     s = run(["gaps", "--kind", "clinic", "--n", "1", "--method", "exact", "--out", str(tmp_path), "--quiet"])["gaps"]
     assert s["kind"] == "clinic" and s["minutes"] == 15 and s["n_proposed"] == 1
@@ -172,6 +174,7 @@ def test_population_table_joined_to_unit_polygons(tmp_path, capsys):
     assert "西区" in err and "西城区" in err
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_district_scale_maps_stay_small(tmp_path):
     """Liechtenstein (160 km², 6,000+ demand cells): every map well under 10 MB."""
@@ -181,3 +184,54 @@ def test_district_scale_maps_stay_small(tmp_path):
     run(["demo", "--quick", "--osm", str(pbf), "--out", str(tmp_path), "--quiet"])
     sizes = {p.name: p.stat().st_size for p in tmp_path.glob("*.html")}
     assert len(sizes) == 4 and max(sizes.values()) < 3 * 2**20, sizes
+
+
+def test_an_error_naming_an_api_option_gives_its_command_line_flag(monkeypatch, capsys):
+    import importlib
+
+    from geo._errors import InputError
+
+    cli_main = importlib.import_module("beichen_geo.cli.main")  # the module (beichen_geo.cli.main is the function)
+
+    def fail(argv=None):  # noqa: ARG001
+        exc = InputError("stations.gpkg holds 2 layers (a, b): choose one")
+        exc.option = "layer"  # the keyword of geo.io.read_points that the user can set
+        raise exc
+
+    monkeypatch.setattr(cli_main, "run", fail)
+    assert cli_main.main(["parks"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["beichen-geo: error: stations.gpkg holds 2 layers (a, b): choose one (command line: --layer NAME)"]
+
+
+def test_an_error_without_an_option_is_printed_as_it_is():
+    from beichen_geo.cli.main import error_line
+    from geo._errors import DataError
+
+    assert error_line(DataError("no stations in the study area")) == "beichen-geo: error: no stations in the study area"
+    unknown = DataError("x")
+    unknown.option = "not_a_flag"  # an API keyword with no command-line flag adds nothing
+    assert error_line(unknown) == "beichen-geo: error: x"
+
+
+def test_console_lines_of_each_analysis():
+    from beichen_geo.present.console import footer, lines
+
+    parks = {"radius_m": 500.0, "covered_share_euclidean": 0.8125, "covered_share_network": 0.5, "target": 1.0,
+             "passes": False}
+    assert lines("parks", parks) == [
+        "  parks: residential land within 500 m of a park — straight line 81.2%, network 50.0% (target 100.0%, FAIL)"]
+    circles = {"variant": "5-10-15", "all_tiers_share_land": 0.25, "target": 1.0, "passes": False,
+               "tiers": [{"minutes": 5, "covered_share_land": 0.5, "reasons": None},
+                         {"minutes": 15, "covered_share_land": None}]}
+    assert lines("circles_5-10-15", circles) == [
+        "  circles_5-10-15: 5-10-15 — land meeting each tier: 5 min 50.0%; 15 min n/a; all tiers 25.0% "
+        "(target 100.0%, FAIL)"]
+    assert lines("tod", {"status": "not measured", "reason": "no stations"}) == ["  tod: not measured — no stations"]
+    assert lines("unknown", {"a": 1}) == []
+    src = {"study": {"facility_sources": {"clinic": {"source": "file", "files": ["c.csv"], "count": 3},
+                                          "park": {"source": "osm", "count": 9}}},
+           "population_source": "estimate: floor area"}
+    assert footer({"parks": src}) == [
+        "  facilities from your files: clinic from c.csv (3); every other kind from OSM",
+        "  residents are ESTIMATED from residential building floor area (no --population given)"]

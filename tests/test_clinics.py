@@ -363,13 +363,6 @@ def test_map_and_write(result, tmp_path):
 # ------------------------------------------------------------------ real sample (Helsinki)
 
 
-@pytest.fixture(scope="module")
-def helsinki_study():
-    from beichen_geo.study import load_study
-
-    return load_study(kinds=STD.kind_filters(), speed_kmh=4.0)
-
-
 def test_helsinki(helsinki_study, tmp_path):
     st = helsinki_study
     r = clinics_per_community(st, STD)

@@ -27,12 +27,8 @@ class _Saved:
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    from beichen_geo.cli import run
-
-    out = tmp_path_factory.mktemp("demo")
-    run(["demo", "--quick", "--out", str(out), "--quiet"])
-    return out
+def demo_out(demo_quick):
+    return demo_quick[0]  # one offline `demo --quick` run of the session (conftest)
 
 
 @pytest.mark.parametrize(

@@ -155,12 +155,11 @@ def test_errors_name_what_to_fix(grid_study, standards):
         gap_analysis(grid_study, standards, kind="clinic", minutes=5, objective="residents")
 
 
-def test_embedded_sample_after_figure_is_reproduced(helsinki_pbf, standards, tmp_path):
+def test_embedded_sample_after_figure_is_reproduced(helsinki_study, standards, tmp_path):
     from beichen_geo.population import estimate_residents
     from beichen_geo.result import write_result
-    from beichen_geo.study import load_study
 
-    study = load_study(osm=helsinki_pbf, kinds=standards.kind_filters(), speed_kmh=4.0)
+    study = helsinki_study  # the embedded sample = helsinki_pbf, default kinds, 4 km/h (conftest)
     res = estimate_residents(study, standards.population)
     area = study.demand["area_m2"].to_numpy()
     for n_new in (3, None):

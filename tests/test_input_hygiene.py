@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import geo.io as gio
-from beichen_geo import standards as bstd
 from beichen_geo.standards import LIMITS, load_standards
+from beichen_geo.standards.limits import limit_for
 from geo._errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def test_every_numeric_key_of_the_packaged_file_has_exactly_one_limit():
         assert len(hits) == 1, (path, hits)
         lim = LIMITS[hits[0]]
         assert lim.lo <= lim.hi
-        assert bstd._limit(path) is lim
+        assert limit_for(path) is lim
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,6 @@ def test_tod_variants_5_10_and_8_15_both_present_and_distinct(std):
     assert "5至10分钟" in glossary.plan_text and "8至15分钟" in metro.plan_text
     assert std.tod_variant() is metro  # default: the Beichen-specific rule
     assert std.tod.station_kind == "station" and std.tod.mode == "walk"
-    assert "population" in std.tod.metrics
 
 
 def test_park_rule_500_m_full_coverage_of_residential_land(std):
@@ -59,8 +58,6 @@ def test_park_rule_500_m_full_coverage_of_residential_land(std):
     assert parks.standard == "S-PG-01" and "L351" in parks.source
     assert parks.radius_m.value == 500 and parks.radius_m.unit == "m"
     assert parks.target_share.value == 1.0
-    assert parks.denominator == "residential_land_area"
-    assert set(parks.distance_methods) == {"euclidean", "network"}
     assert parks.primary_method == "euclidean"
     assert parks.min_area_m2.value == 0 and parks.size_rule == "none"
     assert parks.radius_for_area(10.0) == 500.0
@@ -298,3 +295,63 @@ def test_standards_are_frozen(std):
         std.travel = None  # type: ignore[misc]
     with pytest.raises(TypeError):
         std.kinds["park"] = None  # type: ignore[index]
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys the code reads, and keys no code read (removed, so refused like any unknown key)
+
+
+@pytest.mark.parametrize("text, path", [
+    ('[parks]\ndenominator = "residents"\n', "parks.denominator"),
+    ('[parks]\ndistance_methods = ["network"]\n', "parks.distance_methods"),
+    ('[clinics]\nmode = "walk"\n', "clinics.mode"),
+    ('[tod]\nstations_named = ["京滨城际北辰站"]\n', "tod.stations_named"),
+    ('[tod]\nmetrics = ["population"]\n', "tod.metrics"),
+])
+def test_keys_that_nothing_reads_are_refused(tmp_path, text, path):
+    p = write(tmp_path, text)
+    with pytest.raises(InputError, match="unknown") as ei:
+        load_standards(p)
+    assert str(p) in str(ei.value) and path in str(ei.value)
+
+
+def test_packaged_file_has_no_key_that_nothing_reads():
+    data = tomllib.loads(resources.files("beichen_geo").joinpath("standards.toml").read_text(encoding="utf-8"))
+    assert not {"denominator", "distance_methods"} & set(data["parks"])
+    assert "mode" not in data["clinics"]
+    assert not {"stations_named", "metrics"} & set(data["tod"])
+
+
+def test_rescale_to_total_makes_the_estimate_sum_to_the_district_total(tmp_path, std, helsinki_study):
+    from beichen_geo.population import residents_for
+
+    over = load_standards(write(tmp_path, "[population]\nrescale_to_total = true\ndistrict_residents = 123456\n"))
+    assert over.population.rescale_to_total and not std.population.rescale_to_total
+    plain = residents_for(helsinki_study, std.population)
+    scaled = residents_for(helsinki_study, over.population)
+    assert plain.total > 0 and abs(plain.total - 123456) > 1000  # the sample's own estimate is another number
+    assert scaled.total == pytest.approx(123456, rel=1e-9)
+    # proportions kept: every cell scaled by the same factor
+    factor = 123456 / plain.total
+    assert scaled.per_cell == pytest.approx(plain.per_cell * factor, rel=1e-9, abs=1e-9)
+    assert scaled.unplaced == pytest.approx(plain.unplaced * factor, rel=1e-9, abs=1e-9)
+    assert "rescaled" in scaled.source and "rescaled" not in plain.source
+
+
+def test_residential_buildings_of_the_standards_choose_the_estimated_buildings(tmp_path, helsinki_study):
+    from beichen_geo.cli.parser import build_parser
+    from beichen_geo.cli.pipeline import load
+    from beichen_geo.progress import Steps
+
+    # the sample's residential buildings are all building=apartments; building=yes (untyped) is not counted
+    assert set(helsinki_study.buildings["building"]) == {"apartments"}
+    over = load_standards(write(tmp_path, '[population]\nresidential_buildings = ["yes"]\n'))
+    assert over.population.residential_buildings == ("yes",)
+    args = build_parser().parse_args(["parks", "--out", str(tmp_path / "o"), "--quiet"])
+    study = load(args, Steps(quiet=True), over)  # what the command line loads with this standards file
+    assert len(study.buildings) > 0 and set(study.buildings["building"]) == {"yes"}
+
+
+def test_residential_buildings_must_not_be_empty(tmp_path):
+    with pytest.raises(InputError, match="population.residential_buildings"):
+        load_standards(write(tmp_path, "[population]\nresidential_buildings = []\n"))

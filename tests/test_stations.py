@@ -540,12 +540,11 @@ def test_scheduler_address_and_chunking_identical(grid, standards, result, clust
 
 
 @pytest.fixture(scope="module")
-def helsinki():
+def helsinki(helsinki_study):
     from beichen_geo.population import estimate_residents
-    from beichen_geo.study import load_study
 
     std = load_standards()
-    study = load_study(kinds=std.kind_filters(), speed_kmh=4.0)
+    study = helsinki_study  # the session's sample study (conftest), only read here
     rng = np.random.default_rng(6)
     nodes = rng.choice(len(study.net.nodes), 50, replace=False)
     st = gpd.GeoDataFrame({"name": [f"node {i}" for i in nodes]}, geometry=study.net.nodes.geometry.to_numpy()[nodes],

@@ -369,12 +369,11 @@ def test_errors(grid_study, standards):
 
 # ------------------------------------------------------------------------------ real data
 @pytest.fixture(scope="module")
-def helsinki():
+def helsinki(helsinki_study):
     from beichen_geo.population import estimate_residents
-    from beichen_geo.study import load_study
 
     std = load_standards()
-    study = load_study(kinds=std.kind_filters(), speed_kmh=4.0)
+    study = helsinki_study  # the session's sample study (conftest), only read here
     res = estimate_residents(study, std.population)
     return study, tod_station_areas(study, std, residents=res)
 

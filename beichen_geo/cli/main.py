@@ -1,0 +1,104 @@
+"""``main(argv) -> int``: run the command line, catching every error raised on purpose once.
+
+Exit codes: 0 on success; 2 on a user-facing error (:class:`~geo._errors.GeoError`: bad input,
+unwritable or locked ``--out``, full disk), printed as one line; 130 on Ctrl-C (SIGINT) and 143
+on SIGTERM (128 + signal number, as shells report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import warnings
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any, Final, TextIO
+
+from geo._errors import GeoError
+
+#: The command-line flag of each API keyword that an error may name (``GeoError.option``).
+OPTION_FLAGS: Final = {
+    "layer": "--layer NAME",
+    "sheet": "--sheet NAME|NUMBER",
+    "lon_col": "--lon-col NAME",
+    "lat_col": "--lat-col NAME",
+    "overpass_url": "--overpass-url URL",
+    "nominatim_url": "--nominatim-url URL",
+    "crs": "--crs EPSG",
+    "coords": "--coords wgs84|gcj02|bd09",
+}
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the command line; returns the summaries written (for tests and scripting)."""
+    from beichen_geo.cli import pipeline
+    from beichen_geo.cli.parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    steps = pipeline.Steps(quiet=args.quiet)
+    if args.command == "demo":
+        return pipeline.demo(args, steps)
+    return pipeline.analyses(args, steps, [args.command])
+
+
+def error_line(exc: GeoError) -> str:
+    """The one line printed for an error: its message, and the flag to change when it names an API option."""
+    flag = OPTION_FLAGS.get(getattr(exc, "option", None) or "")
+    return f"beichen-geo: error: {exc}" + (f" (command line: {flag})" if flag else "")
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,  # noqa: ARG001
+                  file: TextIO | None = None, line: str | None = None) -> None:  # noqa: ARG001
+    """Warnings as one readable line (no source file and line of the library)."""
+    print(f"beichen-geo: warning: {message}", file=sys.stderr)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM received: the run stops and cleans up like on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+    # the first signal stops the run; later ones are ignored so that the clean-up completes
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> dict[int, Any]:
+    previous: dict[int, Any] = {}
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        for s in (signal.SIGINT, signal.SIGTERM):
+            previous[s] = signal.signal(s, _on_signal)
+    return previous
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point.
+
+    Exit codes: 0 on success; 2 on a user-facing error (bad input, unwritable or locked
+    ``--out``, full disk); 130 on Ctrl-C (SIGINT) and 143 on SIGTERM (128 + signal number, as
+    shells report). An interrupted run prints one line saying what ``--out`` holds: the
+    earlier contents untouched, or (if the signal came after the swap) this run's complete
+    results.
+    """
+    warnings.showwarning = _show_warning
+    previous = _install_signal_handlers()
+    try:
+        run(argv)
+    except GeoError as exc:
+        print(error_line(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        outcome = getattr(exc, "outcome", None) or "nothing was written"
+        print(f"beichen-geo: interrupted ({signal.Signals(signum).name}); {outcome}", file=sys.stderr)
+        return 128 + int(signum)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0

