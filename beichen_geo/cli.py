@@ -53,12 +53,19 @@ def _common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     src.add_argument("--lat-col", action="append", default=[],
                      help="latitude column of the matching --facilities table (default: found by name)")
     src.add_argument("--population", metavar="PATH",
-                     help="community/sub-district polygons with a population column (default: estimate from buildings)")
+                     help="community/sub-district polygons with a population column, a table joined to --units, or a "
+                          "GeoTIFF of persons per pixel (default: estimate from the buildings on residential land)")
     src.add_argument("--units", metavar="PATH",
                      help="community/sub-district polygons; with a --population TABLE (CSV/Excel) they are joined by name or code")
     src.add_argument("--join-col", help="column shared by --units and a --population table (default: a name/code column)")
     src.add_argument("--pop-col", help="name of the population column in --population")
     src.add_argument("--name-col", help="name of the unit-name column in --population")
+    src.add_argument("--residential", metavar="PATH",
+                     help="a planner's residential land polygons (居住用地; GeoJSON/GPKG/SHP), see --residential-mode")
+    src.add_argument("--residential-coords", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
+                     help="datum of --residential in longitude/latitude (Gaode: gcj02, Baidu: bd09; default wgs84)")
+    src.add_argument("--residential-mode", choices=["add", "replace"], default="add",
+                     help="add --residential to OSM's residential land (default) or replace it")
     src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary beichen)")
     src.add_argument("--cache-dir", metavar="DIR", help="download cache for --place (default ~/.cache/beichen-geo)")
     src.add_argument("--overpass-url", default=os.environ.get("BEICHEN_OVERPASS_URL"),
@@ -281,6 +288,8 @@ def _load(args: argparse.Namespace, steps, standards) -> Any:
         speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
         max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
         overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
+        residential=args.residential, residential_coords=args.residential_coords,
+        residential_mode=args.residential_mode,
     )
 
 
@@ -328,6 +337,8 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
             from beichen_geo.population import read_units
 
             units = read_units(args.units, crs=study.crs)
+    for msg in residents.warnings:  # e.g. much residential land holds nobody, and why
+        warnings.warn(msg, stacklevel=2)
     runners: dict[str, Callable[[], Any]] = {}
     if "circles" in names:
         from beichen_geo.circles import living_circles
@@ -364,7 +375,7 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
             if len(runners) == 1:
                 raise
             # in a multi-analysis run one empty layer (e.g. no stations) must not stop the others
-            stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info,
+            stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info, **residents.summary(),
                     "run_id": run_folder.run_id, "outputs": {}}
             name = analysis if variant in ("", "None") else f"{analysis}_{variant}"
             write_json(stub, out / f"{name}.json")
@@ -373,10 +384,12 @@ def _run_analyses(args: argparse.Namespace, steps, names: list[str], standards, 
         if analysis == "circles" and variant not in ("", "None") and variant != standards.circles.default_variant:
             res.name = f"circles_{variant}"
         res.summary["study"] = info
+        res.summary.update(residents.summary())  # population_source, residents_unplaced, land without residents
         res.summary["run_id"] = run_folder.run_id
         # what the study found (off-network land, merged duplicates, files outside the area) belongs
         # in every result's warnings, not only in study.log
-        res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *res.summary.get("warnings", [])]))
+        res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *residents.warnings,
+                                                      *res.summary.get("warnings", [])]))
         with steps(f"Writing {res.name} outputs"):
             write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
         summaries[res.name] = res.summary
@@ -486,7 +499,7 @@ def _print_summaries(summaries: dict[str, Any], out: Path, steps) -> None:
     else:
         print("  facilities: every kind from OSM (no --facilities file given)")
     if str(first.get("population_source", "")).startswith("estimate"):
-        print("  residents are ESTIMATED from residential building floor area (no --population given)")
+        print("  residents are ESTIMATED from the floor area of the buildings on residential land (no --population given)")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
