@@ -468,10 +468,19 @@ def residents_for(study: Study, rules: Population, *, population: str | os.PathL
     persons per pixel. ``rules.rescale_to_total`` applies to the estimate only (given
     counts are kept as given).
     """
-    from geo.raster import is_raster
-
     if population is None:
         return estimate_residents(study, rules)
+    res = _given(study, rules, population, pop_col=pop_col, name_col=name_col, units=units, join_col=join_col)
+    if rules.rescale_to_total:
+        res.warnings.append("[population] rescale_to_total applies to the estimate only: the given counts are kept as given")
+    return res
+
+
+def _given(study: Study, rules: Population, population: str | os.PathLike, *, pop_col: str | None,
+           name_col: str | None, units: str | os.PathLike | None, join_col: str | None) -> Residents:
+    """Residents from a raster, a unit layer or a table joined to units (see :func:`residents_for`)."""
+    from geo.raster import is_raster
+
     if is_raster(population):
         return raster_residents(study, rules, population)
     if str(population).lower().endswith(TABLE_SUFFIXES):
