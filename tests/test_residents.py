@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import METRIC, X0, Y0, grid_network
 from pyproj import Transformer
 
 from beichen_geo.cli import main
@@ -23,10 +24,9 @@ from beichen_geo.population import (
 )
 from beichen_geo.standards import load_standards
 from beichen_geo.study import load_study, read_residential, study_from_frames
-from conftest import METRIC, X0, Y0, grid_network
 
 rasterio = pytest.importorskip("rasterio")
-from rasterio.transform import from_origin  # noqa: E402
+from rasterio.transform import from_origin
 
 M2PP = 35.0  # floor_area_per_person_m2 of the built-in standards (checked below)
 
