@@ -360,7 +360,7 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
     floor = np.zeros(n)
     if rules is not None:
         fp = _floor_pieces(study, rules)
-        floor = np.bincount(fp.cell, weights=fp.floor_m2, minlength=n)
+        floor = np.bincount(fp.cell, weights=fp.floor_m2, minlength=n).astype(float)
     inside = shapely.intersects(ug, study.area)
     pop = np.where(inside, units["population"].to_numpy(dtype=float), 0.0)
     sel = unit_of >= 0

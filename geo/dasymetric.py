@@ -73,7 +73,7 @@ def allocate(
         w_use = np.where(by_fallback[zone], f, w_use)
         denom = np.where(by_fallback, fz, w)
     share = np.divide(w_use, denom[zone], out=np.zeros(len(zone)), where=denom[zone] > 0)
-    per_cell = np.bincount(cell, weights=values[zone] * share, minlength=n_cells)
+    per_cell = np.bincount(cell, weights=values[zone] * share, minlength=n_cells).astype(float)
     unplaced = np.where(denom > 0, 0.0, values)
     return per_cell, unplaced
 
