@@ -263,7 +263,8 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
     src = (f"estimate: floor area of {fp.buildings:,} buildings on residential land / {m2pp:g} m² per person, spread "
            "over each residential polygon by land area (levels from building:levels, height or building value)")
     if unbuilt > 0:
-        src += f"; {unbuilt:.1%} of the land has no building and is given {density * 1e4:,.0f} residents/ha"
+        shown = f"{unbuilt:.1%}" if unbuilt >= 0.001 else "under 0.1%"
+        src += f"; {shown} of the land has no building and is given {density * 1e4:,.0f} residents/ha"
     if rules.rescale_to_total:
         per_cell = rescale(per_cell, float(rules.district_residents.value))
         src += f"; rescaled to {float(rules.district_residents.value):,.0f} ({rules.district_residents.source})"

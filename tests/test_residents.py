@@ -281,3 +281,24 @@ def test_every_summary_reports_residents(tmp_path):
     assert s["residents_unplaced"] == 0
     assert 0 <= s["residential_land_share_without_residents"] <= 0.2
     assert s["residents_total"] == pytest.approx(s["residents"], abs=1)
+
+
+def test_raster_and_residential_file_through_the_cli(tmp_path):
+    """A raster over the sample and a boundary along pixel edges: every person inside is on a cell or unplaced."""
+    from beichen_geo.cli import run
+
+    v = np.random.default_rng(7).uniform(0, 100, size=(8, 8)).round(1)
+    tif = tmp_path / "pop.tif"
+    _write_raster(tif, v, HELSINKI, "EPSG:4326")
+    boundary = tmp_path / "area.geojson"  # pixel columns 2-6, rows 2-5 (0.005 degrees from 24.92 E, 60.19 N)
+    edge = shapely.segmentize(shapely.box(24.93, 60.16, 24.955, 60.18), 0.0001)
+    gpd.GeoDataFrame(geometry=[edge], crs=4326).to_file(boundary, driver="GeoJSON")
+    land = tmp_path / "land.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(24.938, 60.168, 24.944, 60.171)], crs=4326).to_file(land, driver="GeoJSON")
+    s = run(["parks", "--population", str(tif), "--boundary", str(boundary), "--residential", str(land),
+             "--residential-mode", "replace", "--out", str(tmp_path / "o"), "--quiet"])["parks"]
+    assert s["population_source"].startswith("raster:") and s["study"]["log"]["residential_from"]["file_mode"] == "replace"
+    expected = float(v[2:6, 2:7].sum())
+    assert s["residents_unplaced"] > 0 and s["residents_total"] > 0
+    assert s["residents_total"] + s["residents_unplaced"] == pytest.approx(expected, rel=1e-3)
+
