@@ -1,10 +1,23 @@
-"""Residents per demand cell: from a planner's population layer, or estimated from buildings.
+"""Residents per demand cell: from a planner's units or raster, or estimated from buildings.
 
-Given a community / sub-district layer with a population column, each unit's residents are
-spread over the residential demand cells inside it in proportion to their land area
-(areal weighting). Without it, residents are ESTIMATED from residential building floor
-area (footprint x levels / m² per person, defaults in ``[population]`` of the standards) and
-every output says so (``pop_source`` starts with ``"estimate"``).
+Three sources, one rule: persons go to the demand cells (pieces of residential land) in
+proportion to the floor area of the buildings standing on them (dasymetric mapping), and to
+land area where a zone holds no building.
+
+* **Estimate** (no population given): every building whose footprint lies on residential
+  land counts, whatever its ``building`` value, except the non-residential values listed in
+  ``[population] non_residential_buildings`` (OSM wiki Key:building). Floor area = footprint x
+  levels (``building:levels``, else ``height`` / storey height, else the default for the
+  building value, ``default_levels.yes`` for any value not listed); residents = floor area /
+  m² per person. Optionally rescaled to ``district_residents`` (``rescale_to_total``).
+* **Units** (community / sub-district polygons with a population, or a table joined to
+  them): each unit's total is spread over its cells by building floor area, by land area
+  where the unit has no building; each unit's total is preserved exactly.
+* **Raster** (GeoTIFF of persons per pixel, any CRS): each pixel's persons inside the study
+  area go to the cells inside the pixel, by floor area (else land area).
+
+Persons of the given data that land on no residential land are ``unplaced`` (reported, not
+spread elsewhere), so ``total + unplaced`` is the input total inside the area.
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ import pandas as pd
 import shapely
 
 from geo._errors import DataError, InputError
-from geo.areal import assign_to_units, spread_by_overlap, spread_over_units
+from geo.areal import allocate, assign_to_units, pieces
 
 from .standards import Population
 from .study import Study
@@ -28,6 +41,8 @@ POP_COLUMNS = ("population", "pop", "residents", "人口", "常住人口", "户�
 NAME_COLUMNS = ("name", "名称", "街道", "镇街", "社区", "乡镇", "district", "community", "town")
 CODE_COLUMNS = ("code", "adcode", "id", "编码", "代码", "区划代码", "行政区划代码")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+#: Above this share of residential land without residents the CLI warns (0-1).
+EMPTY_LAND_WARN_SHARE = 0.20
 
 
 @dataclasses.dataclass
@@ -37,16 +52,24 @@ class Residents:
     Attributes
     ----------
     per_cell
-        Residents of each demand cell (aligned with ``study.demand``), float.
+        Residents of each demand cell (aligned with ``study.demand``), float persons.
     source
-        ``"given: <file> (<column>)"`` or ``"estimate: ..."``.
+        ``"given: <file> (<column>)"``, ``"raster: <file>"`` or ``"estimate: ..."``.
     is_estimate
         True when estimated from buildings.
     units
         The population units (communities / sub-districts) in the study CRS with columns
-        ``unit_name``, ``population``; None when no layer was given.
+        ``unit_name``, ``population``; None when no unit layer was given.
     unplaced
-        Residents of units that hold no residential land (reported, not spread elsewhere).
+        Persons of the given data inside the study area that fall on no residential land
+        (units without residential land, pixels over no cell); 0 for the estimate.
+    land_share_without_residents
+        Share (0-1) of residential land (demand-cell area) whose cells hold no resident.
+    land_share_without_buildings
+        Estimate only: share (0-1) of residential land in polygons on which the data maps no
+        building (their residents are assumed at the study's density).
+    warnings
+        What a reader must know (e.g. much residential land holds nobody, and why).
     """
 
     per_cell: np.ndarray
@@ -54,42 +77,123 @@ class Residents:
     is_estimate: bool
     units: gpd.GeoDataFrame | None = None
     unplaced: float = 0.0
+    land_share_without_residents: float | None = None
+    land_share_without_buildings: float | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def total(self) -> float:
         return float(np.nansum(self.per_cell))
 
+    def summary(self) -> dict[str, Any]:
+        """The figures every analysis summary reports about residents."""
+        share = self.land_share_without_residents
+        return {
+            "population_source": self.source,
+            "residents_total": None if np.isnan(self.per_cell).all() and len(self.per_cell) else round(self.total, 1),
+            "residents_unplaced": round(float(self.unplaced), 1),
+            "residential_land_share_without_residents": None if share is None else round(float(share), 6),
+            **({} if self.land_share_without_buildings is None else
+               {"residential_land_share_without_buildings": round(float(self.land_share_without_buildings), 6)}),
+        }
 
-def building_population(buildings: gpd.GeoDataFrame, rules: Population) -> np.ndarray:
-    """Estimated residents of each residential building (footprint x levels / m² per person).
 
-    Levels come from ``building:levels``, else ``height`` / storey height, else the default
-    for the building type; footprints below the minimum are ignored (sheds, kiosks).
+# -- buildings ----------------------------------------------------------------------------------
+
+
+def _values(buildings: gpd.GeoDataFrame, key: str) -> pd.Series:
+    """Tag ``key`` of each building, from its column or the JSON ``tags`` column (missing = None)."""
+    from geo.features import _tag
+
+    return _tag(buildings, key)
+
+
+def residential_mask(buildings: gpd.GeoDataFrame, rules: Population) -> np.ndarray:
+    """True for buildings whose ``building`` value may house people (not in the exclusion list).
+
+    A building without a ``building`` column (frames built by hand) counts as residential.
+    """
+    if "building" not in buildings:
+        return np.ones(len(buildings), dtype=bool)
+    excluded = {v.strip().lower() for v in rules.non_residential_buildings}
+    val = buildings["building"].astype(str).str.strip().str.lower()
+    return ~val.isin(excluded).to_numpy()
+
+
+def building_floor_area(buildings: gpd.GeoDataFrame, rules: Population) -> np.ndarray:
+    """Floor area of each building, m² (footprint x levels); 0 for non-residential values.
+
+    Levels come from ``building:levels``, else ``height`` (or ``building:height``) / storey
+    height, else the default for the ``building`` value (``default_levels.yes`` for values
+    not listed); levels are capped at ``max_levels``; footprints below ``min_footprint_m2``
+    count 0 (sheds, kiosks). Vectorised.
     """
     if buildings.empty:
         return np.zeros(0)
     area = buildings.geometry.area.to_numpy()
-    levels = np.full(len(buildings), np.nan)
-    if "building:levels" in buildings:
-        levels = _numbers(buildings["building:levels"])
-    if "height" in buildings:
-        h = _numbers(buildings["height"]) / float(rules.storey_height_m.value)
-        levels = np.where(np.isnan(levels), np.round(h), levels)
-    btype = buildings.get("building", pd.Series("", index=buildings.index)).astype(str).to_numpy()
-    default = np.array([float(rules.default_levels[t].value) if t in rules.default_levels else np.nan for t in btype])
-    if np.isnan(default).any():
-        fallback = float(rules.default_levels["residential"].value) if "residential" in rules.default_levels else 1.0
-        default = np.where(np.isnan(default), fallback, default)
+    levels = _numbers(_values(buildings, "building:levels"))
+    h = _numbers(_values(buildings, "height"))
+    h = np.where(np.isnan(h), _numbers(_values(buildings, "building:height")), h)
+    levels = np.where(np.isnan(levels) | (levels <= 0), np.maximum(np.round(h / float(rules.storey_height_m.value)), 1), levels)
+    btype = (buildings["building"].astype(str).str.strip().str.lower().to_numpy() if "building" in buildings
+             else np.full(len(buildings), "yes", dtype=object))
+    fallback = float(rules.default_levels["yes"].value)
+    table = {k: float(q.value) for k, q in rules.default_levels.items()}
+    default = np.array([table.get(t, fallback) for t in btype], dtype=float)
     levels = np.where(np.isnan(levels) | (levels <= 0), default, levels)
     levels = np.minimum(levels, float(rules.max_levels.value))
     floor = np.where(area >= float(rules.min_footprint_m2.value), area * levels, 0.0)
-    return floor / float(rules.floor_area_per_person_m2.value)
+    return np.where(residential_mask(buildings, rules), floor, 0.0)
+
+
+def building_population(buildings: gpd.GeoDataFrame, rules: Population) -> np.ndarray:
+    """Estimated residents of each building: floor area / m² per person (see :func:`building_floor_area`)."""
+    return building_floor_area(buildings, rules) / float(rules.floor_area_per_person_m2.value)
 
 
 def _numbers(s: pd.Series) -> np.ndarray:
     """First number in each value ('6', '5;6', '12 m' -> 6, 5, 12); NaN when none."""
     out = s.astype(str).str.extract(r"(-?\d+(?:\.\d+)?)")[0]
     return pd.to_numeric(out, errors="coerce").to_numpy(dtype=float)
+
+
+@dataclasses.dataclass(frozen=True)
+class _FloorPieces:
+    """Buildings on residential land cut by the demand cells: one row per (building, cell) piece."""
+
+    cell: np.ndarray       # cell position of each piece
+    floor_m2: np.ndarray   # floor area of the piece's building placed in the piece, m²
+    geometry: np.ndarray   # the piece (building footprint within the cell)
+    buildings: int         # buildings counted (on residential land, residential value)
+
+
+def _floor_pieces(study: Study, rules: Population) -> _FloorPieces:
+    """Floor area of the buildings standing on residential land, cut by the demand cells.
+
+    A building stands on residential land when its representative point lies in a demand
+    cell; its whole floor area is then spread over the cells its footprint overlaps, in
+    proportion to the overlap.
+    """
+    b = study.buildings
+    empty = _FloorPieces(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, dtype=object), 0)
+    if b is None or b.empty:
+        return empty
+    b = b.loc[b.geom_type.isin(["Polygon", "MultiPolygon"])]
+    floor = building_floor_area(b, rules)
+    geoms = b.geometry.to_numpy()
+    cells = study.demand.geometry.to_numpy()
+    on_land = np.zeros(len(b), dtype=bool)
+    hit, _ = shapely.STRtree(cells).query(shapely.point_on_surface(geoms), predicate="intersects")
+    on_land[hit] = True
+    keep = on_land & (floor > 0)
+    geoms, floor = geoms[keep], floor[keep]
+    bi, ci, area = pieces(geoms, cells)
+    if len(bi) == 0:
+        return empty
+    tot = np.bincount(bi, weights=area, minlength=len(geoms))
+    piece_floor = floor[bi] * area / tot[bi]
+    geom = shapely.intersection(geoms[bi], cells[ci])
+    return _FloorPieces(cell=ci, floor_m2=piece_floor, geometry=geom, buildings=int(keep.sum()))
 
 
 def cell_points(cells: gpd.GeoDataFrame) -> np.ndarray:
@@ -101,34 +205,115 @@ def cell_points(cells: gpd.GeoDataFrame) -> np.ndarray:
     return cells["point"].to_numpy() if "point" in cells else shapely.point_on_surface(cells.geometry.to_numpy())
 
 
-def estimate_residents(study: Study, rules: Population) -> Residents:
-    """Residents per demand cell ESTIMATED from residential buildings."""
-    b = study.buildings
-    if b.empty:
-        return Residents(per_cell=np.full(len(study.demand), np.nan), source="unknown: no population layer and no residential buildings", is_estimate=True)
-    pop = building_population(b, rules)
-    per_cell, unplaced = spread_by_overlap(pop, b.geometry.to_numpy(), study.demand.geometry.to_numpy())
-    src = (f"estimate: residential building floor area / {float(rules.floor_area_per_person_m2.value):g} m² per person "
-           "(levels from building:levels, height or building type)")
-    if rules.rescale_to_total:
-        per_cell, unplaced, src = _rescaled(per_cell, unplaced, src, float(rules.district_residents.value))
-    return Residents(per_cell=per_cell, source=src, is_estimate=True, unplaced=float(unplaced.sum()))
+def rescale(per_cell: np.ndarray, total: float) -> np.ndarray:
+    """Scale residents per cell so that they sum to ``total`` persons (the distribution is kept).
 
-
-def _rescaled(per_cell: np.ndarray, unplaced: np.ndarray, source: str,
-              total: float) -> tuple[np.ndarray, np.ndarray, str]:
-    """``population.rescale_to_total``: the estimate scaled so that the cells sum to ``total`` residents.
-
-    The proportions between cells are kept; residents of buildings outside every cell are
-    scaled by the same factor (and stay reported as unplaced). An estimate of no residents
-    cannot be scaled and raises :class:`DataError`.
+    Raises :class:`DataError` when the cells hold nobody (nothing to scale).
     """
-    placed = float(np.nansum(per_cell))
-    if placed <= 0:
-        raise DataError("population.rescale_to_total is set, but the residential buildings give no residents to scale; "
-                        "pass --population or set rescale_to_total = false")
-    factor = total / placed
-    return per_cell * factor, unplaced * factor, f"{source}, rescaled x{factor:.4g} to district_residents = {total:,.0f}"
+    s = float(np.nansum(per_cell))
+    if s <= 0:
+        raise DataError(f"cannot rescale the residents to {total:,.0f}: the estimate holds nobody")
+    return np.asarray(per_cell, dtype=float) * (float(total) / s)
+
+
+def _land_share_without(per_cell: np.ndarray, area_m2: np.ndarray) -> float | None:
+    if np.isnan(per_cell).all() and len(per_cell):
+        return None
+    total = float(area_m2.sum())
+    return float(area_m2[~(np.nan_to_num(per_cell) > 0)].sum() / total) if total > 0 else 0.0
+
+
+def _finish(res: Residents, study: Study, *, cause: str) -> Residents:
+    """Share of residential land without residents, and a warning naming the likely cause."""
+    area = study.demand["area_m2"].to_numpy()
+    res.land_share_without_residents = _land_share_without(res.per_cell, area)
+    share = res.land_share_without_residents
+    if share is not None and share > EMPTY_LAND_WARN_SHARE:
+        res.warnings.append(
+            f"{share:.0%} of residential land ({area.sum() * share / 1e6:,.2f} of {area.sum() / 1e6:,.2f} km²) "
+            f"holds no residents ({res.source.split(':')[0]}): {cause}"
+        )
+    return res
+
+
+def estimate_residents(study: Study, rules: Population) -> Residents:
+    """Residents per demand cell ESTIMATED from the floor area of the buildings on residential land.
+
+    Two steps (dasymetric at the level of the residential land polygons, ``demand.parent``):
+
+    1. each residential land polygon holds the residents of the buildings standing on it
+       (floor area / m² per person), spread over its cells by land area: a 50 m cell without
+       a building is the yard, garden or lane of the homes next to it;
+    2. a polygon on which the data maps no building at all is given the study's own density
+       (residents per m² of the polygons that do have buildings): landuse=residential says
+       that people live there, and a missing building is a gap in the map, not an empty
+       estate. Its share of the land is reported (``land_share_without_buildings``) and
+       warned about above 20 %.
+    """
+    fp = _floor_pieces(study, rules)
+    d = study.demand
+    n = len(d)
+    area = d["area_m2"].to_numpy(dtype=float)
+    m2pp = float(rules.floor_area_per_person_m2.value)
+    if fp.buildings == 0:
+        return _finish(Residents(per_cell=np.full(n, np.nan), source="unknown: no population given and no building "
+                                 "on residential land", is_estimate=True), study,
+                       cause="no building stands on it in the data (buildings missing in OSM); give --population")
+    floor_cell = np.bincount(fp.cell, weights=fp.floor_m2, minlength=n)
+    parent = d["parent"].to_numpy() if "parent" in d else np.arange(n)
+    _, poly = np.unique(parent, return_inverse=True)
+    poly_floor = np.bincount(poly, weights=floor_cell)
+    poly_land = np.bincount(poly, weights=area)
+    built = poly_floor > 0
+    density = poly_floor[built].sum() / m2pp / poly_land[built].sum()  # persons per m² of built residential land
+    poly_pop = np.where(built, poly_floor / m2pp, density * poly_land)
+    per_cell, _ = allocate(poly_pop, poly, np.arange(n), area, n_cells=n)
+    unbuilt = float(poly_land[~built].sum() / poly_land.sum())
+    src = (f"estimate: floor area of {fp.buildings:,} buildings on residential land / {m2pp:g} m² per person, spread "
+           "over each residential polygon by land area (levels from building:levels, height or building value)")
+    if unbuilt > 0:
+        shown = f"{unbuilt:.1%}" if unbuilt >= 0.001 else "under 0.1%"
+        src += f"; {shown} of the land has no building and is given {density * 1e4:,.0f} residents/ha"
+    if rules.rescale_to_total:
+        per_cell = rescale(per_cell, float(rules.district_residents.value))
+        src += f"; rescaled to {float(rules.district_residents.value):,.0f} ({rules.district_residents.source})"
+    res = Residents(per_cell=per_cell, source=src, is_estimate=True, land_share_without_buildings=unbuilt)
+    if unbuilt > EMPTY_LAND_WARN_SHARE:
+        res.warnings.append(
+            f"{unbuilt:.0%} of residential land ({poly_land[~built].sum() / 1e6:,.2f} of {poly_land.sum() / 1e6:,.2f} km²) "
+            f"has no building in the data (buildings missing in OSM?); its residents are assumed at the density of the "
+            f"rest ({density * 1e4:,.0f}/ha). Give --population (units or a raster) for counts")
+    return _finish(res, study, cause="no building stands on it in the data (buildings missing in OSM); "
+                                     "give --population (units or a raster) for counts")
+
+
+def raster_residents(study: Study, rules: Population, path: str | os.PathLike) -> Residents:
+    """Persons of a raster (persons per pixel) spread over the cells inside each pixel by floor area.
+
+    Pixels are clipped to the study area (a straddling pixel keeps the share of its persons
+    that matches the share of its area inside); within a pixel, persons go to its cells by
+    building floor area, by land area where the pixel holds no building; pixels over no
+    residential land are unplaced.
+    """
+    from geo.raster import count_raster_zones
+
+    zones = count_raster_zones(path, area=study.area, crs=study.crs, what="population raster")
+    zg = zones.geometry.to_numpy()
+    cells = study.demand.geometry.to_numpy()
+    zi, ci, land = pieces(zg, cells)
+    fp = _floor_pieces(study, rules)
+    zj, pj, a = pieces(zg, fp.geometry)
+    piece_area = shapely.area(fp.geometry)
+    fw = fp.floor_m2[pj] * a / np.where(piece_area[pj] > 0, piece_area[pj], 1.0)
+    zone = np.concatenate([zi, zj])
+    cell = np.concatenate([ci, fp.cell[pj]])
+    weight = np.concatenate([np.zeros(len(zi)), fw])
+    fallback = np.concatenate([land, np.zeros(len(zj))])
+    per_cell, unplaced = allocate(zones["count"].to_numpy(), zone, cell, weight, n_cells=len(cells), fallback=fallback)
+    src = (f"raster: {os.fspath(path)} ({zones.attrs['total']:,.0f} persons in the area, CRS {zones.attrs['raster_crs']}), "
+           "spread over residential land by building floor area")
+    return _finish(Residents(per_cell=per_cell, source=src, is_estimate=False, unplaced=float(unplaced.sum())), study,
+                   cause="the raster holds no persons (0 or nodata) over that land; check its extent and nodata value")
 
 
 def read_population(
@@ -163,12 +348,40 @@ def find_column(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str) -> Residents:
-    """Spread each unit's population over its residential cells, by land area."""
+def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
+                    rules: Population | None = None) -> Residents:
+    """Spread each unit's population over its residential cells by building floor area.
+
+    A cell belongs to the unit holding its representative point. Within a unit, persons go
+    to its cells in proportion to the floor area of the buildings on them (``rules`` say how
+    floor area is estimated; None = by land area only), by land area where the unit holds
+    no building. Each unit's total is preserved; units without residential land are
+    ``unplaced``; units wholly outside the study area are left out (and said so).
+    """
     cells = study.demand
-    unit_of = assign_to_units(cell_points(cells), units.geometry.to_numpy())
-    per_cell, unplaced = spread_over_units(units["population"].to_numpy(), unit_of, cells["area_m2"].to_numpy())
-    return Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=unplaced)
+    n = len(cells)
+    ug = units.geometry.to_numpy()
+    unit_of = assign_to_units(cell_points(cells), ug)  # the unit holding the cell's point; first on overlaps
+    area = cells["area_m2"].to_numpy()
+    floor = np.zeros(n)
+    if rules is not None:
+        fp = _floor_pieces(study, rules)
+        floor = np.bincount(fp.cell, weights=fp.floor_m2, minlength=n).astype(float)
+    inside = shapely.intersects(ug, study.area)
+    pop = np.where(inside, units["population"].to_numpy(dtype=float), 0.0)
+    sel = unit_of >= 0
+    per_cell, unplaced = allocate(pop, unit_of[sel], np.flatnonzero(sel), floor[sel], n_cells=n, fallback=area[sel])
+    res = Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=float(unplaced.sum()))
+    if (~inside).any():
+        names = units["unit_name"].astype(str).to_numpy()[~inside] if "unit_name" in units else []
+        res.warnings.append(f"{int((~inside).sum())} population unit(s) lie outside the study area and are not counted"
+                            + (f" ({', '.join(names[:5])}{'...' if len(names) > 5 else ''})" if len(names) else ""))
+    if unplaced.sum() > 0:
+        names = units["unit_name"].astype(str).to_numpy()[unplaced > 0] if "unit_name" in units else []
+        res.warnings.append(f"{unplaced.sum():,.0f} residents of {int((unplaced > 0).sum())} unit(s) hold no residential "
+                            f"land in the data and are reported as residents_unplaced ({', '.join(names[:5])}"
+                            f"{'...' if len(names) > 5 else ''})")
+    return _finish(res, study, cause="that land lies in no --population unit; check that the units cover the study area")
 
 
 def join_population(
@@ -195,10 +408,9 @@ def join_population(
             raise InputError(f"{where}: no column to join on: the units have {', '.join(map(str, units.columns.drop('geometry')))}, "
                              f"the table has {', '.join(map(str, table.columns))}. Name it with --join-col.")
     else:
-        uc, tc = find_column(units, (join_col,)), find_column(table, (join_col,))
-        if uc is None or tc is None:
+        ucol, tcol = find_column(units, (join_col,)), find_column(table, (join_col,))
+        if ucol is None or tcol is None:
             raise InputError(f"{where}: join column {join_col!r} must exist in both the units and the table")
-        ucol, tcol = uc, tc
     key_u = units[ucol].astype(str).str.strip()
     key_t = table[tcol].astype(str).str.strip()
     dup = key_t[key_t.duplicated()]
@@ -220,7 +432,7 @@ def join_population(
     return out
 
 
-def _validated(gdf: gpd.GeoDataFrame, path: str | os.PathLike, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
+def _validated(gdf: gpd.GeoDataFrame, path, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
     raw = gdf[pc]
     val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
     bad = val.isna() | (val < 0)
@@ -257,11 +469,26 @@ def residents_for(study: Study, rules: Population, *, population: str | os.PathL
                   units: str | os.PathLike | None = None, join_col: str | None = None) -> Residents:
     """Residents per demand cell: the planner's numbers when given, else the building estimate.
 
-    ``population`` is either polygons with a population column, or a table (CSV/Excel)
-    joined to the ``units`` polygons by a name or code column (``join_col``).
+    ``population`` is polygons with a population column, a table (CSV/Excel) joined to the
+    ``units`` polygons by a name or code column (``join_col``), or a raster (GeoTIFF) of
+    persons per pixel. ``rules.rescale_to_total`` applies to the estimate only (given
+    counts are kept as given).
     """
     if population is None:
         return estimate_residents(study, rules)
+    res = _given(study, rules, population, pop_col=pop_col, name_col=name_col, units=units, join_col=join_col)
+    if rules.rescale_to_total:
+        res.warnings.append("[population] rescale_to_total applies to the estimate only: the given counts are kept as given")
+    return res
+
+
+def _given(study: Study, rules: Population, population: str | os.PathLike, *, pop_col: str | None,
+           name_col: str | None, units: str | os.PathLike | None, join_col: str | None) -> Residents:
+    """Residents from a raster, a unit layer or a table joined to units (see :func:`residents_for`)."""
+    from geo.raster import is_raster
+
+    if is_raster(population):
+        return raster_residents(study, rules, population)
     if str(population).lower().endswith(TABLE_SUFFIXES):
         from geo.io import read_table
 
@@ -270,9 +497,8 @@ def residents_for(study: Study, rules: Population, *, population: str | os.PathL
         table = read_table(population, what="population table")
         polys = read_units(units, crs=study.crs)
         joined = join_population(polys, table, pop_col=pop_col, join_col=join_col, where=str(population))
-        nc = "unit_name"
-        u = _validated(joined, population, "population", nc, study.crs)
+        u = _validated(joined, population, "population", "unit_name", study.crs)
         src = f"given: {os.fspath(population)} joined to {os.fspath(units)}"
-        return given_residents(study, u, source=src)
+        return given_residents(study, u, source=src, rules=rules)
     u = read_population(population, crs=study.crs, pop_col=pop_col, name_col=name_col)
-    return given_residents(study, u, source=f"given: {os.fspath(population)} ({u.attrs['pop_col']})")
+    return given_residents(study, u, source=f"given: {os.fspath(population)} ({u.attrs['pop_col']})", rules=rules)

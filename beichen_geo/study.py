@@ -36,6 +36,9 @@ RESIDENTIAL_BUILDINGS = {
     "building": ["apartments", "residential", "house", "detached", "semidetached_house",
                  "terrace", "dormitory", "bungalow"]
 }
+#: Every building is read: those standing on residential land carry the population estimate
+#: (beichen_geo.population); only RESIDENTIAL_BUILDINGS outside it extend residential land.
+ALL_BUILDINGS = {"building": True}
 
 
 def embedded_sample() -> Path:
@@ -65,7 +68,8 @@ class Study:
         Residential land polygons clipped to the area: OSM landuse=residential plus
         residential building footprints (column ``res_source`` says which).
     buildings
-        Residential buildings (for population estimates), clipped to the area.
+        Every building (any ``building`` value) overlapping residential land, clipped to the
+        area; :mod:`beichen_geo.population` decides which ones house people.
     demand
         Demand cells: pieces of residential land on a regular grid, with ``area_m2`` and
         a ``point`` column; population columns are added by analyses that know it.
@@ -159,6 +163,9 @@ def load_study(
     nominatim_url: str | None = None,
     step: Step = _noop_step,
     residential_buildings: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"]),
+    residential: str | os.PathLike | None = None,
+    residential_coords: str = "wgs84",
+    residential_mode: str = "add",
 ) -> Study:
     """Load a study area.
 
@@ -191,12 +198,19 @@ def load_study(
     cell_m
         Demand grid cell size, metres.
     residential_buildings
-        OSM ``building=*`` values where residents live (``population.residential_buildings`` of
-        the standards); the population estimate counts these buildings only.
+        OSM ``building=*`` values whose buildings count as residential land even outside
+        ``landuse=residential`` (``population.residential_buildings`` of the standards; compounds
+        are often mapped as buildings only). The population estimate itself counts every
+        building on residential land except ``population.non_residential_buildings``.
+    residential, residential_coords, residential_mode
+        A planner's residential land polygons (see :func:`read_residential`), their datum
+        (``wgs84|gcj02|bd09``) and whether they are added to OSM's residential land
+        (``"add"``) or replace it (``"replace"``).
     """
     if osm is not None and place is not None:
         raise InputError("give either --osm FILE or --place NAME, not both")
     log: dict[str, Any] = {}
+    res_file = None if residential is None else (residential, residential_coords, residential_mode)
     with step("Reading study area"):
         area_wgs = _read_boundary(boundary) if boundary is not None else None
         if place is not None:
@@ -207,11 +221,11 @@ def load_study(
                 area_wgs = gpd.GeoSeries(
                     [_online.geocode_place(place, cache_dir=cache, nominatim_url=nominatim_url)], crs=WEB_CRS
                 )
-    res_bldg = {"building": list(residential_buildings)}  # population.residential_buildings of the standards
     if place is not None:
         return _load_online(area_wgs, place=place, kinds=kinds, facility_files=facility_files, crs=crs,
                             speed_kmh=speed_kmh, reach_m=reach_m, max_snap_m=max_snap_m, cell_m=cell_m,
-                            cache=cache, overpass_url=overpass_url, step=step, log=log, res_bldg=res_bldg)
+                            cache=cache, overpass_url=overpass_url, step=step, log=log,
+                            residential_file=res_file, residential_values=residential_buildings)
     src = Path(osm) if osm is not None else embedded_sample()
     bbox = None
     if area_wgs is not None:
@@ -223,21 +237,23 @@ def load_study(
     with step(f"Loading walk network from {src.name}"):
         net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **({"bbox": bbox} if src.name.lower().endswith(".pbf") else {}))
     with step("Loading facilities and residential land"):
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": res_bldg, "_entrance": ENTRANCES}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_bldg": ALL_BUILDINGS, "_entrance": ENTRANCES}
         kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
         feats = features_from_graph_source(src, all_kinds, **kw).to_crs(net.crs)
         if feats.attrs.get("no_geometry"):  # e.g. relations whose members the extract cut off
             log["osm_features_without_geometry"] = int(feats.attrs["no_geometry"])
         _note_excluded(feats.attrs.get("excluded"), log, replaced={f[1] for f in facility_files})
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
-                     max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log)
+                     max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log,
+                     residential_file=res_file, residential_values=residential_buildings)
 
 
 def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Mapping],
                  facility_files: Sequence[tuple[Any, ...]],
                  crs: Any, speed_kmh: float, reach_m: float, max_snap_m: float, cell_m: float, cache: Path,
                  overpass_url: str | None, step: Step, log: dict[str, Any],
-                 res_bldg: Mapping[str, Any] = RESIDENTIAL_BUILDINGS) -> Study:
+                 residential_file: tuple[Any, str, str] | None = None,
+                 residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"])) -> Study:
     from geo.osm import overpass as _online
     from geo.network import from_osmnx_graph
 
@@ -249,7 +265,7 @@ def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Map
     with step("Downloading facilities and residential land (cached)"):
         from geo.osm.features import _explode_kinds, _union_filter
 
-        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_res_bldg": res_bldg, "_entrance": ENTRANCES}
+        all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_bldg": ALL_BUILDINGS, "_entrance": ENTRANCES}
         raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
@@ -257,7 +273,8 @@ def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Map
         _note_excluded(feats.attrs.get("excluded"), log, replaced={f[1] for f in facility_files})
         feats = feats.to_crs(net.crs)
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
-                     max_snap_m=max_snap_m, cell_m=cell_m, source=f"Overpass: {place}", step=step, log=log)
+                     max_snap_m=max_snap_m, cell_m=cell_m, source=f"Overpass: {place}", step=step, log=log,
+                     residential_file=residential_file, residential_values=residential_values)
 
 
 def _note_excluded(excluded: Mapping[str, list] | None, log: dict[str, Any], *, replaced: set[str]) -> None:
@@ -296,7 +313,7 @@ def study_from_frames(
     parts = [facilities.to_crs(net.crs)]
     parts.append(residential.to_crs(net.crs).assign(kind="_res_land"))
     if buildings is not None and len(buildings):
-        parts.append(buildings.to_crs(net.crs).assign(kind="_res_bldg"))
+        parts.append(buildings.to_crs(net.crs).assign(kind="_bldg"))
     feats = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=net.crs)
     if "name" not in feats:
         feats["name"] = None
@@ -320,15 +337,22 @@ def _read_boundary(boundary) -> gpd.GeoSeries:
     return gpd.GeoSeries([polys.to_crs(WEB_CRS).union_all()], crs=WEB_CRS)
 
 
-def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_m, cell_m, source, step, log) -> Study:
-    res_land = feats.loc[(feats["kind"] == "_res_land") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
-    res_bldg = feats.loc[(feats["kind"] == "_res_bldg") & feats.geom_type.isin(["Polygon", "MultiPolygon"])]
+def _assemble(net: StreetNetwork, feats: gpd.GeoDataFrame, area_wgs: gpd.GeoSeries | None, *,
+              kinds: Mapping[str, Mapping], facility_files: Sequence[tuple[Any, ...]], reach_m: float,
+              max_snap_m: float, cell_m: float, source: str, step: Step, log: dict[str, Any],
+              residential_file: tuple[Any, str, str] | None = None,
+              residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"])) -> Study:
+    polygonal = feats.geom_type.isin(["Polygon", "MultiPolygon"])
+    res_land = feats.loc[(feats["kind"] == "_res_land") & polygonal]
+    bldg = feats.loc[(feats["kind"] == "_bldg") & polygonal]
     entrances = feats.loc[(feats["kind"] == "_entrance") & (feats.geom_type == "Point"), ["geometry"]]
-    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_res_bldg", "_entrance"])]
+    facilities = feats.loc[~feats["kind"].isin(["_res_land", "_bldg", "_entrance"])]
     res_land, n1 = _valid_polygons(res_land)
-    res_bldg, n2 = _valid_polygons(res_bldg)
+    bldg, n2 = _valid_polygons(bldg)
     if n1 or n2:
-        log["repaired_polygons"] = {"residential_land": n1, "residential_buildings": n2}
+        log["repaired_polygons"] = {"residential_land": n1, "buildings": n2}
+    res_bldg = bldg.loc[_residential_value(bldg, residential_values)]
+    res_land, res_bldg = _with_residential_file(res_land, res_bldg, residential_file, net.crs, log)
     if area_wgs is not None:
         area = area_wgs.to_crs(net.crs).union_all()
     else:
@@ -357,20 +381,20 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
     facilities = facilities.loc[inside]
     land = gpd.GeoDataFrame(res_land, crs=net.crs).clip(area)
     buildings = gpd.GeoDataFrame(res_bldg, crs=net.crs).clip(area)
+    all_buildings = gpd.GeoDataFrame(bldg, crs=net.crs).clip(area)
     # residential land = landuse=residential plus residential buildings standing outside it
     # (compounds are often mapped as buildings only); grid_cells merges the overlaps
     parts = []
     if len(land):
-        parts.append(land.assign(res_source="landuse=residential"))
+        parts.append(land.assign(res_source=land["res_source"] if "res_source" in land else "landuse=residential"))
     if len(buildings):
         parts.append(buildings.assign(res_source="residential building"))
     residential = (
         gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=net.crs)
         if parts else land
     )
-    log["residential_from"] = {
-        "landuse_polygons": int(len(land)), "building_polygons": int(len(buildings)),
-    }
+    log.setdefault("residential_from", {}).update(
+        {"landuse_polygons": int(len(land)), "building_polygons": int(len(buildings))})
     with step("Building demand cells and snapping them"):
         if residential.empty:
             raise DataError(
@@ -381,11 +405,71 @@ def _assemble(net, feats, area_wgs, *, kinds, facility_files, reach_m, max_snap_
         demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells", warn=False)
         log["demand_off_network"] = demand_snap.n_off_network
         _say_off_network_land(demand, demand_snap, max_snap_m=max_snap_m, log=log)
+    # every building overlapping residential land (any value): the population estimate decides
+    if len(all_buildings):
+        hit, _ = shapely.STRtree(demand.geometry.to_numpy()).query(all_buildings.geometry.to_numpy(), predicate="intersects")
+        all_buildings = all_buildings.iloc[np.unique(hit)]
+    log["buildings_on_residential_land"] = int(len(all_buildings))
     engine = TravelTimeEngine(net)
     return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
-                 residential=residential.reset_index(drop=True), buildings=buildings.reset_index(drop=True),
+                 residential=residential.reset_index(drop=True), buildings=all_buildings.reset_index(drop=True),
                  demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m,
                  entrances=entrances.reset_index(drop=True), log=log)
+
+
+def _residential_value(bldg: gpd.GeoDataFrame, values: Sequence[str]) -> np.ndarray:
+    """Buildings whose value says homes (``values``), or with no ``building`` column (frames)."""
+    if "building" not in bldg:
+        return np.ones(len(bldg), dtype=bool)
+    v = bldg["building"]
+    return (v.isna() | v.astype(str).isin(list(values))).to_numpy()
+
+
+RESIDENTIAL_MODES = ("add", "replace")
+
+
+def _with_residential_file(res_land: gpd.GeoDataFrame, res_bldg: gpd.GeoDataFrame,
+                           residential_file: tuple[Any, str, str] | None, crs: Any,
+                           log: dict[str, Any]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Residential land from a planner's file (path, coords, mode), added to OSM's or replacing it.
+
+    ``mode="replace"``: the file is the residential land (OSM's landuse and residential
+    buildings outside it no longer count as land); ``"add"``: both count (overlaps merge).
+    """
+    if residential_file is None:
+        return res_land, res_bldg
+    path, coords, mode = residential_file
+    if mode not in RESIDENTIAL_MODES:
+        raise InputError(f"residential land mode must be one of {', '.join(RESIDENTIAL_MODES)}, got {mode!r}")
+    planner = read_residential(path, coords=coords, crs=crs)
+    log.setdefault("residential_from", {}).update({"file": os.path.basename(str(path)), "file_polygons": int(len(planner)),
+                                                   "file_mode": mode, "file_coords": coords})
+    if mode == "replace":
+        return planner, res_bldg.iloc[:0]
+    osm = res_land.assign(res_source="landuse=residential")
+    return gpd.GeoDataFrame(pd.concat([osm, planner], ignore_index=True), geometry="geometry", crs=crs), res_bldg
+
+
+def read_residential(path: str | os.PathLike, *, coords: str = "wgs84", crs: Any) -> gpd.GeoDataFrame:
+    """A planner's residential land polygons (居住用地), repaired and validated, in ``crs``.
+
+    ``coords`` names the datum of longitude/latitude files (``wgs84``, ``gcj02`` for Gaode,
+    ``bd09`` for Baidu); files in a projected CRS must be ``wgs84`` (no shift applies).
+    """
+    from geo.coords import convert_geoseries, normalize_system
+    from geo.io import read_layer
+
+    system = normalize_system(coords, argument="--residential-coords")
+    gdf = read_layer(path, what="residential land")
+    gdf = gdf.loc[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if gdf.empty:
+        raise InputError(f"residential land file {path} holds no polygons; residential land must be areas")
+    if system != "wgs84":
+        geo4326 = convert_geoseries(gdf.geometry.to_crs(WEB_CRS), src=system, dst="wgs84")
+        gdf = gdf.set_geometry(geo4326.to_numpy()).set_crs(WEB_CRS, allow_override=True)
+    out = gpd.GeoDataFrame({"res_source": f"file: {os.path.basename(str(path))}"}, index=range(len(gdf)),
+                           geometry=gdf.geometry.to_crs(crs).to_numpy(), crs=crs)
+    return out
 
 
 def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float, log: dict[str, Any]) -> None:

@@ -1,14 +1,16 @@
 """Areal units: which unit holds each point, and values moved between polygons by area.
 
-Three small kernels that every analysis with population units (communities, sub-districts,
+The small kernels that every analysis with population units (communities, sub-districts,
 gap areas) uses the same way:
 
 - :func:`unit_pairs` / :func:`assign_to_units`: the unit polygon(s) holding each point, the
   first unit by position winning where units overlap;
-- :func:`spread_by_overlap`: areal weighting of source polygons' values (residents of
-  buildings) over target polygons (demand cells) by intersection area;
-- :func:`spread_over_units` and :func:`unit_sums`: a unit's value shared among its members in
-  proportion to a weight (land area), and weights summed per unit.
+- :func:`unit_sums`: weights summed per unit;
+- :func:`allocate` and :func:`pieces` (dasymetric allocation): the totals of source zones (a
+  census unit, a raster pixel) spread over target cells in proportion to a primary weight
+  (building floor area), falling back to a secondary weight (land area) in zones where the
+  primary weight is zero; a zone that touches no cell keeps its total as *unplaced*, so that
+  ``per_cell.sum() + unplaced.sum() == values.sum()`` always holds: nothing vanishes.
 
 All functions are vectorised (one STRtree query per call) and work on plain numpy arrays of
 shapely geometries in one metric CRS.
@@ -21,6 +23,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
+
+from ._errors import InputError
 
 #: Predicates accepted by :func:`unit_pairs`: ``"within"`` (a point on a unit's border belongs
 #: to no unit through that border) or ``"covered_by"`` (border included).
@@ -96,53 +101,77 @@ def unit_sums(values: np.ndarray, unit_of: np.ndarray, n_units: int) -> np.ndarr
     inside = unit_of >= 0
     return np.bincount(unit_of[inside], weights=np.asarray(values, dtype=float)[inside], minlength=n_units)
 
-
-def spread_over_units(unit_values: np.ndarray, unit_of: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
-    """Share each unit's value among its members in proportion to ``weights``.
-
-    Parameters
-    ----------
-    unit_values
-        Value of each unit (e.g. residents).
-    unit_of
-        Unit position of each member (-1: in no unit, gets 0).
-    weights
-        Weight of each member (e.g. land area, m²).
-
-    Returns
-    -------
-    per_member, unplaced
-        Each member's part (0 outside every unit), and the summed value of units whose members
-        weigh nothing (reported, not spread elsewhere).
-    """
-    unit_values = np.asarray(unit_values)
-    total = unit_sums(weights, unit_of, len(unit_values))
-    u = np.maximum(unit_of, 0)
-    per = np.where(unit_of >= 0, unit_values[u] * weights / np.where(total[u] > 0, total[u], 1), 0.0)
-    return per, float(unit_values[total <= 0].sum())
-
-
-def spread_by_overlap(values: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Areal weighting: spread each source polygon's value over targets by intersection area.
+def allocate(
+    values: NDArray[np.float64],
+    zone: NDArray[np.int64],
+    cell: NDArray[np.int64],
+    weight: NDArray[np.float64],
+    *,
+    n_cells: int,
+    fallback: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Spread each zone's value over its cells in proportion to a weight.
 
     Parameters
     ----------
     values
-        Value of each source polygon (e.g. estimated residents of a building).
-    sources
-        Source polygons.
-    targets
-        Target polygons (e.g. demand cells).
+        Total of each zone (e.g. persons), one per zone; finite and >= 0.
+    zone, cell
+        Pairs (zone position, cell position): which cells each zone touches. A pair may
+        appear several times; its weights add up.
+    weight
+        Primary weight of each pair (e.g. floor area in m² of the buildings in both).
+    n_cells
+        Number of cells.
+    fallback
+        Secondary weight of each pair (e.g. land area in m²), used in zones whose primary
+        weights sum to zero. None: such zones are unplaced.
 
     Returns
     -------
-    per_target, unplaced
-        Each target's total, and per source the value that found no target (0 where it did).
+    (per_cell, unplaced)
+        Allocated value per cell, and the value of each zone that found no weight
+        (0 for every zone that was spread). The sum of both equals ``values.sum()``
+        up to floating-point rounding; each zone's total is preserved. Vectorised.
     """
-    si, ti = shapely.STRtree(targets).query(sources, predicate="intersects")
-    inter = shapely.area(shapely.intersection(sources[si], targets[ti]))
-    keep = inter > 0
-    si, ti, inter = si[keep], ti[keep], inter[keep]
-    tot = np.bincount(si, weights=inter, minlength=len(sources))
-    per_target = np.bincount(ti, weights=values[si] * inter / np.where(tot[si] > 0, tot[si], 1), minlength=len(targets))
-    return per_target, np.where(tot > 0, 0.0, values)
+    values = np.asarray(values, dtype=float)
+    zone = np.asarray(zone, dtype=np.int64)
+    cell = np.asarray(cell, dtype=np.int64)
+    weight = np.asarray(weight, dtype=float)
+    if not (len(zone) == len(cell) == len(weight)) or (fallback is not None and len(fallback) != len(zone)):
+        raise InputError("allocate: zone, cell and weight arrays (and fallback) must have the same length")
+    if len(values) and (~np.isfinite(values) | (values < 0)).any():
+        raise InputError("allocate: zone values must be finite and >= 0")
+    n = len(values)
+    w = np.bincount(zone, weights=weight, minlength=n)
+    use = w[zone] > 0
+    w_use = np.where(use, weight, 0.0)
+    denom = w
+    if fallback is not None:
+        f = np.asarray(fallback, dtype=float)
+        fz = np.bincount(zone, weights=f, minlength=n)
+        by_fallback = (w <= 0) & (fz > 0)
+        w_use = np.where(by_fallback[zone], f, w_use)
+        denom = np.where(by_fallback, fz, w)
+    share = np.divide(w_use, denom[zone], out=np.zeros(len(zone)), where=denom[zone] > 0)
+    per_cell = np.bincount(cell, weights=values[zone] * share, minlength=n_cells).astype(float)
+    unplaced = np.where(denom > 0, 0.0, values)
+    return per_cell, unplaced
+
+
+def pieces(
+    a: NDArray[np.object_], b: NDArray[np.object_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every overlapping pair of polygons of ``a`` and ``b``, with the overlap area.
+
+    Returns ``(ia, ib, area)``: positions in ``a`` and ``b`` and the area of their
+    intersection (same units as the coordinates, squared); pairs that only touch are
+    left out. Vectorised (STR-tree query, then one intersection per candidate pair).
+    """
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    ia, ib = shapely.STRtree(b).query(a, predicate="intersects")
+    area = shapely.area(shapely.intersection(a[ia], b[ib]))
+    keep = area > 0
+    return ia[keep].astype(np.int64), ib[keep].astype(np.int64), area[keep]
+

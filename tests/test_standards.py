@@ -111,7 +111,10 @@ def test_population_estimate_defaults(std):
     assert pop.default_levels["house"].value == 1
     assert pop.default_levels["apartments"].value == 6
     assert pop.district_residents.value == 909_600
-    assert set(pop.default_levels) <= set(pop.residential_buildings)
+    # every value houses people unless excluded; an excluded value has no levels to assume
+    assert "yes" in pop.default_levels and not set(pop.default_levels) & set(pop.non_residential_buildings)
+    assert {"garage", "shed", "retail", "industrial", "church", "school"} <= set(pop.non_residential_buildings)
+    assert "Key:building" in pop.non_residential_buildings_source
 
 
 def test_kind_filters_feed_the_feature_reader(std):

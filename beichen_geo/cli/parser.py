@@ -41,7 +41,8 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     src.add_argument("--lat-col", action="append", default=[],
                      help="latitude column of the matching --facilities table (default: found by name)")
     src.add_argument("--population", metavar="PATH",
-                     help="community/sub-district polygons with a population column (default: estimate from buildings)")
+                     help="community/sub-district polygons with a population column, a table joined to --units, or a "
+                          "GeoTIFF of persons per pixel (default: estimate from the buildings on residential land)")
     src.add_argument("--units", metavar="PATH",
                      help="community/sub-district polygons; with a --population TABLE (CSV/Excel) they are joined by "
                           "name or code")
@@ -49,6 +50,12 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                                         "column)")
     src.add_argument("--pop-col", help="name of the population column in --population")
     src.add_argument("--name-col", help="name of the unit-name column in --population")
+    src.add_argument("--residential", metavar="PATH",
+                     help="a planner's residential land polygons (居住用地; GeoJSON/GPKG/SHP), see --residential-mode")
+    src.add_argument("--residential-coords", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
+                     help="datum of --residential in longitude/latitude (Gaode: gcj02, Baidu: bd09; default wgs84)")
+    src.add_argument("--residential-mode", choices=["add", "replace"], default="add",
+                     help="add --residential to OSM's residential land (default) or replace it")
     src.add_argument("--crs", help="metric CRS for the analysis, e.g. 4548 (default: UTM zone; 4548 with --boundary "
                                    "beichen)")
     src.add_argument("--cache-dir", metavar="DIR", help="download cache for --place (default ~/.cache/beichen-geo)")

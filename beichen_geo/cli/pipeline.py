@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def load(args: argparse.Namespace, steps: Steps, standards: Any) -> Any:
         max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
         overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
         residential_buildings=standards.population.residential_buildings,
+        residential=args.residential, residential_coords=args.residential_coords,
+        residential_mode=args.residential_mode,
     )
 
 
@@ -92,6 +95,8 @@ def _context(args: argparse.Namespace, steps: Steps, standards: Any,
         units = None
         if args.units and residents.units is None:
             units = read_units(args.units, crs=study.crs)
+    for msg in residents.warnings:  # e.g. much residential land holds nobody, and why
+        warnings.warn(msg, stacklevel=2)
     return RunContext(args=args, study=study, standards=standards, residents=residents, units=units,
                       circle_variants=circle_variants)
 
@@ -107,14 +112,14 @@ def _run_analyses(args: argparse.Namespace, steps: Steps, names: list[str], stan
     info = study_info(ctx.study, standards)
     for key, fn in runners.items():
         analysis, _, variant = key.partition(":")
-        name, summary = _run_one(args, steps, fn, analysis, variant, standards, run_folder, info,
+        name, summary = _run_one(args, steps, fn, analysis, variant, standards, run_folder, info, ctx.residents,
                                  alone=len(runners) == 1)
         summaries[name] = summary
     return summaries
 
 
 def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, variant: str, standards: Any,
-             run_folder: Any, info: dict[str, Any], *, alone: bool) -> tuple[str, dict[str, Any]]:
+             run_folder: Any, info: dict[str, Any], residents: Any, *, alone: bool) -> tuple[str, dict[str, Any]]:
     """Run one analysis and write its outputs; a DataError in a multi-analysis run writes a stub instead."""
     from beichen_geo.result import write_result
     from geo.io import write_json
@@ -130,17 +135,19 @@ def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, 
             raise
         # in a multi-analysis run one empty layer (e.g. no stations) must not stop the others
         stub = {"analysis": analysis, "status": "not measured", "reason": str(exc), "study": info,
-                "run_id": run_folder.run_id, "outputs": {}}
+                **residents.summary(), "run_id": run_folder.run_id, "outputs": {}}
         name = f"{analysis}_{variant}" if named_variant else analysis
         write_json(stub, out / f"{name}.json")
         return name, stub
     if analysis == "circles" and named_variant and variant != standards.circles.default_variant:
         res.name = f"circles_{variant}"
     res.summary["study"] = info
+    res.summary.update(residents.summary())  # population_source, residents_unplaced, land without residents
     res.summary["run_id"] = run_folder.run_id
     # what the study found (off-network land, merged duplicates, files outside the area) belongs
     # in every result's warnings, not only in study.log
-    res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *res.summary.get("warnings", [])]))
+    res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *residents.warnings,
+                                                  *res.summary.get("warnings", [])]))
     with steps(f"Writing {res.name} outputs"):
         write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
     return res.name, res.summary

@@ -105,5 +105,6 @@ def footer(summaries: Mapping[str, Summary]) -> list[str]:
     else:
         out = ["  facilities: every kind from OSM (no --facilities file given)"]
     if str(first.get("population_source", "")).startswith("estimate"):
-        out.append("  residents are ESTIMATED from residential building floor area (no --population given)")
+        out.append("  residents are ESTIMATED from the floor area of the buildings on residential land "
+                   "(no --population given)")
     return out

@@ -216,10 +216,18 @@ class Clinics:
 
 @dataclasses.dataclass(frozen=True)
 class Population:
-    """Defaults of the population ESTIMATE from residential building floor area."""
+    """Defaults of the population ESTIMATE from the floor area of buildings on residential land.
+
+    ``non_residential_buildings``: ``building`` values that house nobody (every other value,
+    ``yes`` included, counts); ``default_levels`` must hold ``yes``, the levels assumed for
+    any value it does not list. ``residential_buildings``: values whose buildings form
+    residential land themselves where no ``landuse=residential`` surrounds them.
+    """
 
     method: str
     residential_buildings: tuple[str, ...]
+    non_residential_buildings: tuple[str, ...]
+    non_residential_buildings_source: str
     rescale_to_total: bool
     floor_area_per_person_m2: Quantity
     storey_height_m: Quantity

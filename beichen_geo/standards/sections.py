@@ -315,16 +315,27 @@ def _population(ctx: _Ctx, d: Any) -> Population:
     t = _table(ctx, p, d,
                required=("floor_area_per_person_m2", "storey_height_m", "max_levels", "min_footprint_m2",
                          "district_residents", "default_levels"),
-               optional=("method", "residential_buildings", "rescale_to_total", "district_residents_2025"))
+               optional=("method", "residential_buildings", "non_residential_buildings",
+                         "non_residential_buildings_source", "rescale_to_total", "district_residents_2025"))
     lp = (*p, "default_levels")
     levels = {
         name: _quantity(ctx, (*lp, name), q, "levels")
         for name, q in _table(ctx, lp, t["default_levels"], extra=True).items()
     }
+    if "yes" not in levels:
+        ctx.fail((*lp, "yes"), "missing: the levels assumed for building=yes and every value not listed")
+    excluded = _str_list(ctx, (*p, "non_residential_buildings"), t.get("non_residential_buildings"), default=())
+    both = sorted(set(excluded) & set(levels))
+    if both:
+        ctx.fail((*p, "non_residential_buildings"), f"lists {', '.join(both)}, which default_levels also lists "
+                 "(a building value either houses people or not)")
     return Population(
         method=_choice(ctx, (*p, "method"), t.get("method"), ("building_floor_area",), default="building_floor_area"),
         residential_buildings=_str_list(ctx, (*p, "residential_buildings"), t.get("residential_buildings"),
-                                        default=tuple(levels), nonempty=True),
+                                        default=tuple(k for k in levels if k != "yes"), nonempty=True),
+        non_residential_buildings=excluded,
+        non_residential_buildings_source=_str(ctx, (*p, "non_residential_buildings_source"),
+                                              t.get("non_residential_buildings_source"), default=""),
         rescale_to_total=_bool(ctx, (*p, "rescale_to_total"), t.get("rescale_to_total"), default=False),
         floor_area_per_person_m2=_quantity(ctx, (*p, "floor_area_per_person_m2"), t["floor_area_per_person_m2"],
                                            "m2/person"),
