@@ -103,7 +103,7 @@ class Residents:
 
 def _values(buildings: gpd.GeoDataFrame, key: str) -> pd.Series:
     """Tag ``key`` of each building, from its column or the JSON ``tags`` column (missing = None)."""
-    from geo.features import _tag
+    from geo.osm.features import _tag
 
     return _tag(buildings, key)
 

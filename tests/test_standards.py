@@ -341,18 +341,22 @@ def test_rescale_to_total_makes_the_estimate_sum_to_the_district_total(tmp_path,
     assert "rescaled" in scaled.source and "rescaled" not in plain.source
 
 
-def test_residential_buildings_of_the_standards_choose_the_estimated_buildings(tmp_path, helsinki_study):
+def test_residential_buildings_of_the_standards_choose_the_buildings_that_form_residential_land(tmp_path,
+                                                                                               helsinki_study):
     from beichen_geo.cli.parser import build_parser
     from beichen_geo.cli.pipeline import load
     from beichen_geo.progress import Steps
 
-    # the sample's residential buildings are all building=apartments; building=yes (untyped) is not counted
-    assert set(helsinki_study.buildings["building"]) == {"apartments"}
-    over = load_standards(write(tmp_path, '[population]\nresidential_buildings = ["yes"]\n'))
-    assert over.population.residential_buildings == ("yes",)
+    # the buildings that form residential land beyond landuse=residential are chosen by value
+    def from_buildings(study):
+        return study.residential.loc[study.residential["res_source"] == "residential building"]
+
+    assert len(from_buildings(helsinki_study)) > 0
+    over = load_standards(write(tmp_path, '[population]\nresidential_buildings = ["no-such-value"]\n'))
+    assert over.population.residential_buildings == ("no-such-value",)
     args = build_parser().parse_args(["parks", "--out", str(tmp_path / "o"), "--quiet"])
     study = load(args, Steps(quiet=True), over)  # what the command line loads with this standards file
-    assert len(study.buildings) > 0 and set(study.buildings["building"]) == {"yes"}
+    assert len(from_buildings(study)) == 0
 
 
 def test_residential_buildings_must_not_be_empty(tmp_path):
