@@ -271,45 +271,53 @@ def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments, window: Windo
     """
     ax, ay, bx, by = segments
     w = window
-    out = []
     lo = 2.0 * level - h
+    inside = z <= level
+    ii, jj = [], []
     for vertical in (False, True):
         if vertical:  # edges (i, j)-(i+1, j)
-            za, zb, oa, ob = z[:-1, :], z[1:, :], nearest[:-1, :], nearest[1:, :]
+            m = inside[:-1, :] & inside[1:, :]
+            m &= nearest[:-1, :] != nearest[1:, :]
+            m &= (z[:-1, :] + z[1:, :]) > lo
         else:  # edges (i, j)-(i, j+1)
-            za, zb, oa, ob = z[:, :-1], z[:, 1:], nearest[:, :-1], nearest[:, 1:]
-        m = (za <= level) & (zb <= level) & (oa != ob)
-        m &= (za + zb) > lo
+            m = inside[:, :-1] & inside[:, 1:]
+            m &= nearest[:, :-1] != nearest[:, 1:]
+            m &= (z[:, :-1] + z[:, 1:]) > lo
         i, j = np.nonzero(m)
-        if not len(i):
-            continue
-        if vertical:
-            i2, j2 = i + 1, j
-            cand = [(i, j), (i2, j2), (i, j - 1), (i2, j - 1), (i, j + 1), (i2, j + 1)]
-        else:
-            i2, j2 = i, j + 1
-            cand = [(i, j), (i2, j2), (i - 1, j), (i - 1, j2), (i + 1, j), (i + 1, j2)]
-        x0, y0 = (j + w.j0) * h, (i + w.i0) * h
-        x1, y1 = (j2 + w.j0) * h, (i2 + w.i0) * h
-        px = (x0[:, None] + _EDGE_SAMPLES[None, :] * (x1 - x0)[:, None])[:, :, None]  # (n, 7, 1)
-        py = (y0[:, None] + _EDGE_SAMPLES[None, :] * (y1 - y0)[:, None])[:, :, None]
-        # first the two ends' segments (an upper bound of the distance), then all six
-        leak = np.zeros(len(i), bool)
-        for stage in (cand[:2], cand):
-            sel = np.arange(len(i))
-            if stage is cand:
-                sel = np.flatnonzero(leak)
-                if not len(sel):
-                    break
-            sg = np.stack([nearest[np.clip(r[sel], 0, w.ny - 1), np.clip(c[sel], 0, w.nx - 1)]
-                           for r, c in stage], axis=1)[:, None, :]
-            d = _point_segment(px[sel], py[sel], ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1)
-            leak[sel] = d > level
-        if leak.any():
-            i, j, i2, j2 = i[leak], j[leak], i2[leak], j2[leak]
-            first = z[i, j] >= z[i2, j2]
-            out.append(np.where(first, i * w.nx + j, i2 * w.nx + j2))
-    return np.concatenate(out) if out else np.zeros(0, np.int64)
+        ii.append(i)
+        jj.append(j)
+    nv = len(ii[1])
+    i, j = np.concatenate(ii[::-1]), np.concatenate(jj[::-1])  # vertical edges first
+    if not len(i):
+        return np.zeros(0, np.int64)
+    vert = np.arange(len(i)) < nv
+    i2, j2 = i + vert, j + ~vert
+    # across the edge: columns j-1, j+1 (vertical edges) or rows i-1, i+1 (horizontal ones),
+    # clipped to the window; in flat indices of the padded-free owner array
+    di, dj = (~vert).astype(np.int64), vert.astype(np.int64)
+    flat_n = nearest.ravel()
+
+    def at(r, c):
+        return flat_n[np.clip(r, 0, w.ny - 1) * w.nx + np.clip(c, 0, w.nx - 1)]
+
+    x0, y0 = (j + w.j0) * h, (i + w.i0) * h
+    x1, y1 = (j2 + w.j0) * h, (i2 + w.i0) * h
+    px = (x0[:, None] + _EDGE_SAMPLES[None, :] * (x1 - x0)[:, None])[:, :, None]  # (n, 7, 1)
+    py = (y0[:, None] + _EDGE_SAMPLES[None, :] * (y1 - y0)[:, None])[:, :, None]
+    # first the two ends' segments (an upper bound of the distance), then all six
+    sg = np.stack([flat_n[i * w.nx + j], flat_n[i2 * w.nx + j2]], axis=1)[:, None, :]
+    leak = _point_segment(px, py, ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1) > level
+    sel = np.flatnonzero(leak)
+    if len(sel):
+        i, j, i2, j2, di, dj = i[sel], j[sel], i2[sel], j2[sel], di[sel], dj[sel]
+        sg = np.stack([flat_n[i * w.nx + j], flat_n[i2 * w.nx + j2], at(i - di, j - dj), at(i2 - di, j2 - dj),
+                       at(i + di, j + dj), at(i2 + di, j2 + dj)], axis=1)[:, None, :]
+        d = _point_segment(px[sel], py[sel], ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1)
+        ok = d > level
+        i, j, i2, j2 = i[ok], j[ok], i2[ok], j2[ok]
+        first = z[i, j] >= z[i2, j2]
+        return np.where(first, i * w.nx + j, i2 * w.nx + j2)
+    return np.zeros(0, np.int64)
 
 
 #: Holes under the fill limit but at least this share of their polygon's area are filled only
