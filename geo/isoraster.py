@@ -8,7 +8,8 @@ boundary is interpolated between grid vertices instead of following cell edges:
 
 1. every reachable piece is cut into straight segments and *burnt* into the grid: the
    vertex nearest to each sample (spacing ``h / 2``) is marked with its segment;
-2. a Euclidean feature transform (:func:`scipy.ndimage.distance_transform_edt`) gives
+2. a Euclidean feature transform bounded to the tile halo (:func:`_nearest_burnt`, the
+   same choice as :func:`scipy.ndimage.distance_transform_edt` within it) gives
    every vertex its nearest burnt vertex;
 3. the distance from the vertex to *that vertex's segment* is computed exactly
    (point-to-segment), which removes the ~``h/2`` error of the burnt vertices;
@@ -209,10 +210,9 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
                 z[r0:r1, c0:c1] = _FAR
                 nearest[r0:r1, c0:c1] = -1
                 continue
-            ind = ndimage.distance_transform_edt(~burnt, return_distances=False, return_indices=True)
-            ir = ind[0, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
-            ic = ind[1, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
-            s = own[ir, ic]
+            s, far = _nearest_burnt(own, burnt, halo)
+            s = s[r0 - R0:r1 - R0, c0 - C0:c1 - C0]
+            far = far[r0 - R0:r1 - R0, c0 - C0:c1 - C0]
             qx = ((np.arange(c0, c1) + w.j0) * h - ox).astype(f32)[None, :]
             qy = ((np.arange(r0, r1) + w.i0) * h - oy).astype(f32)[:, None]
             svx, svy = vx[s], vy[s]
@@ -229,11 +229,70 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
             px *= px
             py *= py
             px += py
-            np.sqrt(px, out=z[r0:r1, c0:c1])
+            zt = z[r0:r1, c0:c1]
+            np.sqrt(px, out=zt)
+            np.copyto(zt, f32(_FAR), where=far)
+            s[far] = -1
             nearest[r0:r1, c0:c1] = s
     # beyond a tile's halo (reach + 3h) a burnt vertex cannot be the nearest of a vertex
-    # within reach + h of its segment, so the tiles agree wherever the contour runs
+    # within reach + h of its segment (nor of a vertex next to one within reach), so the
+    # tiles agree, and equal the unbounded transform, wherever the contour runs
     return z, nearest
+
+
+def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Segment of each vertex's nearest burnt vertex, searched within ``k`` cells; and where none is.
+
+    A Euclidean feature transform bounded to ``k`` (the tile halo), in two separable passes
+    of numpy operations, which release the GIL (scipy's transform holds it, so threads over
+    sources ran it one at a time): along columns, the nearest burnt row above or below
+    (ties: the lower row); along rows, the minimum over the ``2k + 1`` column offsets of
+    ``row_dist^2 + dx^2``, packed with the offset into one integer key so that a plain
+    ``minimum`` breaks ties towards the lowest column. Within ``k`` cells it picks the same
+    vertex as :func:`scipy.ndimage.distance_transform_edt` (``return_indices``) including
+    ties; vertices without a burnt vertex within ``k`` cells are flagged ``far`` (their
+    segment is then meaningless).
+    """
+    ny, nx = own.shape
+    big = np.int32(ny + 2 * k + 2)
+    row = np.arange(ny, dtype=np.int32)[:, None]
+    up = np.where(burnt, row, -big)
+    np.maximum.accumulate(up, axis=0, out=up)  # last burnt row <= i
+    down = np.where(burnt[::-1], row[::-1], big)
+    np.minimum.accumulate(down, axis=0, out=down)  # first burnt row >= i (rows reversed)
+    down = down[::-1]
+    du = row - up
+    dd = down - row
+    frow = np.where(dd < du, down, up)
+    g = np.minimum(du, dd)
+    np.minimum(g, k + 1, out=g)
+    nb = int(2 * k).bit_length()
+    top = ((k + 1) ** 2 + k * k + 1) << nb
+    dt = np.int16 if top < np.iinfo(np.int16).max else np.int32
+    g = g.astype(dt)
+    g *= g
+    g <<= nb
+    key = np.full((ny, nx), np.iinfo(dt).max, dt)
+    tmp = np.empty_like(g)
+    for dx in range(-k, k + 1):  # vertex j looks at column j + dx
+        c = dt((dx * dx << nb) + dx + k)
+        if dx < 0:
+            src, dst = g[:, :dx], key[:, -dx:]
+        elif dx > 0:
+            src, dst = g[:, dx:], key[:, :-dx]
+        else:
+            src, dst = g, key
+        t = tmp[:, :src.shape[1]]
+        np.add(src, c, out=t)
+        np.minimum(dst, t, out=dst)
+    far = key >= ((k * k + 1) << nb)
+    col = (key & ((1 << nb) - 1)).astype(np.int32)
+    col += np.arange(-k, nx - k, dtype=np.int32)[None, :]
+    fr = np.take_along_axis(frow, col, axis=1)
+    np.clip(fr, 0, ny - 1, out=fr)
+    fr *= nx
+    fr += col
+    return np.take(own, fr), far
 
 
 def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
