@@ -245,54 +245,62 @@ def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarr
 
     A Euclidean feature transform bounded to ``k`` (the tile halo), in two separable passes
     of numpy operations, which release the GIL (scipy's transform holds it, so threads over
-    sources ran it one at a time): along columns, the nearest burnt row above or below
-    (ties: the lower row); along rows, the minimum over the ``2k + 1`` column offsets of
-    ``row_dist^2 + dx^2``, packed with the offset into one integer key so that a plain
-    ``minimum`` breaks ties towards the lowest column. Within ``k`` cells it picks the same
-    vertex as :func:`scipy.ndimage.distance_transform_edt` (``return_indices``) including
-    ties; vertices without a burnt vertex within ``k`` cells are flagged ``far`` (their
-    segment is then meaningless).
+    sources ran it one at a time): along each row, the nearest burnt column left or right
+    (ties: the left one); across rows, the minimum over the ``2k + 1`` row offsets ``dy``
+    of ``dx^2 + dy^2``, packed with ``dx`` and ``dy`` into one integer key so that a plain
+    ``minimum`` breaks ties towards the lowest column, then the lowest row. Within ``k``
+    cells this picks the same vertex as :func:`scipy.ndimage.distance_transform_edt`
+    (``return_indices``), ties included; vertices without a burnt vertex within ``k`` cells
+    are flagged ``far`` (their segment is then meaningless).
     """
     ny, nx = own.shape
-    big = np.int32(ny + 2 * k + 2)
-    row = np.arange(ny, dtype=np.int32)[:, None]
-    up = np.where(burnt, row, -big)
-    np.maximum.accumulate(up, axis=0, out=up)  # last burnt row <= i
-    down = np.where(burnt[::-1], row[::-1], big)
-    np.minimum.accumulate(down, axis=0, out=down)  # first burnt row >= i (rows reversed)
-    down = down[::-1]
-    du = row - up
-    dd = down - row
-    frow = np.where(dd < du, down, up)
-    g = np.minimum(du, dd)
+    big = np.int32(nx + 2 * k + 2)
+    col = np.arange(nx, dtype=np.int32)
+    left = np.where(burnt, col, -big)
+    np.maximum.accumulate(left, axis=1, out=left)  # last burnt column <= j
+    right = np.where(burnt[:, ::-1], col[::-1], big)
+    np.minimum.accumulate(right, axis=1, out=right)  # first burnt column >= j (columns reversed)
+    right = right[:, ::-1]
+    dl = col - left
+    dr = right - col
+    use_r = dr < dl
+    g = np.where(use_r, dr, dl)  # |dx| to the nearest burnt vertex of the row
+    dx = np.where(use_r, dr, -dl)
     np.minimum(g, k + 1, out=g)
+    np.clip(dx, -k, k, out=dx)
     nb = int(2 * k).bit_length()
-    top = ((k + 1) ** 2 + k * k + 1) << nb
-    dt = np.int16 if top < np.iinfo(np.int16).max else np.int32
-    g = g.astype(dt)
-    g *= g
-    g <<= nb
-    key = np.full((ny, nx), np.iinfo(dt).max, dt)
-    tmp = np.empty_like(g)
-    for dx in range(-k, k + 1):  # vertex j looks at column j + dx
-        c = dt((dx * dx << nb) + dx + k)
-        if dx < 0:
-            src, dst = g[:, :dx], key[:, -dx:]
-        elif dx > 0:
-            src, dst = g[:, dx:], key[:, :-dx]
+    top = (((k + 1) ** 2 + k * k + 1) << 2 * nb) + (1 << 2 * nb)
+    dt = next(t for t in (np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
+    key = g.astype(dt)
+    key *= key
+    key <<= nb
+    key |= (dx + k).astype(dt)
+    key <<= nb
+    best = np.full((ny, nx), np.iinfo(dt).max, dt)
+    tmp = np.empty_like(key)
+    for dy in range(-k, k + 1):  # vertex i looks at row i + dy
+        c = dt((dy * dy << 2 * nb) + dy + k)
+        if dy < 0:
+            src, dst = key[:dy], best[-dy:]
+        elif dy > 0:
+            src, dst = key[dy:], best[:-dy]
         else:
-            src, dst = g, key
-        t = tmp[:, :src.shape[1]]
+            src, dst = key, best
+        t = tmp[:src.shape[0]]
         np.add(src, c, out=t)
         np.minimum(dst, t, out=dst)
-    far = key >= ((k * k + 1) << nb)
-    col = (key & ((1 << nb) - 1)).astype(np.int32)
-    col += np.arange(-k, nx - k, dtype=np.int32)[None, :]
-    fr = np.take_along_axis(frow, col, axis=1)
-    np.clip(fr, 0, ny - 1, out=fr)
-    fr *= nx
-    fr += col
-    return np.take(own, fr), far
+    far = best >= ((k * k + 1) << 2 * nb)
+    mask = (1 << nb) - 1
+    flat = (best & mask).astype(np.int32)  # dy + k
+    flat += np.arange(-k, ny - k, dtype=np.int32)[:, None]
+    np.clip(flat, 0, ny - 1, out=flat)
+    flat *= nx
+    best >>= nb
+    best &= mask  # dx + k
+    flat += best
+    flat += np.arange(-k, nx - k, dtype=np.int32)[None, :]
+    np.clip(flat, 0, ny * nx - 1, out=flat)
+    return np.take(own, flat), far
 
 
 def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
