@@ -8,7 +8,8 @@ boundary is interpolated between grid vertices instead of following cell edges:
 
 1. every reachable piece is cut into straight segments and *burnt* into the grid: the
    vertex nearest to each sample (spacing ``h / 2``) is marked with its segment;
-2. a Euclidean feature transform (:func:`scipy.ndimage.distance_transform_edt`) gives
+2. a Euclidean feature transform bounded to the tile halo (:func:`_nearest_burnt`, the
+   same choice as :func:`scipy.ndimage.distance_transform_edt` within it) gives
    every vertex its nearest burnt vertex;
 3. the distance from the vertex to *that vertex's segment* is computed exactly
    (point-to-segment), which removes the ~``h/2`` error of the burnt vertices;
@@ -209,10 +210,9 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
                 z[r0:r1, c0:c1] = _FAR
                 nearest[r0:r1, c0:c1] = -1
                 continue
-            ind = ndimage.distance_transform_edt(~burnt, return_distances=False, return_indices=True)
-            ir = ind[0, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
-            ic = ind[1, r0 - R0:r1 - R0, c0 - C0:c1 - C0]
-            s = own[ir, ic]
+            s, far = _nearest_burnt(own, burnt, halo)
+            s = s[r0 - R0:r1 - R0, c0 - C0:c1 - C0]
+            far = far[r0 - R0:r1 - R0, c0 - C0:c1 - C0]
             qx = ((np.arange(c0, c1) + w.j0) * h - ox).astype(f32)[None, :]
             qy = ((np.arange(r0, r1) + w.i0) * h - oy).astype(f32)[:, None]
             svx, svy = vx[s], vy[s]
@@ -229,11 +229,78 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
             px *= px
             py *= py
             px += py
-            np.sqrt(px, out=z[r0:r1, c0:c1])
+            zt = z[r0:r1, c0:c1]
+            np.sqrt(px, out=zt)
+            np.copyto(zt, f32(_FAR), where=far)
+            s[far] = -1
             nearest[r0:r1, c0:c1] = s
     # beyond a tile's halo (reach + 3h) a burnt vertex cannot be the nearest of a vertex
-    # within reach + h of its segment, so the tiles agree wherever the contour runs
+    # within reach + h of its segment (nor of a vertex next to one within reach), so the
+    # tiles agree, and equal the unbounded transform, wherever the contour runs
     return z, nearest
+
+
+def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Segment of each vertex's nearest burnt vertex, searched within ``k`` cells; and where none is.
+
+    A Euclidean feature transform bounded to ``k`` (the tile halo), in two separable passes
+    of numpy operations, which release the GIL (scipy's transform holds it, so threads over
+    sources ran it one at a time): along each row, the nearest burnt column left or right
+    (ties: the left one); across rows, the minimum over the ``2k + 1`` row offsets ``dy``
+    of ``dx^2 + dy^2``, packed with ``dx`` and ``dy`` into one integer key so that a plain
+    ``minimum`` breaks ties towards the lowest column, then the lowest row. Within ``k``
+    cells this picks the same vertex as :func:`scipy.ndimage.distance_transform_edt`
+    (``return_indices``), ties included; vertices without a burnt vertex within ``k`` cells
+    are flagged ``far`` (their segment is then meaningless).
+    """
+    ny, nx = own.shape
+    big = np.int32(nx + 2 * k + 2)
+    col = np.arange(nx, dtype=np.int32)
+    left = np.where(burnt, col, -big)
+    np.maximum.accumulate(left, axis=1, out=left)  # last burnt column <= j
+    right = np.where(burnt[:, ::-1], col[::-1], big)
+    np.minimum.accumulate(right, axis=1, out=right)  # first burnt column >= j (columns reversed)
+    right = right[:, ::-1]
+    dl = col - left
+    dr = right - col
+    use_r = dr < dl
+    g = np.where(use_r, dr, dl)  # |dx| to the nearest burnt vertex of the row
+    dx = np.where(use_r, dr, -dl)
+    np.minimum(g, k + 1, out=g)
+    np.clip(dx, -k, k, out=dx)
+    nb = int(2 * k).bit_length()
+    top = (((k + 1) ** 2 + k * k + 1) << 2 * nb) + (1 << 2 * nb)
+    dt = next(t for t in (np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
+    key = g.astype(dt)
+    key *= key
+    key <<= nb
+    key |= (dx + k).astype(dt)
+    key <<= nb
+    best = np.full((ny, nx), np.iinfo(dt).max, dt)
+    tmp = np.empty_like(key)
+    for dy in range(-k, k + 1):  # vertex i looks at row i + dy
+        c = dt((dy * dy << 2 * nb) + dy + k)
+        if dy < 0:
+            src, dst = key[:dy], best[-dy:]
+        elif dy > 0:
+            src, dst = key[dy:], best[:-dy]
+        else:
+            src, dst = key, best
+        t = tmp[:src.shape[0]]
+        np.add(src, c, out=t)
+        np.minimum(dst, t, out=dst)
+    far = best >= ((k * k + 1) << 2 * nb)
+    mask = (1 << nb) - 1
+    flat = (best & mask).astype(np.int32)  # dy + k
+    flat += np.arange(-k, ny - k, dtype=np.int32)[:, None]
+    np.clip(flat, 0, ny - 1, out=flat)
+    flat *= nx
+    best >>= nb
+    best &= mask  # dx + k
+    flat += best
+    flat += np.arange(-k, nx - k, dtype=np.int32)[None, :]
+    np.clip(flat, 0, ny * nx - 1, out=flat)
+    return np.take(own, flat), far
 
 
 def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -271,45 +338,53 @@ def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments, window: Windo
     """
     ax, ay, bx, by = segments
     w = window
-    out = []
     lo = 2.0 * level - h
+    inside = z <= level
+    ii, jj = [], []
     for vertical in (False, True):
         if vertical:  # edges (i, j)-(i+1, j)
-            za, zb, oa, ob = z[:-1, :], z[1:, :], nearest[:-1, :], nearest[1:, :]
+            m = inside[:-1, :] & inside[1:, :]
+            m &= nearest[:-1, :] != nearest[1:, :]
+            m &= (z[:-1, :] + z[1:, :]) > lo
         else:  # edges (i, j)-(i, j+1)
-            za, zb, oa, ob = z[:, :-1], z[:, 1:], nearest[:, :-1], nearest[:, 1:]
-        m = (za <= level) & (zb <= level) & (oa != ob)
-        m &= (za + zb) > lo
+            m = inside[:, :-1] & inside[:, 1:]
+            m &= nearest[:, :-1] != nearest[:, 1:]
+            m &= (z[:, :-1] + z[:, 1:]) > lo
         i, j = np.nonzero(m)
-        if not len(i):
-            continue
-        if vertical:
-            i2, j2 = i + 1, j
-            cand = [(i, j), (i2, j2), (i, j - 1), (i2, j - 1), (i, j + 1), (i2, j + 1)]
-        else:
-            i2, j2 = i, j + 1
-            cand = [(i, j), (i2, j2), (i - 1, j), (i - 1, j2), (i + 1, j), (i + 1, j2)]
-        x0, y0 = (j + w.j0) * h, (i + w.i0) * h
-        x1, y1 = (j2 + w.j0) * h, (i2 + w.i0) * h
-        px = (x0[:, None] + _EDGE_SAMPLES[None, :] * (x1 - x0)[:, None])[:, :, None]  # (n, 7, 1)
-        py = (y0[:, None] + _EDGE_SAMPLES[None, :] * (y1 - y0)[:, None])[:, :, None]
-        # first the two ends' segments (an upper bound of the distance), then all six
-        leak = np.zeros(len(i), bool)
-        for stage in (cand[:2], cand):
-            sel = np.arange(len(i))
-            if stage is cand:
-                sel = np.flatnonzero(leak)
-                if not len(sel):
-                    break
-            sg = np.stack([nearest[np.clip(r[sel], 0, w.ny - 1), np.clip(c[sel], 0, w.nx - 1)]
-                           for r, c in stage], axis=1)[:, None, :]
-            d = _point_segment(px[sel], py[sel], ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1)
-            leak[sel] = d > level
-        if leak.any():
-            i, j, i2, j2 = i[leak], j[leak], i2[leak], j2[leak]
-            first = z[i, j] >= z[i2, j2]
-            out.append(np.where(first, i * w.nx + j, i2 * w.nx + j2))
-    return np.concatenate(out) if out else np.zeros(0, np.int64)
+        ii.append(i)
+        jj.append(j)
+    nv = len(ii[1])
+    i, j = np.concatenate(ii[::-1]), np.concatenate(jj[::-1])  # vertical edges first
+    if not len(i):
+        return np.zeros(0, np.int64)
+    vert = np.arange(len(i)) < nv
+    i2, j2 = i + vert, j + ~vert
+    # across the edge: columns j-1, j+1 (vertical edges) or rows i-1, i+1 (horizontal ones),
+    # clipped to the window; in flat indices of the padded-free owner array
+    di, dj = (~vert).astype(np.int64), vert.astype(np.int64)
+    flat_n = nearest.ravel()
+
+    def at(r, c):
+        return flat_n[np.clip(r, 0, w.ny - 1) * w.nx + np.clip(c, 0, w.nx - 1)]
+
+    x0, y0 = (j + w.j0) * h, (i + w.i0) * h
+    x1, y1 = (j2 + w.j0) * h, (i2 + w.i0) * h
+    px = (x0[:, None] + _EDGE_SAMPLES[None, :] * (x1 - x0)[:, None])[:, :, None]  # (n, 7, 1)
+    py = (y0[:, None] + _EDGE_SAMPLES[None, :] * (y1 - y0)[:, None])[:, :, None]
+    # first the two ends' segments (an upper bound of the distance), then all six
+    sg = np.stack([flat_n[i * w.nx + j], flat_n[i2 * w.nx + j2]], axis=1)[:, None, :]
+    leak = _point_segment(px, py, ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1) > level
+    sel = np.flatnonzero(leak)
+    if len(sel):
+        i, j, i2, j2, di, dj = i[sel], j[sel], i2[sel], j2[sel], di[sel], dj[sel]
+        sg = np.stack([flat_n[i * w.nx + j], flat_n[i2 * w.nx + j2], at(i - di, j - dj), at(i2 - di, j2 - dj),
+                       at(i + di, j + dj), at(i2 + di, j2 + dj)], axis=1)[:, None, :]
+        d = _point_segment(px[sel], py[sel], ax[sg], ay[sg], bx[sg], by[sg]).min(axis=2).max(axis=1)
+        ok = d > level
+        i, j, i2, j2 = i[ok], j[ok], i2[ok], j2[ok]
+        first = z[i, j] >= z[i2, j2]
+        return np.where(first, i * w.nx + j, i2 * w.nx + j2)
+    return np.zeros(0, np.int64)
 
 
 #: Holes under the fill limit but at least this share of their polygon's area are filled only

@@ -214,3 +214,22 @@ def test_method_and_cell_are_checked(grid):
     with pytest.raises(InputError):
         isochrones(eng, centre, [1], cell_m=0)
     assert isochrones(eng, centre, [1], buffer_m=0).geometry.iloc[0].is_empty
+
+
+def test_bounded_feature_transform_matches_scipy_within_halo():
+    """`_nearest_burnt` picks scipy's nearest burnt vertex (ties included) within k cells."""
+    from scipy import ndimage
+
+    from geo.isoraster import _nearest_burnt
+
+    rng = np.random.default_rng(3)
+    for shape, share in (((57, 83), 0.02), ((40, 31), 0.1), ((9, 120), 0.005)):
+        burnt = rng.random(shape) < share
+        burnt[::7, 5] = True  # regular spacing: many equidistant pairs
+        own = np.where(burnt, np.arange(burnt.size).reshape(shape), -1).astype(np.int32)
+        for k in (3, 6):
+            seg, far = _nearest_burnt(own, burnt, k)
+            dist, ind = ndimage.distance_transform_edt(~burnt, return_indices=True)
+            near = dist <= k
+            assert np.array_equal(far, ~near)
+            assert np.array_equal(seg[near], own[ind[0], ind[1]][near])
