@@ -134,7 +134,8 @@ def building_floor_area(buildings: gpd.GeoDataFrame, rules: Population) -> np.nd
     levels = _numbers(_values(buildings, "building:levels"))
     h = _numbers(_values(buildings, "height"))
     h = np.where(np.isnan(h), _numbers(_values(buildings, "building:height")), h)
-    levels = np.where(np.isnan(levels) | (levels <= 0), np.maximum(np.round(h / float(rules.storey_height_m.value)), 1), levels)
+    from_height = np.maximum(np.round(h / float(rules.storey_height_m.value)), 1)
+    levels = np.where(np.isnan(levels) | (levels <= 0), from_height, levels)
     btype = (buildings["building"].astype(str).str.strip().str.lower().to_numpy() if "building" in buildings
              else np.full(len(buildings), "yes", dtype=object))
     fallback = float(rules.default_levels["yes"].value)
@@ -280,7 +281,8 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
     res = Residents(per_cell=per_cell, source=src, is_estimate=True, land_share_without_buildings=unbuilt)
     if unbuilt > EMPTY_LAND_WARN_SHARE:
         res.warnings.append(
-            f"{unbuilt:.0%} of residential land ({poly_land[~built].sum() / 1e6:,.2f} of {poly_land.sum() / 1e6:,.2f} km²) "
+            f"{unbuilt:.0%} of residential land ({poly_land[~built].sum() / 1e6:,.2f} of "
+            f"{poly_land.sum() / 1e6:,.2f} km²) "
             f"has no building in the data (buildings missing in OSM?); its residents are assumed at the density of the "
             f"rest ({density * 1e4:,.0f}/ha). Give --population (units or a raster) for counts")
     return _finish(res, study, cause="no building stands on it in the data (buildings missing in OSM); "
@@ -310,7 +312,8 @@ def raster_residents(study: Study, rules: Population, path: str | os.PathLike) -
     weight = np.concatenate([np.zeros(len(zi)), fw])
     fallback = np.concatenate([land, np.zeros(len(zj))])
     per_cell, unplaced = allocate(zones["count"].to_numpy(), zone, cell, weight, n_cells=len(cells), fallback=fallback)
-    src = (f"raster: {os.fspath(path)} ({zones.attrs['total']:,.0f} persons in the area, CRS {zones.attrs['raster_crs']}), "
+    src = (f"raster: {os.fspath(path)} ({zones.attrs['total']:,.0f} persons in the area, "
+           f"CRS {zones.attrs['raster_crs']}), "
            "spread over residential land by building floor area")
     return _finish(Residents(per_cell=per_cell, source=src, is_estimate=False, unplaced=float(unplaced.sum())), study,
                    cause="the raster holds no persons (0 or nodata) over that land; check its extent and nodata value")
@@ -378,10 +381,12 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
                             + (f" ({', '.join(names[:5])}{'...' if len(names) > 5 else ''})" if len(names) else ""))
     if unplaced.sum() > 0:
         names = units["unit_name"].astype(str).to_numpy()[unplaced > 0] if "unit_name" in units else []
-        res.warnings.append(f"{unplaced.sum():,.0f} residents of {int((unplaced > 0).sum())} unit(s) hold no residential "
+        res.warnings.append(f"{unplaced.sum():,.0f} residents of {int((unplaced > 0).sum())} unit(s) hold no "
+                            "residential "
                             f"land in the data and are reported as residents_unplaced ({', '.join(names[:5])}"
                             f"{'...' if len(names) > 5 else ''})")
-    return _finish(res, study, cause="that land lies in no --population unit; check that the units cover the study area")
+    return _finish(res, study,
+                   cause="that land lies in no --population unit; check that the units cover the study area")
 
 
 def join_population(
@@ -405,12 +410,14 @@ def join_population(
                 ucol, tcol = a, b
                 break
         else:
-            raise InputError(f"{where}: no column to join on: the units have {', '.join(map(str, units.columns.drop('geometry')))}, "
+            unit_cols = ", ".join(map(str, units.columns.drop("geometry")))
+            raise InputError(f"{where}: no column to join on: the units have {unit_cols}, "
                              f"the table has {', '.join(map(str, table.columns))}. Name it with --join-col.")
     else:
-        ucol, tcol = find_column(units, (join_col,)), find_column(table, (join_col,))
-        if ucol is None or tcol is None:
+        found_u, found_t = find_column(units, (join_col,)), find_column(table, (join_col,))
+        if found_u is None or found_t is None:
             raise InputError(f"{where}: join column {join_col!r} must exist in both the units and the table")
+        ucol, tcol = found_u, found_t
     key_u = units[ucol].astype(str).str.strip()
     key_t = table[tcol].astype(str).str.strip()
     dup = key_t[key_t.duplicated()]
@@ -421,7 +428,8 @@ def join_population(
     if missing or extra:
         raise InputError(
             f"{where}: the join on {tcol!r} does not match: "
-            + (f"units without a population row: {', '.join(missing[:8])}{'...' if len(missing) > 8 else ''}; " if missing else "")
+            + (f"units without a population row: {', '.join(missing[:8])}{'...' if len(missing) > 8 else ''}; "
+               if missing else "")
             + (f"rows matching no unit: {', '.join(extra[:8])}{'...' if len(extra) > 8 else ''}" if extra else "")
             + ". Fix the names/codes so that they agree."
         )
@@ -432,7 +440,7 @@ def join_population(
     return out
 
 
-def _validated(gdf: gpd.GeoDataFrame, path, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
+def _validated(gdf: gpd.GeoDataFrame, path: str | os.PathLike, pc: str, nc: str | None, crs: Any) -> gpd.GeoDataFrame:
     raw = gdf[pc]
     val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
     bad = val.isna() | (val < 0)
@@ -478,7 +486,8 @@ def residents_for(study: Study, rules: Population, *, population: str | os.PathL
         return estimate_residents(study, rules)
     res = _given(study, rules, population, pop_col=pop_col, name_col=name_col, units=units, join_col=join_col)
     if rules.rescale_to_total:
-        res.warnings.append("[population] rescale_to_total applies to the estimate only: the given counts are kept as given")
+        res.warnings.append("[population] rescale_to_total applies to the estimate only: "
+                            "the given counts are kept as given")
     return res
 
 

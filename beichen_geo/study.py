@@ -7,6 +7,7 @@ TOD, clinics, gaps) then works on the same :class:`Study`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import warnings
@@ -20,12 +21,12 @@ import pandas as pd
 import shapely
 
 from geo._errors import DataError, InputError
+from geo.access import AccessSnap, snap_access
 from geo.demand import DEFAULT_CELL_M, grid_cells
 from geo.engine import TravelTimeEngine
-from geo.osm.features import features_from_graph_source
 from geo.network import StreetNetwork, clip_network, load_network
+from geo.osm.features import features_from_graph_source
 from geo.projection import WEB_CRS, metric_crs
-from geo.access import AccessSnap, snap_access
 from geo.snapping import SnappedPoints, snap_points
 
 #: OSM filters for where residents live (land and buildings).
@@ -140,9 +141,7 @@ class Study:
 Step = Callable[[str], Any]
 
 
-def _noop_step(name: str):  # pragma: no cover - trivial
-    import contextlib
-
+def _noop_step(name: str) -> contextlib.AbstractContextManager[None]:  # pragma: no cover - trivial
     return contextlib.nullcontext()
 
 
@@ -235,7 +234,8 @@ def load_study(
         pad_lon = pad_lat / max(0.2, np.cos(np.radians((s + n) / 2)))
         bbox = (w - pad_lon, s - pad_lat, e + pad_lon, n + pad_lat)
     with step(f"Loading walk network from {src.name}"):
-        net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **({"bbox": bbox} if src.name.lower().endswith(".pbf") else {}))
+        pbf_kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
+        net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **pbf_kw)
     with step("Loading facilities and residential land"):
         all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_bldg": ALL_BUILDINGS, "_entrance": ENTRANCES}
         kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
@@ -254,8 +254,8 @@ def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Map
                  overpass_url: str | None, step: Step, log: dict[str, Any],
                  residential_file: tuple[Any, str, str] | None = None,
                  residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"])) -> Study:
-    from geo.osm import overpass as _online
     from geo.network import from_osmnx_graph
+    from geo.osm import overpass as _online
 
     area_m = area_wgs.to_crs(metric_crs(crs, like=area_wgs))
     grown = area_m.buffer(reach_m).to_crs(WEB_CRS).union_all()
@@ -322,7 +322,7 @@ def study_from_frames(
                      cell_m=cell_m, source=source, step=_noop_step, log={})
 
 
-def _read_boundary(boundary) -> gpd.GeoSeries:
+def _read_boundary(boundary: str | os.PathLike | gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
     if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
         gdf = boundary
     else:
@@ -402,12 +402,14 @@ def _assemble(net: StreetNetwork, feats: gpd.GeoDataFrame, area_wgs: gpd.GeoSeri
                 "the study area; nothing to measure. Check the boundary, or give residential land as a file."
             )
         demand = grid_cells(residential, cell_m=cell_m)
-        demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells", warn=False)
+        demand_snap = snap_points(net, demand.set_geometry("point"), max_snap_m=max_snap_m, what="demand cells",
+                                  warn=False)
         log["demand_off_network"] = demand_snap.n_off_network
         _say_off_network_land(demand, demand_snap, max_snap_m=max_snap_m, log=log)
     # every building overlapping residential land (any value): the population estimate decides
     if len(all_buildings):
-        hit, _ = shapely.STRtree(demand.geometry.to_numpy()).query(all_buildings.geometry.to_numpy(), predicate="intersects")
+        tree = shapely.STRtree(demand.geometry.to_numpy())
+        hit, _ = tree.query(all_buildings.geometry.to_numpy(), predicate="intersects")
         all_buildings = all_buildings.iloc[np.unique(hit)]
     log["buildings_on_residential_land"] = int(len(all_buildings))
     engine = TravelTimeEngine(net)
@@ -442,7 +444,8 @@ def _with_residential_file(res_land: gpd.GeoDataFrame, res_bldg: gpd.GeoDataFram
     if mode not in RESIDENTIAL_MODES:
         raise InputError(f"residential land mode must be one of {', '.join(RESIDENTIAL_MODES)}, got {mode!r}")
     planner = read_residential(path, coords=coords, crs=crs)
-    log.setdefault("residential_from", {}).update({"file": os.path.basename(str(path)), "file_polygons": int(len(planner)),
+    log.setdefault("residential_from", {}).update({"file": os.path.basename(str(path)),
+                                                   "file_polygons": int(len(planner)),
                                                    "file_mode": mode, "file_coords": coords})
     if mode == "replace":
         return planner, res_bldg.iloc[:0]
@@ -472,7 +475,8 @@ def read_residential(path: str | os.PathLike, *, coords: str = "wgs84", crs: Any
     return out
 
 
-def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float, log: dict[str, Any]) -> None:
+def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float,
+                          log: dict[str, Any]) -> None:
     """Residential land beyond the street network: its share in the log, and a warning with the right hint."""
     from beichen_geo.reasons import off_network_land, off_network_warning
 
@@ -512,7 +516,8 @@ def _valid_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, int(bad.sum())
 
 
-def _read_planner_file(path, kind: str, coords: str, bounds, log, *, opts: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+def _read_planner_file(path: str | os.PathLike, kind: str, coords: str, bounds: tuple[float, float, float, float],
+                       log: dict[str, Any], *, opts: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Read one planner file; its warnings (duplicates, points outside China...) go to the log too.
 
     Points outside the study area that fall inside it once longitude and latitude are
@@ -532,24 +537,27 @@ def _read_planner_file(path, kind: str, coords: str, bounds, log, *, opts: dict[
     if bad.any():
         rows = [str(r) for r in pts["source_row"].to_numpy()[bad][:10]]
         x, y = pts.geometry.x.to_numpy()[bad][0], pts.geometry.y.to_numpy()[bad][0]
-        w, s_, e, n = bounds
+        west, south, east, north = bounds
         raise InputError(
             f"{kind} facilities file {path}: {int(bad.sum())} of {len(pts)} points lie outside the study area "
-            f"(lon {w:.3f}..{e:.3f}, lat {s_:.3f}..{n:.3f}) but inside it with longitude and latitude swapped "
+            f"(lon {west:.3f}..{east:.3f}, lat {south:.3f}..{north:.3f}) but inside it with longitude and "
+            "latitude swapped "
             f"(rows {', '.join(rows)}{'...' if bad.sum() > 10 else ''}; e.g. lon {x:g}, lat {y:g}). "
             "Longitude and latitude look swapped: swap the two columns' headers (or values) in the file and run again."
         )
     return pts
 
 
-def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetwork, log, *,
+def _add_planner_facilities(facilities: gpd.GeoDataFrame, files: Sequence[tuple[Any, ...]], net: StreetNetwork,
+                            log: dict[str, Any], *,
                             zone: shapely.Geometry) -> gpd.GeoDataFrame:
     if not files:
         return facilities
     from geo.snapping import datum_shift_check, datum_shift_message
 
     crs = net.crs
-    bounds = tuple(gpd.GeoSeries([zone], crs=crs).to_crs(WEB_CRS).total_bounds)
+    w_, s_, e_, n_ = (float(v) for v in gpd.GeoSeries([zone], crs=crs).to_crs(WEB_CRS).total_bounds)
+    bounds = (w_, s_, e_, n_)
     replaced = sorted({f[1] for f in files})
     parts = [facilities.loc[~facilities["kind"].isin(replaced)]]
     if replaced:
@@ -568,5 +576,6 @@ def _add_planner_facilities(facilities: gpd.GeoDataFrame, files, net: StreetNetw
         name_col = pts.attrs.get("name_column")
         pts["name"] = pts[name_col] if name_col and name_col in pts else pts.get("name")
         parts.append(pts)
-        log.setdefault("facility_files", []).append({"path": str(path), "kind": kind, "coords": coords, "rows": int(len(pts))})
+        log.setdefault("facility_files", []).append(
+            {"path": str(path), "kind": kind, "coords": coords, "rows": int(len(pts))})
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)

@@ -36,15 +36,23 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import contourpy
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from scipy import ndimage
+
+if TYPE_CHECKING:
+    from .engine import TravelTimeEngine
 
 #: Largest tile (vertices per side) of one feature transform; bounds its memory (~100 MB).
 TILE = 2048
 _FAR = 1e9
+
+#: Straight segments ``(ax, ay, bx, by)``: their end points, metres.
+SegmentArrays: TypeAlias = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,10 +110,10 @@ def _build_segments(lines: np.ndarray, length_m: np.ndarray) -> Segments:
     return Segments(x0, y0, x1, y1, base * scale, (base + seg_len) * scale, ptr)
 
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[TravelTimeEngine, Segments] = weakref.WeakKeyDictionary()
 
 
-def network_segments(engine) -> Segments:
+def network_segments(engine: TravelTimeEngine) -> Segments:
     """The :class:`Segments` of an engine's network (built once per engine, cached)."""
     segs = _CACHE.get(engine)
     if segs is None:
@@ -114,9 +122,7 @@ def network_segments(engine) -> Segments:
     return segs
 
 
-def piece_segments(
-    segs: Segments, edge: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def piece_segments(segs: Segments, edge: np.ndarray, start: np.ndarray, end: np.ndarray) -> SegmentArrays:
     """Straight segments ``(ax, ay, bx, by)`` covering edge intervals ``[start, end]`` (m from ``u``)."""
     edge = np.asarray(edge, np.int64)
     if segs.simple:
@@ -150,7 +156,8 @@ class Window:
     nx: int
 
 
-def _window(ax, ay, bx, by, h: float, pad: float) -> Window:
+def _window(ax: NDArray[np.float64], ay: NDArray[np.float64], bx: NDArray[np.float64], by: NDArray[np.float64],
+            h: float, pad: float) -> Window:
     """Vertices covering the segments plus ``pad`` metres, on the global lattice of step ``h``."""
     xmin = min(ax.min(), bx.min()) - pad
     ymin = min(ay.min(), by.min()) - pad
@@ -161,7 +168,8 @@ def _window(ax, ay, bx, by, h: float, pad: float) -> Window:
     return Window(i0, j0, i1 - i0 + 1, j1 - j0 + 1)
 
 
-def _burn(ax, ay, bx, by, h: float, w: Window) -> tuple[np.ndarray, np.ndarray]:
+def _burn(ax: NDArray[np.float64], ay: NDArray[np.float64], bx: NDArray[np.float64], by: NDArray[np.float64],
+          h: float, w: Window) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Flat vertex indices of samples along each segment (spacing <= h/2), and their segment."""
     k = np.ceil(np.hypot(bx - ax, by - ay) / (0.5 * h)).astype(np.int64) + 1
     seg = np.repeat(np.arange(len(ax)), k)
@@ -174,8 +182,9 @@ def _burn(ax, ay, bx, by, h: float, w: Window) -> tuple[np.ndarray, np.ndarray]:
     return row * w.nx + col, seg
 
 
-def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
-                   origin: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+def distance_field(ax: NDArray[np.float64], ay: NDArray[np.float64], bx: NDArray[np.float64],
+                   by: NDArray[np.float64], *, h: float, reach_m: float, window: Window,
+                   origin: tuple[float, float] = (0.0, 0.0)) -> tuple[NDArray[np.float32], NDArray[np.int32]]:
     """Distance (m) from every window vertex to its nearest burnt vertex's segment, ``(ny, nx)``.
 
     Returns ``(z, owner)``: the distances (float32) and the segment of each vertex's nearest
@@ -187,9 +196,9 @@ def distance_field(ax, ay, bx, by, *, h: float, reach_m: float, window: Window,
     """
     w = window
     flat, seg = _burn(ax, ay, bx, by, h, w)
-    owner = np.full(w.ny * w.nx, -1, np.int32)
-    owner[flat] = seg
-    owner = owner.reshape(w.ny, w.nx)
+    owner_flat = np.full(w.ny * w.nx, -1, np.int32)
+    owner_flat[flat] = seg
+    owner = owner_flat.reshape(w.ny, w.nx)
     ox, oy = origin
     f32 = np.float32
     sx, sy = (ax - ox).astype(f32), (ay - oy).astype(f32)
@@ -270,7 +279,7 @@ def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarr
     np.clip(dx, -k, k, out=dx)
     nb = int(2 * k).bit_length()
     top = (((k + 1) ** 2 + k * k + 1) << 2 * nb) + (1 << 2 * nb)
-    dt = next(t for t in (np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
+    dt: type[np.signedinteger[Any]] = next(t for t in (np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
     key = g.astype(dt)
     key *= key
     key <<= nb
@@ -312,7 +321,8 @@ def _ring_areas(xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.add.reduceat(cross, starts[:-1]))
 
 
-def _point_segment(px, py, ax, ay, bx, by):
+def _point_segment(px: NDArray[np.float64], py: NDArray[np.float64], ax: NDArray[np.float64],
+                   ay: NDArray[np.float64], bx: NDArray[np.float64], by: NDArray[np.float64]) -> NDArray[np.float64]:
     """Distance from points to segments (broadcast), float64."""
     vx, vy = bx - ax, by - ay
     ll = vx * vx + vy * vy
@@ -324,8 +334,8 @@ def _point_segment(px, py, ax, ay, bx, by):
 _EDGE_SAMPLES = np.arange(1, 8) / 8.0
 
 
-def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments, window: Window, h: float,
-                     level: float) -> np.ndarray:
+def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments: SegmentArrays, window: Window, h: float,
+                     level: float) -> NDArray[np.int64]:
     """Flat indices of vertices inside the contour where a channel narrower than a cell crosses.
 
     Marching squares interpolates linearly along a grid edge, so an edge whose two ends are
@@ -340,7 +350,8 @@ def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments, window: Windo
     w = window
     lo = 2.0 * level - h
     inside = z <= level
-    ii, jj = [], []
+    ii: list[NDArray[np.intp]] = []
+    jj: list[NDArray[np.intp]] = []
     for vertical in (False, True):
         if vertical:  # edges (i, j)-(i+1, j)
             m = inside[:-1, :] & inside[1:, :]
@@ -364,7 +375,7 @@ def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments, window: Windo
     di, dj = (~vert).astype(np.int64), vert.astype(np.int64)
     flat_n = nearest.ravel()
 
-    def at(r, c):
+    def at(r: NDArray[np.int64], c: NDArray[np.int64]) -> np.ndarray:
         return flat_n[np.clip(r, 0, w.ny - 1) * w.nx + np.clip(c, 0, w.nx - 1)]
 
     x0, y0 = (j + w.j0) * h, (i + w.i0) * h
@@ -394,7 +405,8 @@ CHECK_HOLE_SHARE = 0.002
 
 
 def contour_polygon(z: np.ndarray, window: Window, h: float, level: float, *, fill_holes_m2: float,
-                    channels: tuple | None = None, inner: shapely.Geometry | None = None) -> shapely.Geometry:
+                    channels: tuple[np.ndarray, SegmentArrays] | None = None,
+                    inner: shapely.Geometry | None = None) -> shapely.Geometry:
     """(Multi)polygon of ``z <= level`` with holes under ``fill_holes_m2`` removed.
 
     ``channels``: None, or ``(nearest, segments)`` of :func:`distance_field`: then a hole
@@ -408,14 +420,24 @@ def contour_polygon(z: np.ndarray, window: Window, h: float, level: float, *, fi
     # absolute lattice coordinates: every band's grid then has bit-identical vertices, so
     # the contours of nested fields are nested exactly
     y, x = np.meshgrid((w.i0 + np.arange(w.ny)) * h, (w.j0 + np.arange(w.nx)) * h, indexing="ij")
+    # contourpy's stubs require a mask array; the generator accepts None (no mask), as
+    # contourpy.contour_generator itself passes
+    no_mask = cast("NDArray[np.bool_]", None)
     cg = contourpy.SerialContourGenerator(
-        x, y, np.ascontiguousarray(z, dtype=float), None, corner_mask=False, line_type=contourpy.LineType.Separate,
-        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False, z_interp=contourpy.ZInterp.Linear,
+        x, y, np.ascontiguousarray(z, dtype=float), no_mask, corner_mask=False,
+        line_type=contourpy.LineType.Separate, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
+        quad_as_tri=False, z_interp=contourpy.ZInterp.Linear,
     )
-    pts, offs, outer = cg.filled(-1.0, float(level))
+    # the stubs type filled() as the union over fill types; this one is ChunkCombinedOffsetOffset
+    filled = cast("tuple[list[NDArray[np.float64] | None], list[NDArray[np.uint32] | None], "
+                  "list[NDArray[np.uint32] | None]]", cg.filled(-1.0, float(level)))
+    pts, offs, outer = filled
     if not pts or pts[0] is None or len(pts[0]) == 0:
         return shapely.Polygon()
-    xy, ring_start, poly_start = pts[0], offs[0].astype(np.int64), outer[0].astype(np.int64)
+    xy, offs0, outer0 = pts[0], offs[0], outer[0]
+    if offs0 is None or outer0 is None:  # never with points (one chunk)
+        return shapely.Polygon()
+    ring_start, poly_start = offs0.astype(np.int64), outer0.astype(np.int64)
     n_rings = len(ring_start) - 1
     poly_of_ring = np.repeat(np.arange(len(poly_start) - 1), np.diff(poly_start))
     is_shell = np.zeros(n_rings, bool)
@@ -442,8 +464,9 @@ def contour_polygon(z: np.ndarray, window: Window, h: float, level: float, *, fi
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(list(polys))
 
 
-def _enclosed(xy, ring_start, holes, z, channels, w: Window, h: float, level: float, fill_holes_m2: float
-              ) -> np.ndarray:
+def _enclosed(xy: NDArray[np.float64], ring_start: NDArray[np.int64], holes: NDArray[np.intp], z: np.ndarray,
+              channels: tuple[np.ndarray, SegmentArrays], w: Window, h: float, level: float, fill_holes_m2: float
+              ) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
     """Whether each hole (ring index) is an enclosed hole under ``fill_holes_m2``, judged on
     the box of the holes plus three cells; and an outside vertex of each (x, y)."""
     nearest, segments = channels
@@ -481,7 +504,7 @@ def _enclosed(xy, ring_start, holes, z, channels, w: Window, h: float, level: fl
 
 
 def nested_polygons(
-    bands: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    bands: list[SegmentArrays],
     *,
     buffer_m: float,
     cell_m: float,

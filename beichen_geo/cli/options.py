@@ -82,14 +82,13 @@ def crs(value: Any) -> Any:
 
 
 def bands(text: str) -> list[float]:
-    """--bands ``5,10,15`` as minutes; each must be positive."""
+    """--bands ``5,10,15`` as minutes, through the one band parser of the analyses."""
+    from beichen_geo.analyses.bands import parse_bands
+
     try:
-        out = [float(b) for b in str(text).split(",") if b.strip()]
-    except ValueError:
-        raise InputError(f"--bands must be minutes separated by commas, e.g. 5,10,15; got {text!r}") from None
-    if not out or any(b <= 0 for b in out):
-        raise InputError(f"--bands must be positive minutes, e.g. 5,10,15; got {text!r}")
-    return out
+        return list(parse_bands(text))
+    except InputError as exc:
+        raise InputError(f"--{exc}") from None
 
 
 def weights(text: str | None) -> dict[str, float] | None:

@@ -111,7 +111,8 @@ def _stations(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunCon
 #: name -> analysis, in the order of ``--help`` and of a demo run. The module paths are the only
 #: place the CLI names the analyses' modules.
 ANALYSES: Final[Mapping[str, Analysis]] = MappingProxyType({
-    "circles": Analysis("beichen_geo.analyses.circles", "living_circles", _circles, in_demo=True, options=parser.circles_options,
+    "circles": Analysis("beichen_geo.analyses.circles", "living_circles", _circles, in_demo=True,
+                        options=parser.circles_options,
                         help="5-15-30 (or another variant's) living circles: homes reaching every required kind"),
     "parks": Analysis("beichen_geo.analyses.parks", "park_coverage", _parks, in_demo=True,
                       help="share of residential land within 500 m of parks (straight line and network)"),
