@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import Literal, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -24,8 +24,8 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from ._errors import InputError
 from . import isoraster
+from ._errors import InputError
 from .engine import Direction, TravelTimeEngine
 from .snapping import SnappedPoints
 
@@ -33,6 +33,16 @@ DEFAULT_BUFFER_M = 30.0
 DEFAULT_FILL_HOLES_M2 = 10_000.0
 
 Method = Literal["raster", "exact"]
+
+
+class _BandOptions(TypedDict):
+    """Keyword arguments of :func:`_band_polygons` shared by every source."""
+
+    method: Method
+    buffer_m: float
+    fill_holes_m2: float
+    cell_m: float
+    direction: Direction
 
 
 def reachable_pieces(
@@ -93,7 +103,7 @@ def reachable_pieces(
     part_a = np.flatnonzero(~full & (a >= 0))
     part_b = np.flatnonzero(~full & (b >= 0))
     L_all = engine.length_m
-    edges = [idx[e_full], idx[part_a], idx[part_b]]
+    edge_parts = [idx[e_full], idx[part_a], idx[part_b]]
     starts = [np.zeros(len(e_full)), np.zeros(len(part_a)), L[part_b] - b[part_b]]
     ends = [L[e_full], a[part_a], L[part_b]]
     L = L_all
@@ -110,10 +120,10 @@ def reachable_pieces(
         lo_ok = engine.backward[se] if direction == "from_source" else engine.forward[se]
         hi = np.where(hi_ok, np.minimum(ts + r, L[se]), ts)
         lo = np.where(lo_ok, np.maximum(ts - r, 0.0), ts)
-        edges.append(se)
+        edge_parts.append(se)
         starts.append(lo)
         ends.append(hi)
-    return np.concatenate(edges), np.concatenate(starts), np.concatenate(ends)
+    return np.concatenate(edge_parts), np.concatenate(starts), np.concatenate(ends)
 
 
 def _pieces_geometry(engine: TravelTimeEngine, edge: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -242,6 +252,41 @@ def _workers(workers: int | None, n_tasks: int) -> int:
     return max(1, min(int(workers), n_tasks))
 
 
+def _per_source_rows(
+    engine: TravelTimeEngine, sources: SnappedPoints, bands: list[float], kw: _BandOptions, workers: int | None
+) -> list[dict]:
+    """Rows ``source, minutes, geometry`` of the nested bands of each on-network source (threads over sources)."""
+    cat = engine.catchments(sources, cutoff_min=bands[-1], direction=kw["direction"])
+    order = np.argsort(cat.source, kind="stable")
+    cs, cn, cm = cat.source[order], cat.node[order], cat.minutes[order]
+    bounds = np.searchsorted(cs, np.arange(len(sources) + 1))
+    local = threading.local()
+
+    def one(si: int) -> list[shapely.Geometry]:
+        nm = getattr(local, "nm", None)
+        if nm is None:
+            nm = local.nm = np.full(engine.n, np.inf)
+        lo, hi = bounds[si], bounds[si + 1]
+        nodes = cn[lo:hi]
+        nm[nodes] = cm[lo:hi]
+        mask = np.zeros(len(sources), bool)
+        mask[si] = True
+        try:
+            return _band_polygons(engine, nm, sources, bands, nodes, source_mask=mask, **kw)
+        finally:
+            nm[nodes] = np.inf
+
+    todo = [int(si) for si in np.flatnonzero(sources.on_network)]
+    n_workers = _workers(workers, len(todo))
+    if n_workers == 1:
+        results = [one(si) for si in todo]
+    else:
+        with ThreadPoolExecutor(n_workers) as ex:
+            results = list(ex.map(one, todo))
+    return [{"source": si, "minutes": b, "geometry": p}
+            for si, polys in zip(todo, results, strict=True) for b, p in zip(bands, polys, strict=True)]
+
+
 def isochrones(
     engine: TravelTimeEngine,
     sources: SnappedPoints,
@@ -304,42 +349,15 @@ def isochrones(
     h = default_cell_m(buffer_m) if cell_m is None else float(cell_m)
     if not h > 0:
         raise InputError(f"cell_m must be > 0 metres, got {cell_m!r}")
-    kw = dict(method=method, buffer_m=float(buffer_m), fill_holes_m2=fill_holes_m2, cell_m=h, direction=direction)
+    kw = _BandOptions(method=method, buffer_m=float(buffer_m), fill_holes_m2=fill_holes_m2, cell_m=h,
+                      direction=direction)
     rows: list[dict] = []
     if not per_source:
         nm = engine.node_minutes(sources, cutoff_min=bands[-1], direction=direction).minutes
         polys = _band_polygons(engine, nm, sources, bands, np.flatnonzero(np.isfinite(nm)), source_mask=None, **kw)
-        rows = [{"minutes": b, "geometry": p} for b, p in zip(bands, polys)]
+        rows = [{"minutes": b, "geometry": p} for b, p in zip(bands, polys, strict=True)]
     else:
-        cat = engine.catchments(sources, cutoff_min=bands[-1], direction=direction)
-        order = np.argsort(cat.source, kind="stable")
-        cs, cn, cm = cat.source[order], cat.node[order], cat.minutes[order]
-        bounds = np.searchsorted(cs, np.arange(len(sources) + 1))
-        local = threading.local()
-
-        def one(si: int) -> list[shapely.Geometry]:
-            nm = getattr(local, "nm", None)
-            if nm is None:
-                nm = local.nm = np.full(engine.n, np.inf)
-            lo, hi = bounds[si], bounds[si + 1]
-            nodes = cn[lo:hi]
-            nm[nodes] = cm[lo:hi]
-            mask = np.zeros(len(sources), bool)
-            mask[si] = True
-            try:
-                return _band_polygons(engine, nm, sources, bands, nodes, source_mask=mask, **kw)
-            finally:
-                nm[nodes] = np.inf
-
-        todo = [int(si) for si in np.flatnonzero(sources.on_network)]
-        n_workers = _workers(workers, len(todo))
-        if n_workers == 1:
-            results = [one(si) for si in todo]
-        else:
-            with ThreadPoolExecutor(n_workers) as ex:
-                results = list(ex.map(one, todo))
-        rows = [{"source": si, "minutes": b, "geometry": p}
-                for si, polys in zip(todo, results) for b, p in zip(bands, polys)]
+        rows = _per_source_rows(engine, sources, bands, kw, workers)
     gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["source", "minutes", "geometry"][0 if per_source else 1:]),
                            geometry="geometry", crs=engine.net.crs)
     gdf["area_m2"] = gdf.geometry.area
