@@ -13,8 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .access import AccessSnap
 from ._errors import DataError
+from .access import AccessSnap
 from .demand import share
 from .engine import Direction, TravelTimeEngine
 from .snapping import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points

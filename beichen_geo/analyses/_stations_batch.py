@@ -43,8 +43,8 @@ from geo.snapping import SnappedPoints
 
 from ..standards import Standards
 from ..study import Study
-from ._stations_common import residential_land, services
 from ._park_reach import network_reach, parks_frame
+from ._stations_common import residential_land, services
 
 #: Polygon figures (of the TOD analysis), on the rows of stations with a polygon.
 POLY_COLS = ("catchment_area_m2", "ped_shed_ratio_area", "intersection_density_per_km2", "residential_land_m2")

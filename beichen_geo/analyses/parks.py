@@ -28,12 +28,12 @@ import shapely
 
 from geo.demand import share
 
-from ._park_reach import Network, network_reach, parks_frame
 from ..population import Residents
 from ..present import parks as present
 from ..result import AnalysisResult
 from ..standards import Parks, Standards
 from ..study import Study
+from ._park_reach import Network, network_reach, parks_frame
 
 #: Outline spacing of park access points, metres (the study's access snap uses the same).
 ACCESS_SPACING_M = 25.0
