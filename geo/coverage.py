@@ -123,7 +123,8 @@ def covered_shares(
     """
     m = np.asarray(minutes, dtype=float)
     w = np.ones(len(m)) if weights is None else np.asarray(weights, dtype=float)
-    items = thresholds_min.items() if isinstance(thresholds_min, Mapping) else ((f"{t:g}min", t) for t in thresholds_min)
+    items = (thresholds_min.items() if isinstance(thresholds_min, Mapping)
+             else ((f"{t:g}min", t) for t in thresholds_min))
     out = {}
     for name, t in items:
         with np.errstate(invalid="ignore"):

@@ -45,7 +45,7 @@ def unit_fca(study: Study, fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pop: 
     after = two_step_fca(study.engine, fs_after, study.demand_snap, demand_weights=pop, cutoff_min=minutes)
     names, members, geoms, source = _fca_units(study, residents, cells, gap_of)
     rows = []
-    for name, m, geom in zip(names, members, geoms):
+    for name, m, geom in zip(names, members, geoms, strict=True):
         p = float(pop[m].sum())
         row: dict[str, Any] = {"unit_name": str(name), "residents": round(p, 1)}
         for tag, r in (("before", before), ("after", after)):

@@ -184,7 +184,7 @@ def polygon_chunk(ctx: Context, chunk: Chunk) -> pd.DataFrame:
     cat = eng.catchments(chunk.snap, cutoff_min=ctx.bands[-1])
     n_x: dict[float, np.ndarray] = {}
     rows = []
-    for s, b, poly in zip(iso["source"].to_numpy(), iso["minutes"].to_numpy(), iso.geometry.to_numpy()):
+    for s, b, poly in zip(iso["source"].to_numpy(), iso["minutes"].to_numpy(), iso.geometry.to_numpy(), strict=True):
         area = float(poly.area)
         if float(b) not in n_x:
             n_x[float(b)] = intersections_reached(cat, ctx.is_x, float(b), n_sources=len(chunk.ids))

@@ -429,7 +429,7 @@ def _summary(*, study: Study, standards: Standards, st: gpd.GeoDataFrame, snappe
             "components": list(weights),
         },
         "top_stations": [{"rank": int(r), "station": str(s), "score": round(float(v), 3)}
-                         for r, s, v in zip(top["rank"], top["station"], top["score"])],
+                         for r, s, v in zip(top["rank"], top["station"], top["score"], strict=True)],
         "polygons": "all" if _check_polygons(polygons) is None else f"top {int(polygons)} by score",
         "polygon_stations": len(poly_ids),
         "execution": {**execution, "elapsed_s": round(elapsed, 2)},

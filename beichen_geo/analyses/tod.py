@@ -216,7 +216,7 @@ def _prepare(study: Study, st: gpd.GeoDataFrame, snap: SnappedPoints, band_mins:
     mpm = study.net.metres_per_minute
     cat = eng.catchments(snap, cutoff_min=max_min)
     iso = isochrones(eng, snap, band_mins, per_source=True, buffer_m=buffer_m, method=isochrone_method)
-    poly_of = {(int(s), float(m)): g for s, m, g in zip(iso["source"], iso["minutes"], iso.geometry)}
+    poly_of = {(int(s), float(m)): g for s, m, g in zip(iso["source"], iso["minutes"], iso.geometry, strict=True)}
     res_parts, res_tree, res_area = residential_land(study)
     demand_cat = eng.point_catchments(study.demand_snap, snap, cutoff_min=max_min, catchments=cat)
     svc = services(study, station_kind)
@@ -328,7 +328,7 @@ def _table(st: gpd.GeoDataFrame, snap: SnappedPoints, vlist: list[TodVariant],
     on = snap.on_network
     rows = []
     for v in vlist:
-        for band, b in zip(BANDS, v.minutes):
+        for band, b in zip(BANDS, v.minutes, strict=True):
             for i in range(len(st)):
                 rows.append({
                     "station_id": i, "station": st["station"].iloc[i], "variant": v.name, "standard": v.standard,
@@ -361,7 +361,7 @@ def _summary(study: Study, standards: Standards, ctx: _Prepared, snapped: Statio
         "station_source": "given" if given else f"study facilities of kind {standards.tod.station_kind!r}",
         "default_variant": default,
         "variants": {
-            v.name: {**_variant_def(v, ctx.mpm), "bands": {band: totals[b] for band, b in zip(BANDS, v.minutes)}}
+            v.name: {**_variant_def(v, ctx.mpm), "bands": {band: totals[b] for band, b in zip(BANDS, v.minutes, strict=True)}}
             for v in vlist
         },
         **_station_counts(ctx.st, snapped.snap, snapped.relinked),

@@ -107,7 +107,7 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     if len(sites):
         p = sites.assign(
             layer="新增选址(按增益排序)" if zh else "Proposed sites (numbered by gain)",
-            label=[f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"])],
+            label=[f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"], strict=True)],
         )
         pc = {("排序" if zh else "rank"): "rank", ("新增覆盖用地 (m²)" if zh else "land newly covered (m²)"): "gain_area_m2",
               ("累计覆盖率(用地)" if zh else "land covered after"): "covered_share_land_after"}

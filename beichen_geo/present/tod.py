@@ -111,7 +111,7 @@ def _popups(result: AnalysisResult, variants: dict[str, TodVariant], T: dict[str
             pop[f"res_{k}"] = np.round(get("residents").astype(float), 0)
             cols[T["res_row"].format(m=lbl)] = f"res_{k}"
         tot, kinds = get("services_total"), get("service_kinds")
-        pop[f"srv_{k}"] = [("–" if pd.isna(t) else f"{int(t)} ({int(q)})") for t, q in zip(tot, kinds)]
+        pop[f"srv_{k}"] = [("–" if pd.isna(t) else f"{int(t)} ({int(q)})") for t, q in zip(tot, kinds, strict=True)]
         pop[f"mix_{k}"] = np.round(get("service_mix_index").astype(float), 2)
         cols.update({T["srv"].format(m=lbl): f"srv_{k}", T["mix"].format(m=lbl): f"mix_{k}"})
     return pop, cols
