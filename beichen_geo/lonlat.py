@@ -46,5 +46,6 @@ def with_lonlat(gdf: gpd.GeoDataFrame, *, systems: Iterable[str] = ()) -> gpd.Ge
     out["lon_wgs84"], out["lat_wgs84"] = np.round(lon, DECIMALS), np.round(lat, DECIMALS)
     for s in systems:
         x, y = convert(lon, lat, src="wgs84", dst=s)
-        out[f"lon_{s}"], out[f"lat_{s}"] = np.round(np.asarray(x, float), DECIMALS), np.round(np.asarray(y, float), DECIMALS)
+        out[f"lon_{s}"], out[f"lat_{s}"] = (np.round(np.asarray(x, float), DECIMALS),
+                                            np.round(np.asarray(y, float), DECIMALS))
     return out

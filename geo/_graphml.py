@@ -120,7 +120,8 @@ def graphml_text(
         parts += [_data(key, col[i], "      ") for key, col in node_cols]
         parts.append("    </node>\n")
     edge_cols = [(key_of[(n, "edge")], edges[n].tolist()) for n in attrs]
-    for i, (u, v, k) in enumerate(zip(edges["source"].tolist(), edges["target"].tolist(), edges["key"].tolist(), strict=True)):
+    for i, (u, v, k) in enumerate(zip(edges["source"].tolist(), edges["target"].tolist(), edges["key"].tolist(),
+                                      strict=True)):
         parts.append(f'    <edge source="{u}" target="{v}" id="{k}">\n')
         parts += [_data(key, col[i], "      ") for key, col in edge_cols]
         parts.append("    </edge>\n")
@@ -129,7 +130,8 @@ def graphml_text(
     return "".join(parts)
 
 
-def networkx_edge_order(source: np.ndarray, target: np.ndarray, source_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def networkx_edge_order(source: np.ndarray, target: np.ndarray, source_pos: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Order and keys networkx gives edges added one by one to a MultiDiGraph.
 
     Parameters
@@ -212,7 +214,8 @@ def _unescape(text: str) -> str:
         if ref in _NAMED:
             return _NAMED[ref]
         code = int("0" + ref[1:], 16) if ref[1] == "x" else int(ref[1:])
-        if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF) or code in (0xFFFE, 0xFFFF):
+        if (not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF)
+                or code in (0xFFFE, 0xFFFF)):
             raise _NotPlain("character reference to a character XML forbids")
         return chr(code)
 

@@ -110,7 +110,8 @@ def access_points(
     rows, pts, how = [pos[is_pt]], [geoms[is_pt]], [np.full(int(is_pt.sum()), "point", dtype=object)]
     with_gate = np.zeros(len(gdf), dtype=bool)
     if entrances is not None and len(entrances) and is_poly.any():
-        ent = entrances.to_crs(gdf.crs).geometry.to_numpy() if entrances.crs is not None else entrances.geometry.to_numpy()
+        ent = (entrances.to_crs(gdf.crs).geometry.to_numpy() if entrances.crs is not None
+               else entrances.geometry.to_numpy())
         ent = ent[shapely.get_type_id(ent) == 0]
         poly_pos = pos[is_poly]
         e_i, p_i = shapely.STRtree(geoms[poly_pos]).query(ent, predicate="dwithin", distance=entrance_within_m)
@@ -172,7 +173,8 @@ def snap_access(
                       access=pts["access_via"].to_numpy())
 
 
-def nearest_per_feature(source: np.ndarray, feature: np.ndarray, minutes: np.ndarray, n_sources: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_per_feature(source: np.ndarray, feature: np.ndarray, minutes: np.ndarray, n_sources: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(source, feature) pairs of a catchment, each kept once with its least minutes.
 
     ``source``/``feature``/``minutes`` are aligned arrays of (origin, facility, minutes) over

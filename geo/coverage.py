@@ -13,8 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .access import AccessSnap
 from ._errors import DataError
+from .access import AccessSnap
 from .demand import share
 from .engine import Direction, TravelTimeEngine
 from .snapping import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points
@@ -123,7 +123,8 @@ def covered_shares(
     """
     m = np.asarray(minutes, dtype=float)
     w = np.ones(len(m)) if weights is None else np.asarray(weights, dtype=float)
-    items = thresholds_min.items() if isinstance(thresholds_min, Mapping) else ((f"{t:g}min", t) for t in thresholds_min)
+    items = (thresholds_min.items() if isinstance(thresholds_min, Mapping)
+             else ((f"{t:g}min", t) for t in thresholds_min))
     out = {}
     for name, t in items:
         with np.errstate(invalid="ignore"):

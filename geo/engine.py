@@ -519,7 +519,8 @@ class TravelTimeEngine:
         order = np.lexsort((cols, rows))
         rows, cols, w = rows[order], cols[order], w[order]
         indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(np.bincount(rows, minlength=k))])
-        g = sp.csr_matrix((np.concatenate([base.data, w]), np.concatenate([base.indices, cols.astype(base.indices.dtype)]),
+        g = sp.csr_matrix((np.concatenate([base.data, w]),
+                           np.concatenate([base.indices, cols.astype(base.indices.dtype)]),
                            indptr), shape=(m + k, m + k))
         block = max(1, int(block_bytes // (8 * (m + k))))
         out_s, out_n, out_m = [], [], []

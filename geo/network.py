@@ -113,7 +113,7 @@ class StreetNetwork:
         G.add_nodes_from(range(len(self.nodes)))
         e = self.edges
         mpm = self.metres_per_minute
-        for u, v, length, f, b in zip(e["u"], e["v"], e["length_m"], e["forward"], e["backward"]):
+        for u, v, length, f, b in zip(e["u"], e["v"], e["length_m"], e["forward"], e["backward"], strict=True):
             if f:
                 G.add_edge(int(u), int(v), length_m=float(length), minutes=float(length) / mpm)
             if b:

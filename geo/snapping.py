@@ -159,7 +159,7 @@ def off_network_message(index: pd.Index, off: np.ndarray, far_m: np.ndarray, *, 
     """
     examples = ", ".join(
         f"{index[i]!r} ({'no geometry' if not np.isfinite(d) else f'{d:,.0f} m'})"
-        for i, d in zip(off[:5], far_m[:5])
+        for i, d in zip(off[:5], far_m[:5], strict=True)
     )
     return (
         f"{what}: {len(off)} of {n} points are more than {max_snap_m:g} m from the street "

@@ -45,7 +45,7 @@ def unit_fca(study: Study, fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pop: 
     after = two_step_fca(study.engine, fs_after, study.demand_snap, demand_weights=pop, cutoff_min=minutes)
     names, members, geoms, source = _fca_units(study, residents, cells, gap_of)
     rows = []
-    for name, m, geom in zip(names, members, geoms):
+    for name, m, geom in zip(names, members, geoms, strict=True):
         p = float(pop[m].sum())
         row: dict[str, Any] = {"unit_name": str(name), "residents": round(p, 1)}
         for tag, r in (("before", before), ("after", after)):
@@ -94,7 +94,8 @@ def _fca_units(study: Study, residents: Residents | None, cells: gpd.GeoDataFram
             "gap areas and the whole study area (no population units given)")
 
 
-def _fca_facilities(fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, before: Any, after: Any, cap: float) -> pd.DataFrame:
+def _fca_facilities(fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, before: Any, after: Any,
+                    cap: float) -> pd.DataFrame:
     """Per existing facility and proposed site: residents in its catchment and per centre, before / after."""
     names_f = fac.get("name", pd.Series([None] * len(fac), index=fac.index)).to_numpy()
     fac_tab = pd.DataFrame({
@@ -102,8 +103,10 @@ def _fca_facilities(fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, before: Any,
         "name": list(names_f) + list(sites["name"]),
         "catchment_residents_before": list(np.round(before.catchment_demand, 1)) + [None] * len(sites),
         "catchment_residents_after": np.round(after.catchment_demand, 1),
-        "residents_per_centre_before": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None) for x in before.facility_ratio] + [None] * len(sites),
-        "residents_per_centre_after": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None) for x in after.facility_ratio],
+        "residents_per_centre_before": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None)
+                                        for x in before.facility_ratio] + [None] * len(sites),
+        "residents_per_centre_after": [(round(1 / x, 1) if np.isfinite(x) and x > 0 else None)
+                                       for x in after.facility_ratio],
     })
     fac_tab["overloaded_before"] = [bool(v is not None and v > cap) for v in fac_tab["residents_per_centre_before"]]
     return fac_tab

@@ -43,8 +43,8 @@ from geo.snapping import SnappedPoints
 
 from ..standards import Standards
 from ..study import Study
-from ._stations_common import residential_land, services
 from ._park_reach import network_reach, parks_frame
+from ._stations_common import residential_land, services
 
 #: Polygon figures (of the TOD analysis), on the rows of stations with a polygon.
 POLY_COLS = ("catchment_area_m2", "ped_shed_ratio_area", "intersection_density_per_km2", "residential_land_m2")
@@ -184,7 +184,7 @@ def polygon_chunk(ctx: Context, chunk: Chunk) -> pd.DataFrame:
     cat = eng.catchments(chunk.snap, cutoff_min=ctx.bands[-1])
     n_x: dict[float, np.ndarray] = {}
     rows = []
-    for s, b, poly in zip(iso["source"].to_numpy(), iso["minutes"].to_numpy(), iso.geometry.to_numpy()):
+    for s, b, poly in zip(iso["source"].to_numpy(), iso["minutes"].to_numpy(), iso.geometry.to_numpy(), strict=True):
         area = float(poly.area)
         if float(b) not in n_x:
             n_x[float(b)] = intersections_reached(cat, ctx.is_x, float(b), n_sources=len(chunk.ids))

@@ -87,7 +87,8 @@ def snap_stations(study: Study, st: gpd.GeoDataFrame) -> StationSnap:
         raise DataError(
             f"none of the {len(st)} stations is within {study.max_snap_m:g} m of the walk network "
             f"(e.g. {st['station'].iloc[0]!r}). Check the station coordinates (GCJ-02/BD-09 points read as "
-            "WGS84? give the file's coordinate system with --coords or --stations-coords) and that the stations lie inside the study area."
+            "WGS84? give the file's coordinate system with --coords or --stations-coords) "
+            "and that the stations lie inside the study area."
         )
     return got
 

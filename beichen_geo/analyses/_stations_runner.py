@@ -31,7 +31,8 @@ class Runner:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - dask is an optional extra
-            raise InputError("running on a Dask cluster needs dask.distributed: pip install 'beichen-geo[dask]'") from exc
+            raise InputError("running on a Dask cluster needs dask.distributed: "
+                             "pip install 'beichen-geo[dask]'") from exc
         try:
             if self.scheduler is not None:
                 if not str(self.scheduler).startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")):
@@ -108,7 +109,9 @@ class Runner:
             return {"scheduler": "local", "workers": 1}
         info = self.client.scheduler_info()
         n = len(info.get("workers", {}))
-        return {"scheduler": "dask " + (str(self.scheduler) if self.scheduler else f"LocalCluster ({self.workers} worker process{'es' if self.workers != 1 else ''})"),
+        plural = "es" if self.workers != 1 else ""
+        return {"scheduler": "dask " + (str(self.scheduler) if self.scheduler
+                                        else f"LocalCluster ({self.workers} worker process{plural})"),
                 "workers": n}
 
 

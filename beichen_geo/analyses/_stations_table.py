@@ -26,7 +26,8 @@ def assemble(st: gpd.GeoDataFrame, snap: SnappedPoints, bands: tuple[float, ...]
         "station_id": np.repeat(np.arange(n, dtype=np.int64), len(bands)),
         "band_min": np.tile(np.asarray(bands, float), n),
     })
-    rows = pd.concat([o.rows for o in outs], ignore_index=True) if outs else pd.DataFrame(columns=["station_id", "band_min"])
+    rows = (pd.concat([o.rows for o in outs], ignore_index=True) if outs
+            else pd.DataFrame(columns=["station_id", "band_min"]))
     t = base.merge(rows, on=["station_id", "band_min"], how="left", validate="one_to_one")
     t.insert(1, "station", st["station"].to_numpy()[t["station_id"].to_numpy()])
     on = snap.on_network

@@ -122,7 +122,8 @@ def clinics_per_community(
     result = AnalysisResult(
         name="clinics",
         summary=summary,
-        layers={"units": units_layer, "centres": centre_layer, "uncovered_cells": uncovered, "walk_area": access.walk_area},
+        layers={"units": units_layer, "centres": centre_layer, "uncovered_cells": uncovered,
+                "walk_area": access.walk_area},
         tables={"units": unit_table, "centres": pd.DataFrame(centre_layer.drop(columns="geometry"))},
     )
     result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
@@ -226,7 +227,8 @@ def _demand(study: Study, unit_gdf: gpd.GeoDataFrame, residents: Residents, *, s
     pop = np.asarray(residents.per_cell, dtype=float)
     pop_known = bool(n_cells == 0 or np.isfinite(pop).any())
     if not pop_known:
-        notes.append(f"residents are unknown ({residents.source}); only land shares and the one-centre-per-unit rule are measured")
+        notes.append(f"residents are unknown ({residents.source}); "
+                     "only land shares and the one-centre-per-unit rule are measured")
     # same rule as given_residents, so a unit's cells are the cells its population was spread over
     unit_of = (np.zeros(n_cells, dtype=np.int64) if single
                else assign_to_units(cell_points(cells), unit_gdf.geometry.to_numpy()))
@@ -250,12 +252,14 @@ def _access(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand: D
             warns.append(_off_network_text(centres, on_net, kind=spec.kind, max_snap_m=study.max_snap_m))
         near = study.engine.point_minutes(study.demand_snap, cs, cutoff_min=spec.walk)
         minutes, nearest = near.minutes, near.source
-        reach_res, reach_key = _reach(study, cs, demand.unit_of, demand.pop0, walk=spec.walk, chunk_centres=spec.chunk_centres)
+        reach_res, reach_key = _reach(study, cs, demand.unit_of, demand.pop0, walk=spec.walk,
+                                      chunk_centres=spec.chunk_centres)
         if on_net.any():
             walk_area = isochrones(study.engine, cs, [spec.walk], buffer_m=spec.buffer_m)
     else:
         notes.append(
-            f"no facilities of kind {spec.kind!r} in the study: every unit fails and no home is within {spec.walk:g} min. "
+            f"no facilities of kind {spec.kind!r} in the study: every unit fails and "
+            f"no home is within {spec.walk:g} min. "
             "Give the official CHSC list with --facilities FILE --kind chsc (it then replaces the OSM proxy)."
         )
     covered = np.isfinite(minutes) & (minutes <= spec.walk + 1e-9)
@@ -291,7 +295,8 @@ def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, acc
         if has_given and np.isfinite(given):
             res, res_src = given, "given"
         elif demand.pop_known:
-            res, res_src = cell_pop, ("estimate: sum of cell residents" if residents.is_estimate else "sum of cell residents")
+            res, res_src = cell_pop, ("estimate: sum of cell residents" if residents.is_estimate
+                                      else "sum of cell residents")
         else:
             res, res_src = np.nan, "unknown"
         res_cov = float(pop0[sel & covered].sum())
@@ -365,7 +370,8 @@ def _uncovered_layer(study: Study, unit_gdf: gpd.GeoDataFrame, demand: Demand, a
     u = demand.unit_of[unc]
     return gpd.GeoDataFrame(
         {
-            "unit_name": np.where(u >= 0, un_names[np.maximum(u, 0)], None) if len(un_names) else np.full(int(unc.sum()), None),
+            "unit_name": (np.where(u >= 0, un_names[np.maximum(u, 0)], None) if len(un_names)
+                          else np.full(int(unc.sum()), None)),
             "area_m2": demand.area[unc],
             "residents": demand.pop[unc],
             "off_network": ~demand.on_network[unc],
@@ -382,7 +388,8 @@ def _rule_text(spec: ClinicSpec) -> str:
         f"{hi:,.0f} residents needs one per {hi:,.0f}: required_centres = max({m}, "
         f"ceil(residents / {hi:,.0f})). The count test (passes_count) asks that the centres inside a unit "
         f"reach required_centres; the reach test (passes_reach) that at least {spec.reach_target:.0%} of its residents "
-        f"(of its land when residents are unknown) live within {spec.walk:g} min of a centre; a unit passes when both hold. "
+        f"(of its land when residents are unknown) live within {spec.walk:g} min of a centre; "
+        "a unit passes when both hold. "
         f"Fewer than {spec.lo:,.0f} residents per centre is flagged below_min_catchment (informational)."
     )
 
@@ -542,7 +549,8 @@ def _normalise_units(units: gpd.GeoDataFrame, crs: Any, *, what: str) -> gpd.Geo
     if not poly.all():
         i = int(np.flatnonzero(~poly)[0])
         raise InputError(
-            f"{what}: row {i + 1} is a {units.geometry.iloc[i].geom_type if units.geometry.iloc[i] is not None else 'missing geometry'}; "
+            f"{what}: row {i + 1} is a "
+            f"{units.geometry.iloc[i].geom_type if units.geometry.iloc[i] is not None else 'missing geometry'}; "
             "every unit must be a polygon"
         )
     nc = "unit_name" if "unit_name" in units.columns else find_column(units, NAME_COLUMNS)

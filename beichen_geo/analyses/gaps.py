@@ -188,7 +188,8 @@ def gap_analysis(
     t0 = time.perf_counter()
     spec = GapSpec.from_options(standards, kind=kind, minutes=minutes, variant=variant, target_share=target_share,
                                 n_new=n_new, method=method, candidate_where=candidate_where, thin_m=thin_m,
-                                max_candidates=max_candidates, exact_max_cells=exact_max_cells, time_limit_s=time_limit_s)
+                                max_candidates=max_candidates, exact_max_cells=exact_max_cells,
+                                time_limit_s=time_limit_s)
     pop = _residents_per_cell(study, residents)
     spec = dataclasses.replace(spec, objective=_resolve_objective(objective, pop, target_mode=n_new is None))
     timings: dict[str, float] = {}
@@ -198,7 +199,8 @@ def gap_analysis(
     sit = _siting(study, spec, candidates, cov.covered, pop, timings)  # 3.-4. candidates and solve
     cells = _cells_layer(study, spec, cov, sit, gap_of, pop)  # 5. outputs
     sites = _sites_frame(sit.cand, sit.res, cells["area_m2"].to_numpy(float), pop, cov.covered, study.crs, kind)
-    sites = with_lonlat(sites, systems=input_systems(study.log, None if candidates is None else candidates.attrs.get("coords")))
+    sites = with_lonlat(sites, systems=input_systems(study.log,
+                                                     None if candidates is None else candidates.attrs.get("coords")))
     areas = _areas_frame(cells, gap_of, pop, study.crs)
     fac = study.facilities_of(kind)
     t = time.perf_counter()
@@ -254,7 +256,8 @@ class GapSpec:
         mins, tier = _resolve_minutes(standards, v, kind, minutes)
         lim = LIMITS["circles.*.tiers.*.minutes"]
         if not (np.isfinite(mins) and lim.lo < mins <= lim.hi):
-            raise InputError(f"walking minutes (--minutes) must be more than {lim.lo:g} and at most {lim.hi:g}, got {mins!r}")
+            raise InputError(f"walking minutes (--minutes) must be more than {lim.lo:g} and at most {lim.hi:g}, "
+                             f"got {mins!r}")
         if target_share is None:
             target_share = float(tier.target_share.value) if tier is not None else float(v.target_share.value)
         if not 0 < target_share <= 1:
@@ -319,14 +322,16 @@ def _siting(study: Study, spec: GapSpec, candidates: gpd.GeoDataFrame | None, co
     cand_snap = snap_points(study.net, cand, max_snap_m=study.max_snap_m, what="candidate sites", warn=False)
     timings["candidates"] = time.perf_counter() - t
     t = time.perf_counter()
-    cover = coverage_matrix(study.engine, study.demand_snap, cand_snap, cutoff_min=spec.minutes, covered_before=covered_before)
+    cover = coverage_matrix(study.engine, study.demand_snap, cand_snap, cutoff_min=spec.minutes,
+                            covered_before=covered_before)
     if candidates is None:  # thinning may have dropped the only places reaching some gap cells: add them back
         cand, cand_snap, cover = _repair(study, cand, cand_snap, cover, uncovered, spec.minutes, spec.thin_m)
     cand["on_network"] = cand_snap.on_network
     timings["matrix"] = time.perf_counter() - t
     t = time.perf_counter()
     weights = pop if spec.objective == "residents" else study.demand["area_m2"].to_numpy(float)
-    kw: dict[str, Any] = {"method": spec.method, "exact_max_cells": spec.exact_max_cells, "time_limit_s": spec.time_limit_s}
+    kw: dict[str, Any] = {"method": spec.method, "exact_max_cells": spec.exact_max_cells,
+                          "time_limit_s": spec.time_limit_s}
     res = (mclp(cover, weights, int(spec.n_new), **kw) if spec.n_new is not None
            else lscp(cover, weights, target_share=spec.target_share, **kw))
     timings["solve"] = time.perf_counter() - t
@@ -358,10 +363,12 @@ def _layers_tables(study: Study, sit: Siting, cells: gpd.GeoDataFrame, sites: gp
     rank[sit.res.sites] = np.arange(1, len(sit.res.sites) + 1)
     cand_out["chosen_rank"] = rank
     cand_out["demand_cells_reached"] = np.diff(sit.cover.a.indptr)
-    fac_out = gpd.GeoDataFrame(fac[["kind", "geometry"]].assign(name=fac.get("name")), geometry="geometry", crs=study.crs)
+    fac_out = gpd.GeoDataFrame(fac[["kind", "geometry"]].assign(name=fac.get("name")), geometry="geometry",
+                               crs=study.crs)
     layers = {"gap_areas": areas, "proposed_sites": sites, "demand_cells": cells, "candidates": cand_out,
               "facilities": fac_out}
-    tables = {"sites": pd.DataFrame(sites.drop(columns="geometry")), "areas": pd.DataFrame(areas.drop(columns="geometry"))}
+    tables = {"sites": pd.DataFrame(sites.drop(columns="geometry")),
+              "areas": pd.DataFrame(areas.drop(columns="geometry"))}
     if fca_units is not None and fca_fac is not None:
         layers["fca_units"] = fca_units
         tables["fca_units"] = pd.DataFrame(fca_units.drop(columns="geometry"))
@@ -429,7 +436,8 @@ def _summary(study: Study, standards: Standards, spec: GapSpec, cov: Coverage, s
 
 
 # ---------------------------------------------------------------------------- helpers
-def _resolve_minutes(standards: Standards, v: CircleVariant, kind: str, minutes: float | None) -> tuple[float, Tier | None]:
+def _resolve_minutes(standards: Standards, v: CircleVariant, kind: str, minutes: float | None
+                     ) -> tuple[float, Tier | None]:
     tiers_with = [t for t in v.tiers if kind in t.kinds]
     if minutes is None:
         if tiers_with:
@@ -520,31 +528,38 @@ def _candidates(study: Study, candidates: gpd.GeoDataFrame | None, uncovered: np
         if candidates.crs is None:
             raise InputError("candidate sites have no CRS; set one (EPSG:4326 for lon/lat)")
         if len(candidates) == 0:
-            raise InputError("the candidate-site list is empty; give at least one site or leave it out to generate sites")
+            raise InputError("the candidate-site list is empty; "
+                             "give at least one site or leave it out to generate sites")
         c = candidates.to_crs(study.crs)
         g = c.geometry.to_numpy()
         bad = shapely.is_missing(g) | shapely.is_empty(g)
         if bad.any():
-            raise InputError(f"candidate sites: {int(bad.sum())} row(s) have no geometry (e.g. row {int(np.flatnonzero(bad)[0]) + 1})")
+            raise InputError(f"candidate sites: {int(bad.sum())} row(s) have no geometry "
+                             f"(e.g. row {int(np.flatnonzero(bad)[0]) + 1})")
         pts = np.where(shapely.get_type_id(g) == 0, g, shapely.point_on_surface(g))
-        name_col = c.attrs.get("name_column") if c.attrs.get("name_column") in c else ("name" if "name" in c else None)
-        names = (c[name_col].astype(str).to_numpy() if name_col else np.array([f"candidate {i + 1}" for i in range(len(c))]))
+        name_col = (c.attrs.get("name_column") if c.attrs.get("name_column") in c
+                    else ("name" if "name" in c else None))
+        names = (c[name_col].astype(str).to_numpy() if name_col
+                 else np.array([f"candidate {i + 1}" for i in range(len(c))]))
         out = gpd.GeoDataFrame({"candidate": np.arange(1, len(c) + 1), "name": names, "origin": "planner list"},
                                geometry=pts, crs=study.crs)
         return out, "planner list"
     dsnap = study.demand_snap.subset(uncovered & study.demand_snap.on_network)
-    df = candidate_sites(study.engine, dsnap, cutoff_min=minutes, where=where, thin_m=thin_m, max_candidates=max_candidates)
+    df = candidate_sites(study.engine, dsnap, cutoff_min=minutes, where=where, thin_m=thin_m,
+                         max_candidates=max_candidates)
     what = "street nodes" if where == "nodes" else "points every 100 m along streets"
     out = gpd.GeoDataFrame(
         {"candidate": np.arange(1, len(df) + 1), "name": [f"site {i + 1}" for i in range(len(df))],
          "origin": "generated", "walk_min_to_gap": df["walk_min_to_gap"].to_numpy(float)},
         geometry=gpd.points_from_xy(df["x"], df["y"]), crs=study.crs,
     )
-    return out, f"generated: {what} within {minutes:g} min of the gaps, at most one per {thin_m:g} m square, cap {max_candidates}"
+    return out, (f"generated: {what} within {minutes:g} min of the gaps, "
+                 f"at most one per {thin_m:g} m square, cap {max_candidates}")
 
 
 def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap: SnappedPoints, cover: CoverageMatrix,
-            uncovered: np.ndarray, minutes: float, thin_m: float) -> tuple[gpd.GeoDataFrame, SnappedPoints, CoverageMatrix]:
+            uncovered: np.ndarray, minutes: float, thin_m: float
+            ) -> tuple[gpd.GeoDataFrame, SnappedPoints, CoverageMatrix]:
     """Add a candidate at the street node nearest each on-network gap cell no candidate reaches.
 
     Returns the extended (candidates, snapped candidates, coverage matrix).
@@ -572,7 +587,8 @@ def _repair(study: Study, cand: gpd.GeoDataFrame, cand_snap: SnappedPoints, cove
     more = coverage_matrix(eng, ds, es, cutoff_min=minutes, covered_before=cover.covered_before)
     cand2 = gpd.GeoDataFrame(pd.concat([cand, extra], ignore_index=True), geometry="geometry", crs=study.crs)
     snap2 = snap_points(study.net, cand2, max_snap_m=study.max_snap_m, warn=False)
-    more_min = more.minutes if more.minutes is not None else pd.DataFrame({"candidate": [], "demand": [], "minutes": []})
+    more_min = (more.minutes if more.minutes is not None
+                else pd.DataFrame({"candidate": [], "demand": [], "minutes": []}))
     tab = pd.concat([cover.minutes, more_min.assign(candidate=more_min["candidate"] + k0)], ignore_index=True)
     a2 = sp.csr_matrix(sp.vstack([cover.a, more.a], format="csr"), dtype=bool)
     return cand2, snap2, dataclasses.replace(cover, a=a2, minutes=tab)
@@ -635,7 +651,8 @@ def verify_after(study: Study, standards: Standards, result: AnalysisResult, *, 
     added = gpd.GeoDataFrame({"kind": kind, "name": sites["name"].to_numpy()}, geometry=sites.geometry.to_numpy(),
                              crs=sites.crs).to_crs(study.crs)
     with_sites = dataclasses.replace(
-        study, facilities=gpd.GeoDataFrame(pd.concat([study.facilities, added], ignore_index=True), geometry="geometry", crs=study.crs)
+        study, facilities=gpd.GeoDataFrame(pd.concat([study.facilities, added], ignore_index=True), geometry="geometry",
+                                           crs=study.crs)
     )
     fac = with_sites.facilities_of(kind)  # snapped as points, as minutes_by_kind would, without a warning
     snaps = {kind: snap_points(with_sites.net, fac, max_snap_m=with_sites.max_snap_m, warn=False)} if len(fac) else None

@@ -28,12 +28,12 @@ import shapely
 
 from geo.demand import share
 
-from ._park_reach import Network, network_reach, parks_frame
 from ..population import Residents
 from ..present import parks as present
 from ..result import AnalysisResult
 from ..standards import Parks, Standards
 from ..study import Study
+from ._park_reach import Network, network_reach, parks_frame
 
 #: Outline spacing of park access points, metres (the study's access snap uses the same).
 ACCESS_SPACING_M = 25.0
@@ -104,7 +104,8 @@ def _euclidean(used: gpd.GeoDataFrame, res_geom: shapely.Geometry, cells: gpd.Ge
     res_area = float(res_geom.area)
     covered_geom = shapely.intersection(res_geom, reach)
     share_euc = float(covered_geom.area / res_area) if res_area > 0 else 0.0
-    frac = shapely.area(shapely.intersection(cells.geometry.to_numpy(), reach)) / np.maximum(cells["area_m2"].to_numpy(), 1e-12)
+    frac = (shapely.area(shapely.intersection(cells.geometry.to_numpy(), reach))
+            / np.maximum(cells["area_m2"].to_numpy(), 1e-12))
     return Euclidean(reach=reach, share=share_euc, uncovered=shapely.difference(res_geom, reach), cell_fraction=frac)
 
 
@@ -136,11 +137,13 @@ def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.Ge
         "parks_too_small": int(parks["radius_m"].isna().sum()),
         "parks_off_network": net.parks_off_network,
         "residents": None if pop is None else round(float(np.nansum(pop)), 0),
-        "covered_share_residents_euclidean": None if pop is None else round(float(np.nansum(pop * cells["euclidean_covered_fraction"]) / max(np.nansum(pop), 1e-12)), 6),
+        "covered_share_residents_euclidean": None if pop is None else round(
+            float(np.nansum(pop * cells["euclidean_covered_fraction"]) / max(np.nansum(pop), 1e-12)), 6),
         "covered_share_residents_network": None if pop is None else round(share(pop, net.covered), 6),
         "population_source": None if residents is None else residents.source,
         "walk_speed_kmh": study.net.speed_kmh,
-        "note": "Straight-line buffers overstate access across rivers, railways and walls; the network figure is what residents walk.",
+        "note": ("Straight-line buffers overstate access across rivers, railways and walls; "
+                 "the network figure is what residents walk."),
     }
 
 
@@ -151,7 +154,8 @@ def _layers(study: Study, spec: ParkSpec, used: gpd.GeoDataFrame, cells: gpd.Geo
     unc = ~net.covered
     radius_txt = f"{float(p.radius_m.value):g}" if p.size_rule == "none" else "by park size"
     return {
-        "parks": used.drop(columns=[c for c in used.columns if c not in ("kind", "name", "park_area_m2", "radius_m", "geometry")]),
+        "parks": used.drop(columns=[c for c in used.columns
+                                    if c not in ("kind", "name", "park_area_m2", "radius_m", "geometry")]),
         "residential_cells": cells,
         "uncovered_euclidean": gpd.GeoDataFrame({"method": ["euclidean"], "area_m2": [euc.uncovered.area]},
                                                 geometry=[euc.uncovered], crs=study.crs),

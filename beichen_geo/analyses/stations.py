@@ -258,7 +258,9 @@ def score_stations(
     totals = tables.totals(ctx, bands, run.outs, table, catchments,
                            all_polygons=n_poly is None or len(run.poly_ids) == n_on)
     ranked = tables.ranked(table, st, bands, ctx.kinds)
-    stations_layer = gpd.GeoDataFrame(ranked.copy(), geometry=list(st.geometry.to_numpy()[ranked["station_id"].to_numpy()]), crs=st.crs)
+    stations_layer = gpd.GeoDataFrame(ranked.copy(),
+                                      geometry=list(st.geometry.to_numpy()[ranked["station_id"].to_numpy()]),
+                                      crs=st.crs)
     summary = _summary(
         study=study, standards=standards, st=st, snapped=snapped, bands=bands, ctx=ctx,
         residents=residents, pop=pop, weights=w, ranked=ranked, totals=totals, park_info=park_info,
@@ -318,7 +320,8 @@ def _check_execution(chunk_size: int, scheduler: str | None, workers: int | None
     if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise InputError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
     if scheduler is not None and workers is not None:
-        raise InputError("give either scheduler='tcp://host:port' (an existing cluster) or workers=N (a local one), not both")
+        raise InputError("give either scheduler='tcp://host:port' (an existing cluster) "
+                         "or workers=N (a local one), not both")
     if workers is not None and (not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 1):
         raise InputError(f"workers must be a whole number >= 1, got {workers!r}")
 
@@ -342,7 +345,8 @@ def _check_weights(weights: Mapping[str, float] | None, *, has_residents: bool) 
     given = dict(DEFAULT_WEIGHTS if weights is None else weights)
     unknown = sorted(set(given) - set(SCORE_COMPONENTS))
     if unknown:
-        raise InputError(f"unknown score component(s) {', '.join(map(repr, unknown))}; choose from {', '.join(SCORE_COMPONENTS)}")
+        raise InputError(f"unknown score component(s) {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(SCORE_COMPONENTS)}")
     out: dict[str, float] = {}
     for k, v in given.items():
         try:
@@ -355,7 +359,8 @@ def _check_weights(weights: Mapping[str, float] | None, *, has_residents: bool) 
             out[k] = x
     total = sum(out.values())
     if total <= 0:
-        extra = " (residents are unknown, so their weight does not count)" if "residents" in given and not has_residents else ""
+        extra = (" (residents are unknown, so their weight does not count)"
+                 if "residents" in given and not has_residents else "")
         raise InputError(f"the score weights must include at least one positive weight{extra}")
     return {k: v / total for k, v in out.items()}
 
@@ -429,7 +434,7 @@ def _summary(*, study: Study, standards: Standards, st: gpd.GeoDataFrame, snappe
             "components": list(weights),
         },
         "top_stations": [{"rank": int(r), "station": str(s), "score": round(float(v), 3)}
-                         for r, s, v in zip(top["rank"], top["station"], top["score"])],
+                         for r, s, v in zip(top["rank"], top["station"], top["score"], strict=True)],
         "polygons": "all" if _check_polygons(polygons) is None else f"top {int(polygons)} by score",
         "polygon_stations": len(poly_ids),
         "execution": {**execution, "elapsed_s": round(elapsed, 2)},

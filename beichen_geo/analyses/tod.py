@@ -134,7 +134,8 @@ def tod_station_areas(
     """
     tod = standards.tod
     if tod.mode != "walk":
-        raise InputError(f"tod.mode {tod.mode!r} is not supported yet (walk only); set mode = \"walk\" in your --standards file")
+        raise InputError(f"tod.mode {tod.mode!r} is not supported yet (walk only); "
+                         "set mode = \"walk\" in your --standards file")
     if study.net.mode != "walk":
         raise InputError(f"the TOD analysis needs a walk network, the study's network is {study.net.mode!r}")
     vlist = _variants(standards, variants)
@@ -216,12 +217,13 @@ def _prepare(study: Study, st: gpd.GeoDataFrame, snap: SnappedPoints, band_mins:
     mpm = study.net.metres_per_minute
     cat = eng.catchments(snap, cutoff_min=max_min)
     iso = isochrones(eng, snap, band_mins, per_source=True, buffer_m=buffer_m, method=isochrone_method)
-    poly_of = {(int(s), float(m)): g for s, m, g in zip(iso["source"], iso["minutes"], iso.geometry)}
+    poly_of = {(int(s), float(m)): g for s, m, g in zip(iso["source"], iso["minutes"], iso.geometry, strict=True)}
     res_parts, res_tree, res_area = residential_land(study)
     demand_cat = eng.point_catchments(study.demand_snap, snap, cutoff_min=max_min, catchments=cat)
     svc = services(study, station_kind)
     fac_cat = services_catchments(eng, svc, snap, cat, max_min)
-    cell_pts = study.demand["point"].to_numpy() if "point" in study.demand else shapely.point_on_surface(study.demand.geometry.to_numpy())
+    cell_pts = (study.demand["point"].to_numpy() if "point" in study.demand
+                else shapely.point_on_surface(study.demand.geometry.to_numpy()))
     pts = st.geometry.to_numpy()
     # cell -> station straight-line distance, only for pairs within the largest band
     bi, bc = shapely.STRtree(cell_pts).query(pts, predicate="dwithin", distance=max_min * mpm)
@@ -242,7 +244,8 @@ def _band_measures(ctx: _Prepared, b: float) -> dict[tuple[int, float], dict[str
     x_count = intersections_reached(ctx.cat, ctx.is_x, b, n_sources=n)
     res_in = None if ctx.pop is None else reached_sum(ctx.demand_cat, ctx.pop, b, n_sources=n)
     bsel = ctx.buf_dist <= r
-    buf_res = None if ctx.pop is None else np.bincount(ctx.buf_station[bsel], weights=ctx.pop[ctx.buf_cell[bsel]], minlength=n)
+    buf_res = (None if ctx.pop is None
+               else np.bincount(ctx.buf_station[bsel], weights=ctx.pop[ctx.buf_cell[bsel]], minlength=n))
     kinds = list(ctx.svc.kinds)
     counts = service_counts(ctx.fac_cat, ctx.svc.kind_code, b, n_sources=n, n_kinds=len(kinds))
     out: dict[tuple[int, float], dict[str, Any]] = {}
@@ -315,9 +318,11 @@ def _totals(ctx: _Prepared, measures: dict[tuple[int, float], dict[str, Any]]) -
             "sum_station_residents": None if pop is None else round(float(sum(m["residents"] for m in per_on)), 1),
             "buffer_residential_land_in_any_m2": round(buf_land, 1),
             "buffer_share_of_residential_land": round(buf_land / res_area, 6) if res_area > 0 else None,
-            "sum_station_buffer_residential_land_m2": round(float(sum(m["buffer_residential_land_m2"] for m in rows)), 1),
+            "sum_station_buffer_residential_land_m2": round(float(sum(m["buffer_residential_land_m2"]
+                                                                      for m in rows)), 1),
             "mean_ped_shed_ratio": round(float(np.mean([m["ped_shed_ratio"] for m in per_on])), 6),
-            "mean_intersection_density_per_km2": round(float(np.nanmean([m["intersection_density_per_km2"] for m in per_on])), 3),
+            "mean_intersection_density_per_km2": round(float(np.nanmean([m["intersection_density_per_km2"]
+                                                                         for m in per_on])), 3),
         }
     return out
 
@@ -328,7 +333,7 @@ def _table(st: gpd.GeoDataFrame, snap: SnappedPoints, vlist: list[TodVariant],
     on = snap.on_network
     rows = []
     for v in vlist:
-        for band, b in zip(BANDS, v.minutes):
+        for band, b in zip(BANDS, v.minutes, strict=True):
             for i in range(len(st)):
                 rows.append({
                     "station_id": i, "station": st["station"].iloc[i], "variant": v.name, "standard": v.standard,
@@ -361,7 +366,8 @@ def _summary(study: Study, standards: Standards, ctx: _Prepared, snapped: Statio
         "station_source": "given" if given else f"study facilities of kind {standards.tod.station_kind!r}",
         "default_variant": default,
         "variants": {
-            v.name: {**_variant_def(v, ctx.mpm), "bands": {band: totals[b] for band, b in zip(BANDS, v.minutes)}}
+            v.name: {**_variant_def(v, ctx.mpm),
+                     "bands": {band: totals[b] for band, b in zip(BANDS, v.minutes, strict=True)}}
             for v in vlist
         },
         **_station_counts(ctx.st, snapped.snap, snapped.relinked),
@@ -397,7 +403,8 @@ def _figure_columns(kinds: list[str]) -> list[str]:
     ]
 
 
-def _stations_layer(st: gpd.GeoDataFrame, table: pd.DataFrame, default: str, figure_cols: list[str]) -> gpd.GeoDataFrame:
+def _stations_layer(st: gpd.GeoDataFrame, table: pd.DataFrame, default: str,
+                    figure_cols: list[str]) -> gpd.GeoDataFrame:
     """Station points with the default variant's figures as ``inner_*`` / ``outer_*`` columns."""
     out = st[["station", "geometry"]].copy()
     out.insert(0, "station_id", np.arange(len(st)))

@@ -28,7 +28,8 @@ def console_lines(summary: dict[str, Any], *, name: str = "circles") -> list[str
     tiers = "; ".join(f"{t['minutes']:g} min {_pct(t['covered_share_land'])}" for t in s["tiers"])
     lines = [(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {_pct(s['all_tiers_share_land'])}"
              f" (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
-    lines += [f"      {t['minutes']:g} min not met: {reasons_line(t['reasons'])}" for t in s["tiers"] if t.get("reasons")]
+    lines += [f"      {t['minutes']:g} min not met: {reasons_line(t['reasons'])}"
+              for t in s["tiers"] if t.get("reasons")]
     return lines
 
 
@@ -44,7 +45,8 @@ def display_cells(cells: gpd.GeoDataFrame, tiers: Sequence[Tier], mode: str) -> 
     for t in tiers:
         tmin = float(t.minutes.value)
         miss = [c[f"{mode}_min_to_{k}"].fillna(np.inf).to_numpy() > tmin for k in t.kinds]
-        c[f"missing_{t.name}"] = [", ".join(k for k, m in zip(t.kinds, row) if m) or "–" for row in zip(*miss)] if miss else "–"
+        c[f"missing_{t.name}"] = ([", ".join(k for k, m in zip(t.kinds, row, strict=True) if m) or "–"
+                                   for row in zip(*miss, strict=True)] if miss else "–")
         keys.append(f"missing_{t.name}")
     out = c[[*keys, "area_m2", "geometry"]].dissolve(by=keys, aggfunc={"area_m2": "sum"}, as_index=False)
     out["area_m2"] = out["area_m2"].round(0)
@@ -60,8 +62,10 @@ def _subtitle(s: dict[str, Any], standards: Standards, *, lang: str) -> list[str
         f"{'目标' if zh else 'Target'}: {s['target']:.0%} {'居住用地' if zh else 'of residential land'}",
     ] + [
         f"{t['minutes']:g} min: {t['covered_share_land']:.1%} {'用地' if zh else 'of land'}"
-        + ("" if t["covered_share_residents"] is None else f", {t['covered_share_residents']:.1%} {'人口' if zh else 'of residents'}")
-        + ("" if not t["reasons"] else f" ({'未达标' if zh else 'not met'}: {reasons_line(t['reasons'], lang=lang, labels=labels)})")
+        + ("" if t["covered_share_residents"] is None
+           else f", {t['covered_share_residents']:.1%} {'人口' if zh else 'of residents'}")
+        + ("" if not t["reasons"]
+           else f" ({'未达标' if zh else 'not met'}: {reasons_line(t['reasons'], lang=lang, labels=labels)})")
         for t in s["tiers"]
     ]
 
@@ -83,8 +87,8 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         m.add_bands(areas, minutes_col="minutes", name="满足各层级的区域" if zh else "Area meeting each tier")
     cells = display_cells(result.layers["demand_cells"], tiers, study.net.mode)
     tip = {("满足层级数" if zh else "tiers met"): "tiers_met", ("居住用地 m²" if zh else "land m²"): "area_m2"}
-    tip.update({(f"{t.minutes.value:g}分钟内缺少" if zh else f"missing within {t.minutes.value:g} min"): f"missing_{t.name}"
-                for t in tiers})
+    tip.update({(f"{t.minutes.value:g}分钟内缺少" if zh else f"missing within {t.minutes.value:g} min"):
+                f"missing_{t.name}" for t in tiers})
     m.add_choropleth(cells, value_col="tiers_met", name="满足层级数" if zh else "Tiers met per cell",
                      legend_title="满足层级数" if zh else "Tiers met", tooltip_cols=tip,
                      bins=list(range(len(tiers) + 2)), value_format="{:.0f}")

@@ -23,7 +23,8 @@ def console_lines(summary: dict[str, Any]) -> list[str]:
     s = summary
     keys, n = s["keys"], s.get("units", 0)
     failed = [t for t, k in (("count", "passes_count"), ("reach", "passes_reach")) if not s[k]]
-    return [(f"  clinics: {s.get('centres', '?')} centres — {'pass' if s['passes'] else 'FAIL (' + ' and '.join(failed) + ' test)'}: "
+    verdict = "pass" if s["passes"] else "FAIL (" + " and ".join(failed) + " test)"
+    return [(f"  clinics: {s.get('centres', '?')} centres — {verdict}: "
             f"count test {s['units_passing_count']}/{n} units; reach test {s['units_passing_reach']}/{n} units "
             f"({_pct(s.get(keys['share_residents']))} of residents within {s['walk_minutes']:g} min, "
             f"target {_pct(s['reach_target_share'])})")]
@@ -50,19 +51,26 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     if zh:
         lines = [
             f"标准: {s['standard']} {cfg.plan_text} ({s['source']})",
-            f"目标: 每个镇街≥{s['min_per_town']}所, 每{s['residents_per_centre_max'] / 1e4:g}万人1所; 步行{s['walk_minutes']:g}分钟可达",
-            (f"实测: 数量达标 {s['units_passing_count']}/{s['units']} 个单元, 可达达标 {s['units_passing_reach']}/{s['units']} "
-            f"(目标 {pct(s['reach_target_share'])}); {pct(s[s['keys']['share_residents']])} 居民{s['walk_minutes']:g}分钟内可达; "
+            (f"目标: 每个镇街≥{s['min_per_town']}所, 每{s['residents_per_centre_max'] / 1e4:g}万人1所; "
+             f"步行{s['walk_minutes']:g}分钟可达"),
+            (f"实测: 数量达标 {s['units_passing_count']}/{s['units']} 个单元, "
+            f"可达达标 {s['units_passing_reach']}/{s['units']} "
+            f"(目标 {pct(s['reach_target_share'])}); "
+            f"{pct(s[s['keys']['share_residents']])} 居民{s['walk_minutes']:g}分钟内可达; "
             f"每所服务 {'–' if rpc is None else f'{rpc:,.0f}'} 人 ({s['centres_in_area']} 所)"),
             f"人口: {s['population_source']}",
         ]
     else:
         lines = [
             f"Standard: {s['standard']} one CHSC per town/sub-district or per 30,000–100,000 residents ({s['source']})",
-            f"Target: ≥{s['min_per_town']} per unit and 1 per {s['residents_per_centre_max']:,.0f} residents; within {s['walk_minutes']:g} min walk",
-            (f"Measured: count test {s['units_passing_count']} of {s['units']} units, reach test {s['units_passing_reach']} of "
-            f"{s['units']} (target {pct(s['reach_target_share'])}); {pct(s[s['keys']['share_residents']])} of residents within "
-            f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre ({s['centres_in_area']} centres)"),
+            (f"Target: ≥{s['min_per_town']} per unit and 1 per {s['residents_per_centre_max']:,.0f} residents; "
+             f"within {s['walk_minutes']:g} min walk"),
+            (f"Measured: count test {s['units_passing_count']} of {s['units']} units, "
+            f"reach test {s['units_passing_reach']} of "
+            f"{s['units']} (target {pct(s['reach_target_share'])}); "
+            f"{pct(s[s['keys']['share_residents']])} of residents within "
+            f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre "
+            f"({s['centres_in_area']} centres)"),
             f"Residents: {s['population_source']}",
         ]
     m = MapBuilder(title="社区卫生服务中心 S-H-01" if zh else "Community health service centres (S-H-01)",
@@ -87,17 +95,22 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     unc = result.layers["uncovered_cells"]
     if len(unc):
         # one shape per unit for the web map (the GeoPackage keeps every 50 m cell)
-        unc = unc[["unit_name", "residents", "geometry"]].dissolve(by="unit_name", aggfunc={"residents": "sum"}, as_index=False)
+        unc = unc[["unit_name", "residents", "geometry"]].dissolve(by="unit_name", aggfunc={"residents": "sum"},
+                                                                   as_index=False)
         unc["residents"] = unc["residents"].round(0)
-        m.add_polygons(unc, name=(f"{s['walk_minutes']:g}分钟外的居住用地" if zh else f"Residential land beyond {s['walk_minutes']:g} min"),
+        m.add_polygons(unc, name=(f"{s['walk_minutes']:g}分钟外的居住用地" if zh
+                                  else f"Residential land beyond {s['walk_minutes']:g} min"),
                        color="#d7191c", hatch=True,
-                       tooltip_cols={("单元" if zh else "unit"): "unit_name", ("居民" if zh else "residents"): "residents"})
+                       tooltip_cols={("单元" if zh else "unit"): "unit_name",
+                                     ("居民" if zh else "residents"): "residents"})
     cen = result.layers["centres"]
     if len(cen):
         cen = cen.copy()
         label = standards.kinds[cfg.kind].label_zh if zh else standards.kinds[cfg.kind].label_en
-        pop = ({"服务居民(最近中心)": "catchment_residents", f"超过{s['residents_per_centre_max'] / 1e4:g}万": s["keys"]["over_cap"], "所在单元": "unit_name"} if zh
-               else {"catchment residents (nearest centre)": "catchment_residents", f"over {s['residents_per_centre_max']:,.0f}": s["keys"]["over_cap"],
+        pop = ({"服务居民(最近中心)": "catchment_residents",
+                f"超过{s['residents_per_centre_max'] / 1e4:g}万": s["keys"]["over_cap"], "所在单元": "unit_name"} if zh
+               else {"catchment residents (nearest centre)": "catchment_residents",
+                     f"over {s['residents_per_centre_max']:,.0f}": s["keys"]["over_cap"],
                      "unit": "unit_name"})
         m.add_points(cen, kind_col="kind", name_col="name", popup_cols=pop, kind_labels={cfg.kind: label})
     return m

@@ -24,7 +24,8 @@ def console_lines(summary: dict[str, Any]) -> list[str]:
 def headline(s: dict[str, Any], *, lang: str = "en") -> str:
     """The result in one line, in the objective's own measure, honest about an unreachable target."""
     zh = lang == "zh"
-    what = ("人口" if zh else "residents") if s["objective"] == "residents" else ("居住用地" if zh else "residential land")
+    what = (("人口" if zh else "residents") if s["objective"] == "residents"
+            else ("居住用地" if zh else "residential land"))
     key = "covered_share_residents" if s["objective"] == "residents" else "covered_share_land"
     b, a = s["before"][key], s["after"][key]
     n = s["n_proposed"]
@@ -37,7 +38,8 @@ def headline(s: dict[str, Any], *, lang: str = "en") -> str:
             text += f"（达到目标 {s['target_share']:.0%}）" if zh else f" (target {s['target_share']:.0%} reached)"
         else:
             u, off = s["unreachable_share"], s["unreachable_off_network_share"]
-            text += (f"；目标 {s['target_share']:.0%} 无法达到：{u:.1%} 的{what}在任何候选点 {s['minutes']:g} 分钟步行范围之外"
+            text += (f"；目标 {s['target_share']:.0%} 无法达到："
+                     f"{u:.1%} 的{what}在任何候选点 {s['minutes']:g} 分钟步行范围之外"
                      f"（其中 {off:.1%} 不在路网上）" if zh else
                      f"; the target {s['target_share']:.0%} cannot be reached: {u:.1%} of {what} is beyond "
                      f"{s['minutes']:g} min of every candidate site ({off:.1%} off the street network)")
@@ -96,7 +98,8 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         m.add_choropleth(units, value_col="centres_per_100k_residents_before",
                          name="2SFCA 每10万人机构数(现状)" if zh else "2SFCA centres per 100,000 residents (today)",
                          legend_title="每10万人机构数" if zh else "Centres per 100k residents",
-                         tooltip_cols={("单元" if zh else "unit"): "unit_name", ("状态" if zh else "status"): "status_before"},
+                         tooltip_cols={("单元" if zh else "unit"): "unit_name",
+                                       ("状态" if zh else "status"): "status_before"},
                          value_format="{:.1f}", show=False)
     fac = result.layers["facilities"]
     if len(fac):
@@ -107,9 +110,10 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     if len(sites):
         p = sites.assign(
             layer="新增选址(按增益排序)" if zh else "Proposed sites (numbered by gain)",
-            label=[f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"])],
+            label=[f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"], strict=True)],
         )
-        pc = {("排序" if zh else "rank"): "rank", ("新增覆盖用地 (m²)" if zh else "land newly covered (m²)"): "gain_area_m2",
+        pc = {("排序" if zh else "rank"): "rank",
+              ("新增覆盖用地 (m²)" if zh else "land newly covered (m²)"): "gain_area_m2",
               ("累计覆盖率(用地)" if zh else "land covered after"): "covered_share_land_after"}
         if p["gain_residents"].notna().any():
             pc[("新增覆盖人口" if zh else "residents newly covered")] = "gain_residents"

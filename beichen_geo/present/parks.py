@@ -20,8 +20,10 @@ def _pct(x: float | None) -> str:
 def console_lines(summary: dict[str, Any]) -> list[str]:
     """The result line printed after a run."""
     s = summary
-    return [(f"  parks: residential land within {s['radius_m']:g} m of a park — straight line {_pct(s['covered_share_euclidean'])},"
-            f" network {_pct(s['covered_share_network'])} (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
+    return [(f"  parks: residential land within {s['radius_m']:g} m of a park — "
+            f"straight line {_pct(s['covered_share_euclidean'])},"
+            f" network {_pct(s['covered_share_network'])} "
+            f"(target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
 
 
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
@@ -37,7 +39,8 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         (f"{'直线500米' if zh else 'Straight-line'}: {s['covered_share_euclidean']:.1%}; "
         f"{'沿路网' if zh else 'along the network'}: {s['covered_share_network']:.1%}"),
     ]
-    m = MapBuilder(title="公园绿地500米覆盖" if zh else "Parks within 500 m of homes", subtitle_lines=lines, basemap=basemap, lang=lang)
+    m = MapBuilder(title="公园绿地500米覆盖" if zh else "Parks within 500 m of homes", subtitle_lines=lines,
+                   basemap=basemap, lang=lang)
     buf = result.layers["buffer"]
     if not buf.geometry.iloc[0].is_empty:
         m.add_polygons(buf, name="直线缓冲区" if zh else "Straight-line buffer", color="#74a9cf", fill_opacity=0.08)

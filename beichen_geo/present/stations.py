@@ -41,7 +41,8 @@ def console_lines(summary: dict[str, Any]) -> list[str]:
     top = ", ".join(f"{t.get('station')} ({t.get('score', 0):.0f})" for t in s.get("top_stations", [])[:3])
     last = (s.get("bands") or [{}])[-1]
     return [(f"stations: {s.get('stations')} scored; best: {top}; within {last.get('minutes', 0):g} min of any: "
-             f"{pct(last.get('share_of_residential_land'))} of land, {pct(last.get('share_of_residents'))} of residents")]
+             f"{pct(last.get('share_of_residential_land'))} of land, "
+             f"{pct(last.get('share_of_residents'))} of residents")]
 
 
 def _dash(fmt: str) -> Any:
@@ -64,7 +65,8 @@ def _top_points(m: Any, on: pd.DataFrame, s: dict[str, Any], T: dict[str, str]) 
     top["score_txt"] = top["score"].map(lambda v: f"{v:.1f}")
     top["res_txt"] = top[p + "residents"].map(_dash("{:,.0f}"))
     top["land_txt"] = (top[p + "residential_land_reached_m2"] / 1e4).map(_dash("{:,.1f}"))
-    top["srv_txt"] = [("–" if pd.isna(a) else f"{int(a)} ({int(k)})") for a, k in zip(top[p + "services_total"], top[p + "service_kinds"])]
+    top["srv_txt"] = [("–" if pd.isna(a) else f"{int(a)} ({int(k)})")
+                      for a, k in zip(top[p + "services_total"], top[p + "service_kinds"], strict=True)]
     top["ped_txt"] = top[p + "ped_shed_ratio_street"].map(_dash("{:.2f}"))
     top["park_txt"] = top[p + "park_coverage_share"].map(_dash("{:.0%}"))
     top["rank"] = top["rank"].astype(int)
@@ -91,7 +93,8 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
     m = MapBuilder(title=T["title"], subtitle_lines=lines, basemap=basemap, lang=lang)
     cat = result.layers["catchments"]
     if len(cat):
-        m.add_bands(cat, minutes_col="band_min", name=T["catch"].format(n=s["polygon_stations"]), legend_title=T["legend"])
+        m.add_bands(cat, minutes_col="band_min", name=T["catch"].format(n=s["polygon_stations"]),
+                    legend_title=T["legend"])
     st = result.layers["stations"]
     on = st.loc[st["on_network"].to_numpy(bool)].copy()
     if len(on):

@@ -25,7 +25,8 @@ _TXT = {
         "circle": "Straight-line circle {r:,.0f} m ({std} {m:g} min)", "station": "TOD station",
         "area": "{m}: catchment (ha)", "ratio": "{m}: ped-shed ratio", "res_row": "{m}: residents",
         "land": "{m}: residential land (ha)", "srv": "{m}: services (kinds)",
-        "xd": "{m}: intersections per km²", "onnet": "On the walk network", "band": "{m:g} min ({std})", "mix": "{m}: service mix (0-1)",
+        "xd": "{m}: intersections per km²", "onnet": "On the walk network", "band": "{m:g} min ({std})",
+        "mix": "{m}: service mix (0-1)",
         "legend": "{std} walking time (min)", "stations_legend": "Stations", "pop": "; residents: ",
     },
     "zh": {
@@ -36,7 +37,8 @@ _TXT = {
         "circle": "直线半径 {r:,.0f} 米 ({std} {m:g} 分钟)", "station": "TOD站点",
         "area": "{m}: 服务范围 (公顷)", "ratio": "{m}: 步行可达比", "res_row": "{m}: 居民",
         "land": "{m}: 居住用地 (公顷)", "srv": "{m}: 服务设施 (类)",
-        "xd": "{m}: 交叉口/平方公里", "onnet": "位于步行网络上", "band": "{m:g}分钟 ({std})", "mix": "{m}: 设施混合度 (0-1)",
+        "xd": "{m}: 交叉口/平方公里", "onnet": "位于步行网络上", "band": "{m:g}分钟 ({std})",
+        "mix": "{m}: 设施混合度 (0-1)",
         "legend": "{std} 步行时间（分钟）", "stations_legend": "站点", "pop": "; 人口: ",
     },
 }
@@ -65,13 +67,15 @@ def _subtitle(s: dict[str, Any], variants: dict[str, TodVariant], T: dict[str, s
     lines = []
     for v in variants.values():
         a, b = v.minutes
-        src = v.inner_minutes.source if v.inner_minutes.source == v.outer_minutes.source else f"{v.inner_minutes.source}; {v.outer_minutes.source}"
+        src = (v.inner_minutes.source if v.inner_minutes.source == v.outer_minutes.source
+               else f"{v.inner_minutes.source}; {v.outer_minutes.source}")
         lines.append(f"{v.standard} {a:g}-{b:g} min ({src}): {v.label_zh if lang == 'zh' else v.label_en}")
     lines.append(T["target"])
     for name, v in variants.items():
         a, b = v.minutes
         ta, tb = s["variants"][name]["bands"]["inner"], s["variants"][name]["bands"]["outer"]
-        res = "" if ta["residents_in_any"] is None else T["res"].format(ra=f"{ta['residents_in_any']:,.0f}", rb=f"{tb['residents_in_any']:,.0f}")
+        res = ("" if ta["residents_in_any"] is None
+               else T["res"].format(ra=f"{ta['residents_in_any']:,.0f}", rb=f"{tb['residents_in_any']:,.0f}"))
         lines.append(T["measured"].format(std=v.standard, a=a, b=b, la=_pct(ta["share_of_residential_land"]),
                                           lb=_pct(tb["share_of_residential_land"]), res=res))
     st_line = T["stations"].format(n=s["stations"])
@@ -111,7 +115,7 @@ def _popups(result: AnalysisResult, variants: dict[str, TodVariant], T: dict[str
             pop[f"res_{k}"] = np.round(get("residents").astype(float), 0)
             cols[T["res_row"].format(m=lbl)] = f"res_{k}"
         tot, kinds = get("services_total"), get("service_kinds")
-        pop[f"srv_{k}"] = [("–" if pd.isna(t) else f"{int(t)} ({int(q)})") for t, q in zip(tot, kinds)]
+        pop[f"srv_{k}"] = [("–" if pd.isna(t) else f"{int(t)} ({int(q)})") for t, q in zip(tot, kinds, strict=True)]
         pop[f"mix_{k}"] = np.round(get("service_mix_index").astype(float), 2)
         cols.update({T["srv"].format(m=lbl): f"srv_{k}", T["mix"].format(m=lbl): f"mix_{k}"})
     return pop, cols

@@ -31,7 +31,8 @@ def _decode(data: bytes, what: str, where: str) -> str:
             bad = exc.start
         if bom or any(b >= 0x80 for b in body[:bad]):
             line = _line_number(body, bad)
-            earlier = "the file starts with a UTF-8 byte-order mark" if bom and body[:bad].isascii() else "earlier lines are"
+            earlier = ("the file starts with a UTF-8 byte-order mark" if bom and body[:bad].isascii()
+                       else "earlier lines are")
             raise InputError(
                 f"{what} file {where}: line {line} is not UTF-8 while {earlier} (mixed "
                 "encodings, e.g. rows pasted from a GBK file); fix the garbled rows from that "

@@ -231,7 +231,8 @@ def _points_from_layer(
     rows = np.asarray(src.index) + 1 if _int_index(src) else np.arange(1, len(src) + 1)
     _check_ranges(points.x.to_numpy(), points.y.to_numpy(), rows, what, where, None)
     if system != "wgs84":
-        warn_outside_china(points.x.to_numpy(), points.y.to_numpy(), src=system, what=f"{what} file {where}", rows=rows.tolist())
+        warn_outside_china(points.x.to_numpy(), points.y.to_numpy(), src=system, what=f"{what} file {where}",
+                           rows=rows.tolist())
         points = convert_geoseries(points, src=system, dst="wgs84")
     table = src.drop(columns=src.geometry.name)
     table = table.rename(columns={c: f"{c}_2" for c in ("source_row", "geom_source") if c in table})

@@ -173,7 +173,8 @@ def read_table(path: PathLike, *, sheet: str | int | None = None, what: str = "t
             ws = book[sheet] if isinstance(sheet, str) else book.worksheets[(sheet or 1) - 1]
             rows = [(i + 1, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True))]
         except (KeyError, IndexError) as exc:
-            raise InputError(f"{what} file '{p}' has no sheet {sheet!r}; its sheets are: {', '.join(book.sheetnames)}.") from exc
+            raise InputError(f"{what} file '{p}' has no sheet {sheet!r}; "
+                             f"its sheets are: {', '.join(book.sheetnames)}.") from exc
         finally:
             book.close()
         where = _label(p)
@@ -182,13 +183,14 @@ def read_table(path: PathLike, *, sheet: str | int | None = None, what: str = "t
         rows, where = table.rows, table.where
     else:
         raise InputError(f"{what} file {_label(p)}: expected a .csv or .xlsx table")
-    for pos, (num, cells) in enumerate(rows):
+    for pos, (_num, cells) in enumerate(rows):
         if sum(not _is_blank(c) for c in cells) >= 2:
             header = ["" if c is None else str(c).strip() for c in cells]
             body = [(n, c) for n, c in rows[pos + 1:] if any(not _is_blank(x) for x in c)]
             if not body:
                 break
-            data = [[None if _is_blank(x) else str(x).strip() for x in c[: len(header)]] + [None] * (len(header) - len(c))
+            data = [[None if _is_blank(x) else str(x).strip() for x in c[: len(header)]]
+                    + [None] * (len(header) - len(c))
                     for _, c in body]
             df = pd.DataFrame(data, columns=header)
             df.attrs["first_row"] = body[0][0]

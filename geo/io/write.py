@@ -27,7 +27,8 @@ import pandas as pd
 from .._errors import InputError
 from ._common import PathLike
 
-__all__ = ["CSV_DECIMALS", "CSV_DEFAULT_DECIMALS", "atomic_write", "csv_decimals", "write_csv", "write_gpkg", "write_json", "write_text"]
+__all__ = ["CSV_DECIMALS", "CSV_DEFAULT_DECIMALS", "atomic_write", "csv_decimals", "write_csv", "write_gpkg",
+           "write_json", "write_text"]
 
 def atomic_write(path: PathLike, write_fn: Callable[[Path], None], *, suffix: str = "") -> Path:
     """Write a file atomically: ``write_fn(tmp)`` writes a hidden file, renamed over ``path``.

@@ -161,7 +161,7 @@ def band_layers(
         raise InputError(f"{what}: column {minutes_col!r} must hold positive minutes")
     levels = sorted(set(minutes.tolist()))
     palette = _palette(colors, band_colors, len(levels), what=what, unit="bands")
-    color_of = dict(zip(levels, palette))
+    color_of = dict(zip(levels, palette, strict=False))  # palette may hold more colours
     prep = display.prepare(gdf, what=what, kind="polygon")
     m = minutes[prep.rows]
     order = np.argsort(-m, kind="stable")  # largest first: drawn underneath

@@ -62,7 +62,8 @@ def _exclude_filter(f: TagFilter, kind: str) -> dict[str, Any]:
     if ex is None:
         return {}
     if not isinstance(ex, Mapping) or EXCLUDE in ex:
-        raise InputError(f"kind {kind!r}: 'exclude' must be a mapping of tags such as {{'healthcare': ['alternative']}}")
+        raise InputError(f"kind {kind!r}: 'exclude' must be a mapping of tags "
+                         "such as {'healthcare': ['alternative']}")
     out: dict[str, Any] = {}
     for k, v in _norm_filter(ex, kind).items():
         if v is True:
@@ -74,7 +75,8 @@ def _exclude_filter(f: TagFilter, kind: str) -> dict[str, Any]:
                 try:
                     patterns.append(re.compile(val[1:], re.IGNORECASE))
                 except re.error as exc:
-                    raise InputError(f"kind {kind!r}: exclude {k} = {val!r} is not a regular expression ({exc})") from None
+                    raise InputError(f"kind {kind!r}: exclude {k} = {val!r} "
+                                     f"is not a regular expression ({exc})") from None
             else:
                 exact.add(val)
         out[k] = (exact, patterns)
@@ -265,7 +267,8 @@ def features_from_xml(path: str | os.PathLike, kinds: Mapping[str, TagFilter]) -
     return _tidy(_explode_kinds(raw, kinds))
 
 
-def features_from_graph_source(source: str | os.PathLike, kinds: Mapping[str, TagFilter], **kw: Any) -> gpd.GeoDataFrame:
+def features_from_graph_source(source: str | os.PathLike, kinds: Mapping[str, TagFilter],
+                               **kw: Any) -> gpd.GeoDataFrame:
     """Dispatch on the file extension (``.pbf`` or ``.osm``/``.xml``)."""
     name = str(source).lower()
     if name.endswith(".pbf"):

@@ -67,7 +67,8 @@ class CoverageMatrix:
         cls, sets: Sequence[Sequence[int]], n_demand: int, *, covered_before: Sequence[bool] | np.ndarray | None = None
     ) -> CoverageMatrix:
         """Build from explicit sets: ``sets[j]`` lists the demand points candidate ``j`` covers."""
-        rows = np.concatenate([np.full(len(s), j, dtype=np.int64) for j, s in enumerate(sets)]) if sets else np.zeros(0, np.int64)
+        rows = (np.concatenate([np.full(len(s), j, dtype=np.int64) for j, s in enumerate(sets)]) if sets
+                else np.zeros(0, np.int64))
         cols = np.concatenate([np.asarray(s, dtype=np.int64) for s in sets]) if sets else np.zeros(0, np.int64)
         if len(cols) and (cols.min() < 0 or cols.max() >= n_demand):
             raise InputError(f"coverage sets name demand points outside 0..{n_demand - 1}")
@@ -200,7 +201,8 @@ def candidate_sites(
     ny_ = nodes["y"].to_numpy(float) if "y" in nodes else nodes.geometry.y.to_numpy()
     if where == "nodes":
         keep = np.flatnonzero(np.isfinite(nr.minutes))
-        df = pd.DataFrame({"x": nx_[keep], "y": ny_[keep], "node": keep, "edge": -1, "walk_min_to_gap": nr.minutes[keep]})
+        df = pd.DataFrame({"x": nx_[keep], "y": ny_[keep], "node": keep, "edge": -1,
+                           "walk_min_to_gap": nr.minutes[keep]})
     else:
         import shapely
 

@@ -279,7 +279,8 @@ def _pick_method(method: str, cells: int, exact_max_cells: int, notes: list[str]
     if method == "exact":
         return "exact"
     if cells > exact_max_cells:
-        notes.append(f"model of {cells:,} cells (demand groups x candidates) exceeds exact_max_cells={exact_max_cells:,}: greedy used")
+        notes.append(f"model of {cells:,} cells (demand groups x candidates) "
+                     f"exceeds exact_max_cells={exact_max_cells:,}: greedy used")
         return "greedy"
     return "exact"
 
@@ -317,7 +318,8 @@ def _from_exact(res: Solved, solver: str, positions: np.ndarray | None, notes: l
     return _Choice(sites, "exact", solver, res.status, res.optimal)
 
 
-def _result(problem: str, choice: _Choice, cover: CoverageMatrix, w: np.ndarray, *, bound: Bound, **fields: Any) -> SitingResult:
+def _result(problem: str, choice: _Choice, cover: CoverageMatrix, w: np.ndarray, *, bound: Bound,
+            **fields: Any) -> SitingResult:
     sites, gain, pts, by, after = _order_by_gain(cover.a, choice.sites, cover.covered_before, w)
     return SitingResult(
         problem=problem, method=choice.method, solver=choice.solver, status=choice.status, optimal=choice.optimal,
@@ -386,7 +388,8 @@ def mclp(
     choice = None
     if used == "exact":
         if not presolve:
-            choice = _from_exact(full_mclp(cover, w, n_new, time_limit_s), "spopt MCLP + PuLP CBC", None, notes, messages)
+            choice = _from_exact(full_mclp(cover, w, n_new, time_limit_s), "spopt MCLP + PuLP CBC", None, notes,
+                                 messages)
         elif n_c == 0:
             choice = _Choice(red.cand[np.zeros(0, bool)], "exact", "spopt MCLP + PuLP CBC", "optimal", True)
         else:
@@ -463,7 +466,8 @@ def lscp(
     red = reduce_model(cover.a, w, coverable_new)
     if met or red.a.shape[1] == 0:
         choice = _Choice(np.zeros(0, np.int64), "exact", "none needed", "optimal", True)
-        notes.append("the target is already met by existing facilities" if met else "nothing left that a candidate can cover")
+        notes.append("the target is already met by existing facilities" if met
+                     else "nothing left that a candidate can cover")
     else:
         choice = _solve_lscp(cover, w, red, need=need, full=full, presolve=presolve, time_limit_s=time_limit_s,
                              method=_pick_method(method, red.a.shape[0] * red.a.shape[1], exact_max_cells, notes),

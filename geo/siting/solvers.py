@@ -153,7 +153,8 @@ def lp_cover(g: sp.csr_matrix, w: np.ndarray, need_weight: float | None) -> floa
             sp.csr_matrix(np.concatenate([np.zeros(n_c), -w])[None, :]),
         ], format="csr")
         b_ub = np.concatenate([np.zeros(n_g), [-need_weight]])
-        res = linprog(np.concatenate([np.ones(n_c), np.zeros(n_g)]), A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs")
+        res = linprog(np.concatenate([np.ones(n_c), np.zeros(n_g)]), A_ub=a_ub, b_ub=b_ub, bounds=(0, 1),
+                      method="highs")
     return float(res.fun) if res.status == 0 else None
 
 
