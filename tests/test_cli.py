@@ -234,4 +234,4 @@ def test_console_lines_of_each_analysis():
            "population_source": "estimate: floor area"}
     assert footer({"parks": src}) == [
         "  facilities from your files: clinic from c.csv (3); every other kind from OSM",
-        "  residents are ESTIMATED from residential building floor area (no --population given)"]
+        "  residents are ESTIMATED from the floor area of the buildings on residential land (no --population given)"]
