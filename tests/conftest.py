@@ -105,3 +105,49 @@ def demo_quick(tmp_path_factory):
         refuse_network(mp)
         summaries = run(["demo", "--quick", "--out", str(out), "--quiet"])
     return out, summaries
+
+
+def _file_key(path: object) -> tuple[str, float, int]:
+    p = Path(os.fspath(path)).resolve()
+    st = p.stat()
+    return str(p), st.st_mtime, st.st_size
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pbf_reads_once_per_session():
+    """Each OSM PBF file is parsed once per test process for the same arguments.
+
+    Dozens of command-line tests run on the embedded sample; pyrosm parses the same file for
+    each. The network (a frozen StreetNetwork, never changed in place) is shared; feature
+    tables are handed out as copies. A file that changes on disk (mtime, size) is read again.
+    Set BEICHEN_TEST_NO_PBF_MEMO=1 to read every time.
+    """
+    if os.environ.get("BEICHEN_TEST_NO_PBF_MEMO"):
+        yield
+        return
+    import geo.network as gn
+    import geo.osm.features as gf
+
+    real_net, real_feat = gn.load_pbf, gf.features_from_pbf
+    nets: dict = {}
+    feats: dict = {}
+
+    def load_pbf(path, *, mode="walk", crs=None, speed_kmh=None, bbox=None):
+        key = (_file_key(path), mode, repr(crs), speed_kmh, None if bbox is None else tuple(map(float, bbox)))
+        if key not in nets:
+            nets[key] = real_net(path, mode=mode, crs=crs, speed_kmh=speed_kmh, bbox=bbox)
+        return nets[key]
+
+    def features_from_pbf(path, kinds, *, bbox=None):
+        key = (_file_key(path), repr(sorted((k, repr(v)) for k, v in kinds.items())),
+               None if bbox is None else tuple(map(float, bbox)))
+        if key not in feats:
+            feats[key] = real_feat(path, kinds, bbox=bbox)
+        out = feats[key].copy()
+        out.attrs = dict(feats[key].attrs)
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(gn, "load_pbf", load_pbf)
+        mp.setattr(gf, "features_from_pbf", features_from_pbf)
+        yield

@@ -530,8 +530,9 @@ def test_deadline_spans_the_retries(server: FakeOSMServer, cache: Path) -> None:
             retries=10,
             **FAST,
         )
-    # 0.6 s attempts in a 1.5 s deadline: three at most, not the 11 the retries allow
-    assert 2 <= server.count("/interpreter") <= 3
+    # 0.6 s attempts in a 1.5 s deadline: three at most, not the 11 the retries allow (at
+    # least one; a CPU-starved test process may not get to start the second in time)
+    assert 1 <= server.count("/interpreter") <= 3
     assert "no answer within the 0.6 s timeout" in str(info.value)
 
 
