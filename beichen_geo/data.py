@@ -14,7 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo._errors import InputError
+from geo.errors import InputError
 
 #: Name of the packaged boundary file inside ``beichen_geo/data/``.
 BOUNDARY_FILE = "beichen_boundary_wgs84.geojson"

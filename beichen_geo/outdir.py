@@ -52,7 +52,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from geo._errors import GeoError, InputError
+from geo.errors import GeoError, InputError
 from geo.io import write_json, write_text
 
 MANIFEST = ".beichen-geo-run.json"

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.areal import allocate, assign_to_units, pieces
 
 from .standards import Population

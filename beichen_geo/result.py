@@ -69,7 +69,7 @@ def write_result(
     """Write a result's GeoPackage, CSVs, JSON summary and map; return the paths written.
 
     The JSON summary is written last and lists the other files under ``outputs``. Any failure
-    to write (full disk, read-only folder) raises :class:`~geo._errors.InputError` naming the
+    to write (full disk, read-only folder) raises :class:`~geo.errors.InputError` naming the
     file and the operating system's reason.
     """
     out = Path(out_dir)

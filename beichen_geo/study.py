@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.access import AccessSnap, snap_access
 from geo.demand import DEFAULT_CELL_M, grid_cells
 from geo.engine import TravelTimeEngine

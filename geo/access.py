@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ._errors import InputError
+from .errors import InputError
 from .engine import Catchments
 from .network import StreetNetwork
 from .projection import check_metric

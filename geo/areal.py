@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from ._errors import InputError
+from .errors import InputError
 
 #: Predicates accepted by :func:`unit_pairs`: ``"within"`` (a point on a unit's border belongs
 #: to no unit through that border) or ``"covered_by"`` (border included).

@@ -38,7 +38,7 @@ import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from ._errors import GeoWarning, InputError
+from .errors import GeoWarning, InputError
 
 __all__ = [
     "SYSTEMS",

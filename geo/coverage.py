@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import DataError
+from .errors import DataError
 from .access import AccessSnap
 from .demand import share
 from .engine import Direction, TravelTimeEngine

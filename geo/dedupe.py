@@ -25,7 +25,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._errors import InputError
+from .errors import InputError
 from .projection import check_metric
 
 

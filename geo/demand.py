@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import DataError, InputError
+from .errors import DataError, InputError
 from .projection import check_metric
 
 DEFAULT_CELL_M = 50.0

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from ._errors import InputError
+from .errors import InputError
 from .network import StreetNetwork, check_network
 from .snapping import SnappedPoints
 

@@ -25,7 +25,7 @@ import shapely
 from shapely.ops import substring
 
 from . import isoraster
-from ._errors import InputError
+from .errors import InputError
 from .engine import Direction, TravelTimeEngine
 from .snapping import SnappedPoints
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from ._errors import InputError
+from .errors import InputError
 from .engine import Catchments, TravelTimeEngine
 
 __all__ = [

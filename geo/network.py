@@ -32,7 +32,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._errors import InputError, NetworkError
+from .errors import InputError, NetworkError
 from ._graphml import (
     GraphTables,
     graphml_text,

@@ -20,7 +20,7 @@ from typing import Any, TypeAlias
 import geopandas as gpd
 import pyproj
 
-from ._errors import InputError
+from .errors import InputError
 
 #: CRS used for web maps only.
 WEB_CRS = "EPSG:4326"

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ._errors import DataError, InputError
+from .errors import DataError, InputError
 
 __all__ = ["RASTER_SUFFIXES", "count_raster_zones", "is_raster"]
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import GeoWarning, InputError
+from .errors import GeoWarning, InputError
 from .network import StreetNetwork
 
 #: Default largest straight-line distance from a point to the street network, metres.

@@ -189,7 +189,7 @@ def test_district_scale_maps_stay_small(tmp_path):
 def test_an_error_naming_an_api_option_gives_its_command_line_flag(monkeypatch, capsys):
     import importlib
 
-    from geo._errors import InputError
+    from geo.errors import InputError
 
     cli_main = importlib.import_module("beichen_geo.cli.main")  # the module (beichen_geo.cli.main is the function)
 
@@ -206,7 +206,7 @@ def test_an_error_naming_an_api_option_gives_its_command_line_flag(monkeypatch, 
 
 def test_an_error_without_an_option_is_printed_as_it_is():
     from beichen_geo.cli.main import error_line
-    from geo._errors import DataError
+    from geo.errors import DataError
 
     assert error_line(DataError("no stations in the study area")) == "beichen-geo: error: no stations in the study area"
     unknown = DataError("x")

@@ -26,7 +26,7 @@ from beichen_geo.population import Residents, given_residents, read_population
 from beichen_geo.result import write_result
 from beichen_geo.standards import load_standards
 from beichen_geo.study import Study
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.engine import TravelTimeEngine
 from geo.snapping import snap_points
 

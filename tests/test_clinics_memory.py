@@ -22,7 +22,7 @@ import shapely
 
 from beichen_geo.analyses.clinics import clinics_per_community
 from beichen_geo.population import given_residents
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.engine import TravelTimeEngine
 from geo.snapping import snap_points
 

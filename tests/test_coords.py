@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from geo import coords
-from geo._errors import InputError
+from geo.errors import InputError
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

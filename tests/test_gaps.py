@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from conftest import METRIC, X0, Y0, grid_network
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.demand import share
 from geo.snapping import snap_points
 from beichen_geo.analyses.gaps import gap_analysis, verify_after

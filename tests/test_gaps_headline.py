@@ -90,7 +90,7 @@ def test_every_site_has_wgs84_and_planner_system_coordinates(case):
 
 @pytest.mark.parametrize("minutes", [1e300, 0.0, -5.0, float("nan")])
 def test_absurd_minutes_are_refused(case, minutes):
-    from geo._errors import InputError
+    from geo.errors import InputError
 
     study, _ = case
     with pytest.raises(InputError, match="minutes"):

@@ -20,7 +20,7 @@ import pytest
 import shapely
 
 from geo import coords
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.projection import metric_crs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import geo.io as gio
 from beichen_geo.standards import LIMITS, load_standards
 from beichen_geo.standards.limits import limit_for
-from geo._errors import InputError
+from geo.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ from shapely.geometry import Point, Polygon
 
 from geo import coords
 from geo import io as gio
-from geo._errors import DataError, GeoError, InputError
+from geo.errors import DataError, GeoError, InputError
 
 
 def write_bytes(path: Path, data: bytes) -> Path:

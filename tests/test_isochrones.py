@@ -8,7 +8,7 @@ import shapely
 
 from conftest import X0, Y0, grid_network, points
 from geo.engine import TravelTimeEngine
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.isochrones import (
     DEFAULT_BUFFER_M,
     DEFAULT_FILL_HOLES_M2,

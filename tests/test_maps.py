@@ -13,7 +13,7 @@ import pyproj
 import pytest
 import shapely
 
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.maps import UI_TEXT, MapBuilder
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -261,7 +261,7 @@ def test_data_text_goes_into_the_page_only_as_json_text():
 def test_fixed_page_code_holds_no_template_syntax():
     """branca compiles element output as a Jinja template: the module's own code must not
     contain Jinja syntax, and _Raw refuses code that does."""
-    from geo._errors import GeoError
+    from geo.errors import GeoError
     from geo.maps import elements
 
     for code in (elements.page_js(), elements.page_css()):

@@ -8,7 +8,7 @@ import pyproj
 import pytest
 from conftest import shared_file
 
-from geo._errors import InputError, NetworkError
+from geo.errors import InputError, NetworkError
 from geo.network import load_graphml, load_network, load_osm_xml, load_pbf, save_graphml
 from geo.osm.filters import filter_ways
 

@@ -49,7 +49,7 @@ def test_cli_place_reports_missing_residential_land(server, tmp_path, capsys):
 
 
 def test_load_online_passes_the_deadline_and_size_cap_on(server, tmp_path):
-    from geo._errors import NetworkError
+    from geo.errors import NetworkError
 
     kw = dict(place=PLACE_NAME, cache_dir=tmp_path / "cache", overpass_url=server.overpass_url,
               nominatim_url=server.nominatim_url)

@@ -18,7 +18,7 @@ import osmnx as ox
 import pytest
 from shapely.geometry import Polygon, box
 
-from geo._errors import InputError, NetworkError
+from geo.errors import InputError, NetworkError
 from geo.osm import overpass as _online
 from geo.osm.overpass import cache as _cache
 from geo.osm.overpass import (

@@ -20,7 +20,7 @@ import pytest
 
 from beichen_geo.cli import main
 from beichen_geo.outdir import HOLD_ENV, MANIFEST, RunFolder
-from geo._errors import InputError
+from geo.errors import InputError
 
 CLI = [sys.executable, "-m", "beichen_geo.cli"]
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import METRIC, X0, Y0, grid_network, points
-from geo._errors import DataError, NetworkError
+from geo.errors import DataError, NetworkError
 from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.engine import TravelTimeEngine
 from geo.network import build_network

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import grid_network, points
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.engine import TravelTimeEngine
 from geo.siting import (
     CoverageMatrix, candidate_sites, coverage_matrix, greedy_mclp_ratio, harmonic, lscp, mclp,

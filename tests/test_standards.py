@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from beichen_geo.standards import DEFAULT_LABEL, UNITS, Quantity, Standards, load_standards
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.osm.features import match_kinds
 
 

@@ -13,7 +13,7 @@ from test_tod import make_study
 from beichen_geo.analyses._stations_common import snap_stations, station_points
 from beichen_geo.analyses.bands import parse_bands
 from beichen_geo.standards import load_standards
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.snapping import OffNetworkWarning, snap_points
 
 

@@ -43,7 +43,7 @@ from beichen_geo.analyses.stations import (
 from beichen_geo.study import Study
 from beichen_geo.analyses.tod import tod_station_areas
 from conftest import METRIC, X0, Y0, grid_network, points
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.coords import wgs84_to_gcj02
 from geo.demand import grid_cells
 from geo.engine import TravelTimeEngine

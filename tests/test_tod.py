@@ -37,7 +37,7 @@ from beichen_geo.standards import load_standards
 from beichen_geo.study import Study
 from beichen_geo.analyses.tod import intersection_nodes, tod_station_areas
 from conftest import METRIC, X0, Y0, grid_network, points
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.demand import grid_cells
 from geo.engine import TravelTimeEngine
 from geo.measures import mix_index

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.access import AccessSnap, per_feature
 from geo.engine import Catchments, TravelTimeEngine
 from geo.measures import land_parts

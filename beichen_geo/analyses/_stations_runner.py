@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
-from geo._errors import InputError
+from geo.errors import InputError
 
 from ._stations_batch import Chunk, Context
 

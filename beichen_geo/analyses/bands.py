@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from geo._errors import InputError
+from geo.errors import InputError
 
 
 def parse_bands(text_or_list: str | float | Sequence[float | str] | Sequence[float]) -> tuple[float, ...]:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
 

@@ -85,7 +85,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
 from geo.siting import (

@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputError
+from geo.errors import InputError
 
 from ..population import Residents
 from ..present import stations as present

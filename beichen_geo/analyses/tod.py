@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputError
+from geo.errors import InputError
 from geo.engine import Catchments
 from geo.isochrones import Method, isochrones
 from geo.measures import (

@@ -1,6 +1,6 @@
 """``main(argv) -> int``: run the command line, catching every error raised on purpose once.
 
-Exit codes: 0 on success; 2 on a user-facing error (:class:`~geo._errors.GeoError`: bad input,
+Exit codes: 0 on success; 2 on a user-facing error (:class:`~geo.errors.GeoError`: bad input,
 unwritable or locked ``--out``, full disk), printed as one line; 130 on Ctrl-C (SIGINT) and 143
 on SIGTERM (128 + signal number, as shells report).
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any, Final, TextIO
 
-from geo._errors import GeoError
+from geo.errors import GeoError
 
 #: The command-line flag of each API keyword that an error may name (``GeoError.option``).
 OPTION_FLAGS: Final = {

@@ -1,6 +1,6 @@
 """Command-line values turned into the arguments of the API (files, bands, weights, CRS).
 
-Each function raises :class:`~geo._errors.InputError` naming the flag when a value is wrong.
+Each function raises :class:`~geo.errors.InputError` naming the flag when a value is wrong.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from geo._errors import InputError
+from geo.errors import InputError
 
 BEICHEN_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 

@@ -19,7 +19,7 @@ from typing import Any
 from beichen_geo.cli import options
 from beichen_geo.cli.registry import ANALYSES, DEMO, RunContext, Runner
 from beichen_geo.progress import Steps
-from geo._errors import DataError, InputError
+from geo.errors import DataError, InputError
 
 
 def load(args: argparse.Namespace, steps: Steps, standards: Any) -> Any:

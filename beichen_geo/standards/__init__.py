@@ -19,7 +19,7 @@ with ``enabled = false``.
 Every number must lie in its sane range, listed for every key in one table, :data:`LIMITS`
 (walk speed 0.5-30 km/h, minutes more than 0 and at most 180, shares 0-1, counts whole...).
 
-A mistake raises :class:`~geo._errors.InputError`. The message names the file, the key path
+A mistake raises :class:`~geo.errors.InputError`. The message names the file, the key path
 (e.g. ``circles.5-15-30.tiers.community.minutes``) and what is wrong, e.g.
 ``bad.toml: travel.walk_speed_kmh = 1e+308 is outside 0.5-30 km/h: give a value in that range``.
 

@@ -1,6 +1,6 @@
 """Checking one value of a standards file: tables, strings, choices, lists and quantities with their limits.
 
-Every failure raises :class:`~geo._errors.InputError` naming the file that set the value and
+Every failure raises :class:`~geo.errors.InputError` naming the file that set the value and
 its key path (e.g. ``circles.5-15-30.tiers.community.minutes``).
 """
 
@@ -13,7 +13,7 @@ from typing import Any, Literal, NoReturn, overload
 
 from beichen_geo.standards.limits import limit_for, num_text, range_text
 from beichen_geo.standards.schema import UNITS, Kind, Quantity
-from geo._errors import InputError
+from geo.errors import InputError
 
 Path_ = tuple[str | int, ...]
 

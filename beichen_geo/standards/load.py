@@ -12,7 +12,7 @@ from typing import Any
 from beichen_geo.standards.fields import Path_, _Ctx
 from beichen_geo.standards.schema import DEFAULT_LABEL, Standards
 from beichen_geo.standards.sections import build
-from geo._errors import InputError
+from geo.errors import InputError
 
 
 def load_standards(path: str | Path | None = None) -> Standards:

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal
 
-from geo._errors import InputError
+from geo.errors import InputError
 
 #: How the packaged default file is named in messages and sources.
 DEFAULT_LABEL: Final = "beichen_geo/standards.toml"

@@ -5,8 +5,8 @@ Reading
 :func:`read_layer` reads any GIS layer (GeoJSON, GeoPackage, Shapefile, anything GDAL reads)
 and :func:`read_points` reads facility lists: CSV or Excel sheets with longitude/latitude
 columns, or GIS layers of points (polygons become a point inside them); :func:`read_table`
-reads a plain table. Every problem raises an :class:`~geo._errors.InputError` or
-:class:`~geo._errors.DataError` naming the file, the layer or sheet, the row as a planner
+reads a plain table. Every problem raises an :class:`~geo.errors.InputError` or
+:class:`~geo.errors.DataError` naming the file, the layer or sheet, the row as a planner
 sees it in Excel (header = row 1 when it is the first line) and what to do; when the fix is
 an argument (``layer``, ``sheet``, ``lon_col``...) the error's ``option`` attribute names it.
 Nothing is dropped silently: repaired geometries, features without a geometry and duplicate

@@ -12,7 +12,7 @@ from typing import Final
 
 import pandas as pd
 
-from .._errors import InputError
+from ..errors import InputError
 
 PathLike = str | os.PathLike[str]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._errors import InputError
+from ..errors import InputError
 
 __all__: list[str] = []
 

@@ -13,7 +13,7 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
-from .._errors import DataError, InputError
+from ..errors import DataError, InputError
 from ._common import PathLike, _existing, _int_index, _is_blank, _label, _listing
 from .columns import _name_column
 from .tables import _CSV_SUFFIXES, _EXCEL_SUFFIXES

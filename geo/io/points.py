@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._errors import DataError, InputError
+from ..errors import DataError, InputError
 from ..coords import (
     CHINA_BBOX,
     convert,

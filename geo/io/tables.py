@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .._errors import InputError
+from ..errors import InputError
 from ._common import PathLike, _existing, _is_blank, _label
 from .columns import LAT_NAMES, LON_NAMES, _find_header
 from .encoding import _decode

@@ -4,7 +4,7 @@ Every writer goes through :func:`atomic_write`: it writes a hidden temporary fil
 target folder and then renames it over the target with :func:`os.replace`, which is atomic:
 an interrupted run leaves either the previous file or the complete new one, never a partial
 file. A failed write (full disk, read-only folder, file locked by another program) raises an
-:class:`~geo._errors.InputError` giving the operating system's reason.
+:class:`~geo.errors.InputError` giving the operating system's reason.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from ..errors import InputError
 from ._common import PathLike
 
 __all__ = ["CSV_DECIMALS", "CSV_DEFAULT_DECIMALS", "atomic_write", "csv_decimals", "write_csv", "write_gpkg",

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from .._errors import GeoError, InputError
+from ..errors import GeoError, InputError
 
 __all__ = [
     "CLUSTER_CSS",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .._errors import InputError
+from ..errors import InputError
 from .text import ui_text
 
 __all__ = ["BASEMAPS", "MAX_ZOOM", "attribution", "basemap_layers", "resolve_tianditu_key"]

@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from .._errors import DataError, InputError
+from ..errors import DataError, InputError
 from ..io import write_text
 from . import style
 from .basemaps import BASEMAPS, basemap_layers, resolve_tianditu_key

@@ -22,7 +22,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from .._errors import GeoError
+from ..errors import GeoError
 from .assets import (
     CLUSTER_CSS,
     CLUSTER_CSS2,

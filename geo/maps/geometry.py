@@ -10,7 +10,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from .._errors import InputError
+from ..errors import InputError
 
 __all__ = ["Display", "Prepared"]
 

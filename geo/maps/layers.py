@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._errors import InputError
+from ..errors import InputError
 from .geometry import Display, Prepared
 from .style import (
     CHOROPLETH_OUTLINE,

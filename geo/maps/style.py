@@ -14,7 +14,7 @@ from typing import Final
 import numpy as np
 from branca.utilities import color_brewer
 
-from .._errors import InputError
+from ..errors import InputError
 
 __all__ = [
     "CHOROPLETH_OUTLINE",

@@ -27,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from ..errors import InputError
 from ..projection import WEB_CRS
 
 TagFilter = Mapping[str, bool | str | list]

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from .._errors import InputError
+from ..errors import InputError
 from ..engine import Catchments, Direction, TravelTimeEngine
 from ..snapping import SnappedPoints
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._errors import InputError
+from ..errors import InputError
 from ..engine import Catchments, Direction, TravelTimeEngine
 from ..snapping import SnappedPoints
 

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from .._errors import InputError
+from ..errors import InputError
 from .matrix import CoverageMatrix
 from .presolve import Reduced, reduce_model
 from .solvers import (

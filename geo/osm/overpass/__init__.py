@@ -7,7 +7,7 @@ Thin, safer wrappers around osmnx (Overpass and Nominatim APIs):
 - HTTP answers are cached in ``cache_dir`` (osmnx's cache format: one JSON file per request,
   named by the SHA-1 of the request URL), so a second identical call needs no network;
 - timeouts, connection errors, truncated bodies and HTTP 429/5xx answers are retried with
-  exponential backoff, then turned into a :class:`~geo._errors.NetworkError` that names the
+  exponential backoff, then turned into a :class:`~geo.errors.NetworkError` that names the
   server, what failed and what to do (its ``option`` names the argument that would help);
 - one wall-clock deadline (``deadline_s``) bounds a whole call: connections, every read
   (a server dripping bytes cannot hold it), retries and pauses; ``timeout`` bounds one

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..._errors import InputError
+from ...errors import InputError
 from ...io import atomic_write
 from .validate import _check_nominatim, _check_overpass
 
@@ -25,7 +25,7 @@ def _write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through :mod:`geo.io`'s atomic writer (a temporary file, a rename).
 
     Readers see either the old file, no file, or the complete new file; the temporary file is
-    removed if anything fails (an :class:`~geo._errors.InputError` naming the reason).
+    removed if anything fails (an :class:`~geo.errors.InputError` naming the reason).
     """
 
     def write(tmp: Path) -> None:

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..._errors import InputError, NetworkError
+from ...errors import InputError, NetworkError
 from ..filters import WAY_TAGS
 from .guard import _guarded_osmnx
 from .http import DEFAULT_MAX_BODY_MIB

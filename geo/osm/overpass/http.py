@@ -4,7 +4,7 @@ Bodies are streamed and read once, each socket read bounded by the call's deadli
 bodies over the size cap, non-JSON content types and JSON of the wrong shape are refused (not
 retried, never cached); timeouts, broken connections, HTTP 429/5xx and partial Overpass
 answers are retried with exponential backoff. Failures end as a
-:class:`~geo._errors.NetworkError` that names the server, what failed and what to do, with
+:class:`~geo.errors.NetworkError` that names the server, what failed and what to do, with
 ``option`` naming the argument that would help.
 """
 
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from ..._errors import NetworkError
+from ...errors import NetworkError
 from .validate import _short
 
 logger = logging.getLogger(__name__)
