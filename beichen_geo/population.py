@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import DataError, InputError
 from geo.areal import allocate, assign_to_units, pieces
+from geo.errors import DataError, InputError
 
 from .standards import Population
 from .study import Study

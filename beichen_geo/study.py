@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import DataError, InputError
 from geo.access import AccessSnap, snap_access
 from geo.demand import DEFAULT_CELL_M, grid_cells
 from geo.engine import TravelTimeEngine
+from geo.errors import DataError, InputError
 from geo.network import StreetNetwork, clip_network, load_network
 from geo.osm.features import features_from_graph_source
 from geo.projection import WEB_CRS, metric_crs

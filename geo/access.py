@@ -15,8 +15,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .errors import InputError
 from .engine import Catchments
+from .errors import InputError
 from .network import StreetNetwork
 from .projection import check_metric
 from .snapping import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points

@@ -13,10 +13,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
 from .access import AccessSnap
 from .demand import share
 from .engine import Direction, TravelTimeEngine
+from .errors import DataError
 from .snapping import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points
 
 

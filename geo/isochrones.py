@@ -25,8 +25,8 @@ import shapely
 from shapely.ops import substring
 
 from . import isoraster
-from .errors import InputError
 from .engine import Direction, TravelTimeEngine
+from .errors import InputError
 from .snapping import SnappedPoints
 
 DEFAULT_BUFFER_M = 30.0

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from .errors import InputError
 from .engine import Catchments, TravelTimeEngine
+from .errors import InputError
 
 __all__ = [
     "EPS_MIN",

@@ -32,13 +32,13 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .errors import InputError, NetworkError
 from ._graphml import (
     GraphTables,
     graphml_text,
     networkx_edge_order,
     read_graphml_tables,
 )
+from .errors import InputError, NetworkError
 from .io import atomic_write
 from .osm.filters import MODES, WAY_TAGS, filter_ways
 from .projection import WEB_CRS, check_metric, metric_crs

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import DataError, InputError
 from geo.access import AccessSnap, per_feature
 from geo.engine import Catchments, TravelTimeEngine
+from geo.errors import DataError, InputError
 from geo.measures import land_parts
 from geo.snapping import SnappedPoints, off_network_message, snap_points
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
+from geo.errors import InputError
 
 from ..population import Residents
 from ..present import circles as present

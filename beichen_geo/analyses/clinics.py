@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import InputError
 from geo.areal import assign_to_units, first_unit, unit_pairs
+from geo.errors import InputError
 from geo.isochrones import isochrones
 from geo.snapping import SnappedPoints, snap_points
 

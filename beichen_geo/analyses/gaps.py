@@ -85,9 +85,9 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from geo.errors import DataError, InputError
 from geo.coverage import minutes_by_kind, minutes_column
 from geo.demand import share
+from geo.errors import DataError, InputError
 from geo.siting import (
     EXACT_MAX_CELLS,
     TIME_LIMIT_S,

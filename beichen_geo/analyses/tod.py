@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import InputError
 from geo.engine import Catchments
+from geo.errors import InputError
 from geo.isochrones import Method, isochrones
 from geo.measures import (
     EPS_MIN,

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import DataError, InputError
 from ..coords import (
     CHINA_BBOX,
     convert,
@@ -22,6 +21,7 @@ from ..coords import (
     normalize_system,
     warn_outside_china,
 )
+from ..errors import DataError, InputError
 from ._common import PathLike, _existing, _int_index, _is_blank, _label, _listing
 from .columns import (
     _HEADER_SCAN_ROWS,

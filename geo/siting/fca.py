@@ -11,8 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from ..errors import InputError
 from ..engine import Catchments, Direction, TravelTimeEngine
+from ..errors import InputError
 from ..snapping import SnappedPoints
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import InputError
 from ..engine import Catchments, Direction, TravelTimeEngine
+from ..errors import InputError
 from ..snapping import SnappedPoints
 
 
