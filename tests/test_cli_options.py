@@ -118,3 +118,30 @@ def test_tianditu_without_key_fails_before_the_analysis(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert "TIANDITU_KEY" in err and "Loading" not in err
     assert not (out / "parks.gpkg").exists()
+
+
+def test_centre_rows_carry_wgs84_and_gcj02_coordinates(tmp_path):
+    """clinics_centres.csv: lon_wgs84/lat_wgs84 for every centre, and GCJ-02 when the list was GCJ-02.
+
+    The sample lies outside China, where the published GCJ-02 algorithm leaves points as they
+    are (and warns); the shift itself is checked on a grid inside China in test_gaps_headline.
+    """
+    import csv
+
+    from geo.coords import convert
+
+    gx, gy = convert([c[0] for c in CENTRES], [c[1] for c in CENTRES], src="wgs84", dst="gcj02")
+    f = _csv(tmp_path / "gcj.csv", rows=list(zip(gx, gy, strict=True)))
+    out = tmp_path / "out"
+    assert main(["clinics", "--facilities", str(f), "--kind", "chsc", "--coords", "gcj02", "--out", str(out),
+                 "--quiet"]) == 0
+    with open(out / "clinics_centres.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(CENTRES)
+    got = sorted((float(r["lon_wgs84"]), float(r["lat_wgs84"])) for r in rows)
+    # the GCJ-02 input converted back to WGS84 lands within ~1 m (1e-5 deg) of the true points
+    for (x, y), (ex, ey) in zip(got, sorted(CENTRES), strict=True):
+        assert abs(x - ex) < 1e-5 and abs(y - ey) < 1e-5
+    back = sorted((float(r["lon_gcj02"]), float(r["lat_gcj02"])) for r in rows)
+    for (x, y), (ex, ey) in zip(back, sorted(zip(gx, gy, strict=True)), strict=True):
+        assert abs(x - ex) < 2e-6 and abs(y - ey) < 2e-6

@@ -33,6 +33,7 @@ from geo.errors import InputError
 from geo.isochrones import isochrones
 from geo.snapping import SnappedPoints, snap_points
 
+from ..lonlat import input_systems, with_lonlat
 from ..population import (
     NAME_COLUMNS,
     POP_COLUMNS,
@@ -116,7 +117,9 @@ def clinics_per_community(
     rows = _unit_rows(spec, unit_gdf, demand, access, inside, centres["name"].to_numpy(), residents)
     unit_table = pd.DataFrame(rows, columns=list(rows[0]) if rows else [])
     units_layer = gpd.GeoDataFrame(unit_table.copy(), geometry=unit_gdf.geometry.to_numpy(), crs=study.crs)
-    centre_layer = _centre_layer(spec, centres, unit_gdf, demand, access, inside)
+    # every centre row carries WGS84 lon/lat (and GCJ-02/BD-09 when the planner's inputs were)
+    centre_layer = with_lonlat(_centre_layer(spec, centres, unit_gdf, demand, access, inside),
+                               systems=input_systems(study.log))
     uncovered = _uncovered_layer(study, unit_gdf, demand, access)
     summary = _summary(study, spec, rows, centres, centre_layer, demand, access, residents, units_source, notes)
     result = AnalysisResult(
