@@ -11,7 +11,10 @@ title box. Codes:
     counts as not covered;
 ``beyond_minutes``
     ``kind`` exists, but only ``covered_share_land`` of the land reaches it within
-    ``minutes``.
+    ``minutes``;
+``beyond_distance``
+    ``kind`` exists, but only ``covered_share_land`` of the land lies within ``distance_m``
+    (``method``: ``euclidean`` straight line, ``network`` along the streets).
 """
 
 from __future__ import annotations
@@ -73,12 +76,34 @@ def reason_text(reason: dict[str, Any], *, lang: str = "en", labels: dict[str, s
         pct = f"{reason['covered_share_land']:.1%}"
         return (f"仅{pct}的用地{reason['minutes']:g}分钟内可达{kind}" if lang == "zh"
                 else f"only {pct} of land reaches {kind} within {reason['minutes']:g} min")
+    if code == "beyond_distance":
+        pct = f"{reason['covered_share_land']:.1%}"
+        words = {"euclidean": ("直线", "in a straight line"), "network": ("沿路网", "along the streets")}
+        how = words[reason["method"]]
+        return (f"仅{pct}的用地{how[0]}{reason['distance_m']:g}米内有{kind}" if lang == "zh"
+                else f"only {pct} of land lies within {reason['distance_m']:g} m of a {kind} {how[1]}")
     raise ValueError(f"unknown reason code {code!r}")
 
 
 def reasons_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dict[str, str] | None = None) -> str:
     """Reasons joined for one console or title-box line ('' when there are none)."""
     return ("; " if lang == "en" else "；").join(reason_text(r, lang=lang, labels=labels) for r in reasons)
+
+
+def distance_reasons(kind: str, *, facilities: int, share: float, target: float, distance_m: float | None,
+                     method: str, off_network_share: float, max_snap_m: float) -> list[dict[str, Any]]:
+    """Reasons a distance standard (parks within 500 m) is not met, most basic first."""
+    if share >= target - 1e-9:
+        return []
+    if not facilities:
+        return [{"code": "no_facilities", "kind": kind}]
+    out: list[dict[str, Any]] = []
+    if method == "network" and off_network_share > 0.005:
+        out.append({"code": "off_network_land", "share_land": round(off_network_share, 4), "max_snap_m": max_snap_m})
+    if distance_m is not None:
+        out.append({"code": "beyond_distance", "kind": kind, "distance_m": distance_m, "method": method,
+                    "covered_share_land": round(float(share), 4)})
+    return out
 
 
 def off_network_warning(share: float, n_cells: int, *, max_snap_m: float) -> str:

@@ -100,3 +100,30 @@ def test_cli_prints_reasons_and_study_warnings_reach_the_summary(tmp_path, capsy
     assert s["study"]["log"]["demand_off_network_share_land"] == pytest.approx(
         s["demand_off_network_share_land"])
     assert np.isfinite(s["demand_off_network_share_land"])
+
+
+def test_parks_not_met_says_why(case):
+    """Parks: the primary (straight-line) reading falls short, with the closed-form share."""
+    from beichen_geo.analyses.parks import park_coverage
+
+    study, _ = case
+    r = park_coverage(study, load_standards())
+    s = r.summary
+    assert s["passes"] is False
+    beyond = [x for x in s["reasons"] if x["code"] == "beyond_distance"]
+    assert beyond and beyond[0]["covered_share_land"] == pytest.approx(s["covered_share_euclidean"], abs=1e-4)
+    assert beyond[0]["method"] == s["primary_method"]
+    html = r.make_map(lang="en", basemap="none").to_html()
+    assert "Not met" in html
+
+
+def test_parks_without_any_park_say_so():
+    from beichen_geo.analyses.parks import park_coverage
+
+    net = grid_network(5, 100.0, speed_kmh=6.0)
+    fac = gpd.GeoDataFrame({"kind": ["clinic"], "name": ["c"]}, geometry=[pt(100, 100)], crs=METRIC)
+    res = gpd.GeoDataFrame(geometry=[box(0, 0, 300, 300)], crs=METRIC)
+    study = study_from_frames(net, fac, res, cell_m=50.0)
+    s = park_coverage(study, load_standards()).summary
+    assert s["reasons"] == [{"code": "no_facilities", "kind": "park"}]
+    assert reasons_line(s["reasons"]) == "no park in the data"

@@ -30,6 +30,7 @@ from geo.demand import share
 
 from ..population import Residents
 from ..present import parks as present
+from ..reasons import distance_reasons, off_network_land
 from ..result import AnalysisResult
 from ..standards import Parks, Standards
 from ..study import Study
@@ -130,6 +131,11 @@ def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.Ge
         "passes": bool(share_primary >= target - 1e-9),
         "passes_euclidean": bool(euc.share >= target - 1e-9),
         "passes_network": bool(share_net >= target - 1e-9),
+        # why the primary reading falls short (no park, land off the network, beyond the radius)
+        "reasons": distance_reasons(
+            p.kind, facilities=len(used), share=share_primary, target=target,
+            distance_m=float(p.radius_m.value) if p.size_rule == "none" else None, method=spec.primary,
+            off_network_share=off_network_land(area, study.demand_snap.on_network), max_snap_m=study.max_snap_m),
         "uncovered_area_m2_euclidean": round(float(euc.uncovered.area), 1),
         "uncovered_area_m2_network": round(float(area[~net.covered].sum()), 1),
         "parks_found": len(parks),

@@ -35,9 +35,12 @@ def circles(name: str, s: Summary) -> list[str]:
 
 def parks(name: str, s: Summary) -> list[str]:  # noqa: ARG001
     """Residential land within the park radius, straight line and network."""
-    return [f"  parks: residential land within {s['radius_m']:g} m of a park — straight line "
-            f"{pct(s['covered_share_euclidean'])},"
-            f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {_verdict(s)})"]
+    out = [f"  parks: residential land within {s['radius_m']:g} m of a park — straight line "
+           f"{pct(s['covered_share_euclidean'])},"
+           f" network {pct(s['covered_share_network'])} (target {pct(s['target'])}, {_verdict(s)})"]
+    if s.get("reasons"):
+        out.append(f"      not met: {reasons_line(s['reasons'])}")
+    return out
 
 
 def tod(name: str, s: Summary) -> list[str]:  # noqa: ARG001

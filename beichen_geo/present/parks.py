@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..reasons import reasons_line
 from ..result import AnalysisResult
 from ..standards import Standards
 
@@ -39,6 +40,9 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         (f"{'直线500米' if zh else 'Straight-line'}: {s['covered_share_euclidean']:.1%}; "
         f"{'沿路网' if zh else 'along the network'}: {s['covered_share_network']:.1%}"),
     ]
+    if s.get("reasons"):
+        labels = {k: (kd.label_zh if zh else kd.label_en) for k, kd in standards.kinds.items()}
+        lines.append(f"{'未达标' if zh else 'Not met'}: {reasons_line(s['reasons'], lang=lang, labels=labels)}")
     m = MapBuilder(title="公园绿地500米覆盖" if zh else "Parks within 500 m of homes", subtitle_lines=lines,
                    basemap=basemap, lang=lang)
     buf = result.layers["buffer"]
