@@ -90,6 +90,27 @@ def reasons_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dic
     return ("; " if lang == "en" else "；").join(reason_text(r, lang=lang, labels=labels) for r in reasons)
 
 
+def brief_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dict[str, str] | None = None) -> str:
+    """The reasons in few words, for a map's title box: kinds grouped by reason.
+
+    ``no X, Y in the data; 2.1% of land off the street network; within 5 min only: A 62.1%, B 93.2%``
+    """
+    lab = labels or {}
+    zh = lang == "zh"
+    missing = [lab.get(r["kind"], r["kind"]) for r in reasons if r["code"] == "no_facilities"]
+    parts: list[str] = []
+    if missing:
+        parts.append(f"数据中没有{'、'.join(missing)}" if zh else f"no {', '.join(missing)} in the data")
+    parts += [reason_text(r, lang=lang, labels=lab) for r in reasons if r["code"] == "off_network_land"]
+    beyond = [r for r in reasons if r["code"] == "beyond_minutes"]
+    if beyond:
+        kinds = ", ".join(f"{lab.get(r['kind'], r['kind'])} {r['covered_share_land']:.1%}" for r in beyond)
+        mins = beyond[0]["minutes"]
+        parts.append(f"{mins:g}分钟内可达用地比例: {kinds}" if zh else f"land within {mins:g} min of: {kinds}")
+    parts += [reason_text(r, lang=lang, labels=lab) for r in reasons if r["code"] == "beyond_distance"]
+    return ("；" if zh else "; ").join(parts)
+
+
 def distance_reasons(kind: str, *, facilities: int, share: float, target: float, distance_m: float | None,
                      method: str, off_network_share: float, max_snap_m: float) -> list[dict[str, Any]]:
     """Reasons a distance standard (parks within 500 m) is not met, most basic first."""

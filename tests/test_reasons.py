@@ -11,7 +11,7 @@ import shapely
 
 from conftest import METRIC, X0, Y0, grid_network
 from beichen_geo.analyses.circles import living_circles
-from beichen_geo.reasons import reason_text, reasons_line
+from beichen_geo.reasons import brief_line, reason_text, reasons_line
 from beichen_geo.standards import load_standards
 from beichen_geo.study import study_from_frames
 
@@ -76,7 +76,9 @@ def test_failing_tier_gives_reasons_in_json_and_words(case):
     std = load_standards()
     labels = {k: kd.label_en for k, kd in std.kinds.items()}
     html = r.make_map(lang="en", basemap="none").to_html()
-    assert reasons_line(five["reasons"], labels=labels) in html
+    brief = brief_line(five["reasons"], labels=labels)
+    assert brief in html and f"no {labels['kindergarten']} in the data" in brief
+    assert f"{labels['convenience']} {share_conv:.1%}" in brief  # kinds grouped, with their shares
     assert f"no {labels['kindergarten']} in the data" in html
     assert r.tables["tiers"].loc[r.tables["tiers"]["minutes"] == 5, "reasons"].iloc[0] == en
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from ..reasons import reasons_line
+from ..reasons import brief_line, reasons_line
 from ..result import AnalysisResult
 from ..standards import Standards, Tier
 
@@ -65,7 +65,7 @@ def _subtitle(s: dict[str, Any], standards: Standards, *, lang: str) -> list[str
         + ("" if t["covered_share_residents"] is None
            else f", {t['covered_share_residents']:.1%} {'人口' if zh else 'of residents'}")
         + ("" if not t["reasons"]
-           else f" ({'未达标' if zh else 'not met'}: {reasons_line(t['reasons'], lang=lang, labels=labels)})")
+           else f" ({'未达标' if zh else 'not met'}: {brief_line(t['reasons'], lang=lang, labels=labels)})")
         for t in s["tiers"]
     ]
 
