@@ -160,6 +160,7 @@ def load_study(
     cache_dir: str | os.PathLike | None = None,
     overpass_url: str | None = None,
     nominatim_url: str | None = None,
+    download_limits: Mapping[str, Any] | None = None,
     step: Step = _noop_step,
     residential_buildings: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"]),
     residential: str | os.PathLike | None = None,
@@ -194,6 +195,9 @@ def load_study(
         Largest straight-line distance from a point to the network, metres.
     cache_dir, overpass_url, nominatim_url
         Download cache folder and servers for ``place`` (default: public servers).
+    download_limits
+        ``deadline_s`` (one wall-clock deadline per download, seconds) and ``max_body_mib``
+        (size cap of an answer, MiB) for ``place``; None = the client's defaults.
     cell_m
         Demand grid cell size, metres.
     residential_buildings
@@ -206,6 +210,7 @@ def load_study(
         (``wgs84|gcj02|bd09``) and whether they are added to OSM's residential land
         (``"add"``) or replace it (``"replace"``).
     """
+    limits: dict[str, Any] = {k: v for k, v in (download_limits or {}).items() if v is not None}
     if osm is not None and place is not None:
         raise InputError("give either --osm FILE or --place NAME, not both")
     log: dict[str, Any] = {}
@@ -218,12 +223,12 @@ def load_study(
             cache = Path(cache_dir or Path.home() / ".cache" / "beichen-geo")
             if area_wgs is None:
                 area_wgs = gpd.GeoSeries(
-                    [_online.geocode_place(place, cache_dir=cache, nominatim_url=nominatim_url)], crs=WEB_CRS
+                    [_online.geocode_place(place, cache_dir=cache, nominatim_url=nominatim_url, **limits)], crs=WEB_CRS
                 )
     if place is not None:
         return _load_online(area_wgs, place=place, kinds=kinds, facility_files=facility_files, crs=crs,
                             speed_kmh=speed_kmh, reach_m=reach_m, max_snap_m=max_snap_m, cell_m=cell_m,
-                            cache=cache, overpass_url=overpass_url, step=step, log=log,
+                            cache=cache, overpass_url=overpass_url, step=step, log=log, limits=limits,
                             residential_file=res_file, residential_values=residential_buildings)
     src = Path(osm) if osm is not None else embedded_sample()
     bbox = None
@@ -253,20 +258,22 @@ def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Map
                  crs: Any, speed_kmh: float, reach_m: float, max_snap_m: float, cell_m: float, cache: Path,
                  overpass_url: str | None, step: Step, log: dict[str, Any],
                  residential_file: tuple[Any, str, str] | None = None,
-                 residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"])) -> Study:
+                 residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"]),
+                 limits: Mapping[str, Any] | None = None) -> Study:
     from geo.network import from_osmnx_graph
     from geo.osm import overpass as _online
 
     area_m = area_wgs.to_crs(metric_crs(crs, like=area_wgs))
     grown = area_m.buffer(reach_m).to_crs(WEB_CRS).union_all()
     with step(f"Downloading walk network for {place} (cached)"):
-        G = _online.graph_from_polygon(grown, cache_dir=cache, overpass_url=overpass_url)
+        G = _online.graph_from_polygon(grown, cache_dir=cache, overpass_url=overpass_url, **(limits or {}))
         net = from_osmnx_graph(G, mode="walk", crs=crs, speed_kmh=speed_kmh, source=f"Overpass: {place}")
     with step("Downloading facilities and residential land (cached)"):
         from geo.osm.features import _explode_kinds, _union_filter
 
         all_kinds = {**kinds, "_res_land": RESIDENTIAL_LAND, "_bldg": ALL_BUILDINGS, "_entrance": ENTRANCES}
-        raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url)
+        raw = _online.features_from_polygon(grown, _union_filter(all_kinds), cache_dir=cache, overpass_url=overpass_url,
+                                            **(limits or {}))
         if len(raw):
             raw = raw.reset_index().rename(columns={"id": "osmid", "element": "osm_type"})
         feats = _explode_kinds(raw, all_kinds)

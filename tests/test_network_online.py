@@ -62,3 +62,17 @@ def test_load_online_passes_the_deadline_and_size_cap_on(server, tmp_path):
     server.drip(0.2, times=None)
     with pytest.raises(NetworkError, match=r"within 1 s \(overall deadline\)"):
         load_online(buffer_m=100, deadline_s=1, **kw)
+
+
+def test_cli_download_limits_are_real_options_and_named_in_the_message(server, tmp_path, capsys):
+    """--download-max-mib reaches the client; the refusal names the CLI flag that changes it."""
+    from beichen_geo.cli import main
+
+    server.pad(200_000, times=None)  # every data answer ~200 KB, above a 0.05 MiB (~52 KB) cap
+    code = main(["parks", "--place", PLACE_NAME, "--overpass-url", server.overpass_url,
+                 "--nominatim-url", server.nominatim_url, "--cache-dir", str(tmp_path / "c"),
+                 "--download-max-mib", "0.05", "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "size cap" in err and "Traceback" not in err
+    assert "(command line: --download-max-mib MIB)" in err
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").rglob("*.json*"))  # nothing cached

@@ -27,6 +27,12 @@ OPTION_FLAGS: Final = {
     "nominatim_url": "--nominatim-url URL",
     "crs": "--crs EPSG",
     "coords": "--coords wgs84|gcj02|bd09",
+    "cache_dir": "--cache-dir DIR",
+    "deadline_s": "--download-deadline SECONDS",
+    "max_body_mib": "--download-max-mib MIB",
+    "method": "--method auto|exact|greedy",
+    "n_new": "--n N",
+    "target_share": "--target-share SHARE",
 }
 
 
@@ -51,7 +57,8 @@ def error_line(exc: GeoError) -> str:
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,  # noqa: ARG001
                   file: TextIO | None = None, line: str | None = None) -> None:  # noqa: ARG001
     """Warnings as one readable line (no source file and line of the library)."""
-    print(f"beichen-geo: warning: {message}", file=sys.stderr)
+    flag = OPTION_FLAGS.get(getattr(message, "option", None) or "")
+    print(f"beichen-geo: warning: {message}" + (f" (command line: {flag})" if flag else ""), file=sys.stderr)
 
 
 class Interrupted(KeyboardInterrupt):

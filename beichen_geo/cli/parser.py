@@ -63,6 +63,11 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                      help="Overpass API base URL for --place, e.g. an intranet mirror (env BEICHEN_OVERPASS_URL)")
     src.add_argument("--nominatim-url", default=os.environ.get("BEICHEN_NOMINATIM_URL"),
                      help="Nominatim base URL for --place (env BEICHEN_NOMINATIM_URL)")
+    src.add_argument("--download-deadline", metavar="SECONDS", type=float,
+                     help="for --place: one wall-clock deadline per download, retries included (default 600 s, 180 s "
+                          "for Nominatim)")
+    src.add_argument("--download-max-mib", metavar="MIB", type=float,
+                     help="for --place: size cap of one downloaded answer (default 256 MiB)")
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="DIR", default=out_default, help=f"output folder (default {out_default})")
     o.add_argument("--overwrite", action="store_true", help="allow writing into a folder that already holds files")

@@ -37,6 +37,7 @@ def load(args: argparse.Namespace, steps: Steps, standards: Any) -> Any:
         speed_kmh=standards.travel.speed_kmh("walk"), reach_m=reach_m,
         max_snap_m=float(standards.travel.max_snap_m.value), cache_dir=args.cache_dir,
         overpass_url=args.overpass_url, nominatim_url=args.nominatim_url, step=steps,
+        download_limits={"deadline_s": args.download_deadline, "max_body_mib": args.download_max_mib},
         residential_buildings=standards.population.residential_buildings,
         residential=args.residential, residential_coords=args.residential_coords,
         residential_mode=args.residential_mode,
