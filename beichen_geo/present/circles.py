@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from ..reasons import brief_line, reasons_line
+from ..reasons import brief_line
 from ..result import AnalysisResult
 from ..standards import Standards, Tier
 
@@ -20,17 +20,6 @@ if TYPE_CHECKING:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
-
-
-def console_lines(summary: dict[str, Any], *, name: str = "circles") -> list[str]:
-    """The result lines printed after a run (``name``: the output stem, e.g. ``circles_5-10-15``)."""
-    s = summary
-    tiers = "; ".join(f"{t['minutes']:g} min {_pct(t['covered_share_land'])}" for t in s["tiers"])
-    lines = [(f"  {name}: {s['variant']} — land meeting each tier: {tiers}; all tiers {_pct(s['all_tiers_share_land'])}"
-             f" (target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
-    lines += [f"      {t['minutes']:g} min not met: {reasons_line(t['reasons'])}"
-              for t in s["tiers"] if t.get("reasons")]
-    return lines
 
 
 def display_cells(cells: gpd.GeoDataFrame, tiers: Sequence[Tier], mode: str) -> gpd.GeoDataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..result import AnalysisResult
 from ..standards import Standards
@@ -16,18 +16,6 @@ if TYPE_CHECKING:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
-
-
-def console_lines(summary: dict[str, Any]) -> list[str]:
-    """The result line printed after a run: pass or which test failed, both tests' counts."""
-    s = summary
-    keys, n = s["keys"], s.get("units", 0)
-    failed = [t for t, k in (("count", "passes_count"), ("reach", "passes_reach")) if not s[k]]
-    verdict = "pass" if s["passes"] else "FAIL (" + " and ".join(failed) + " test)"
-    return [(f"  clinics: {s.get('centres', '?')} centres — {verdict}: "
-            f"count test {s['units_passing_count']}/{n} units; reach test {s['units_passing_reach']}/{n} units "
-            f"({_pct(s.get(keys['share_residents']))} of residents within {s['walk_minutes']:g} min, "
-            f"target {_pct(s['reach_target_share'])})")]
 
 
 #: Unit results in Chinese.

@@ -13,13 +13,6 @@ if TYPE_CHECKING:
     from ..study import Study
 
 
-def console_lines(summary: dict[str, Any]) -> list[str]:
-    """The result line printed after a run."""
-    s = summary
-    return [(f"  gaps: {s['kind']} within {s['minutes']:g} min — {s['headline']} ({s['solver']['method']}, "
-            f"{s['solver']['status']}); {s['gap_areas']} gap areas")]
-
-
 # ---------------------------------------------------------------------------- headline
 def headline(s: dict[str, Any], *, lang: str = "en") -> str:
     """The result in one line, in the objective's own measure, honest about an unreachable target."""

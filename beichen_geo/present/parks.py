@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..reasons import reasons_line
 from ..result import AnalysisResult
@@ -16,15 +16,6 @@ if TYPE_CHECKING:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
-
-
-def console_lines(summary: dict[str, Any]) -> list[str]:
-    """The result line printed after a run."""
-    s = summary
-    return [(f"  parks: residential land within {s['radius_m']:g} m of a park — "
-            f"straight line {_pct(s['covered_share_euclidean'])},"
-            f" network {_pct(s['covered_share_network'])} "
-            f"(target {_pct(s['target'])}, {'pass' if s['passes'] else 'FAIL'})")]
 
 
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",

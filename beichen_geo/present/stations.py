@@ -1,7 +1,7 @@
 """The station-scoring map and console lines, and their words (zh/en).
 
 :func:`make_map` colours the stations by score, draws the catchments drawn and a popup of
-the best stations' figures; :func:`console_lines` gives the CLI's result line.
+the best stations' figures.
 """
 
 from __future__ import annotations
@@ -30,19 +30,6 @@ _TXT = {
            "srv": "{b:g}分钟内服务设施", "ped": "{b:g}分钟步行可达比 (道路)", "park": "{b:g}分钟内公园覆盖的居住用地",
            "off": "{n}个不在步行网络上"},
 }
-
-
-def console_lines(summary: dict[str, Any]) -> list[str]:
-    """The CLI's result line of a station-scoring summary: the best stations and the union shares."""
-    def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.1%}"
-
-    s = summary
-    top = ", ".join(f"{t.get('station')} ({t.get('score', 0):.0f})" for t in s.get("top_stations", [])[:3])
-    last = (s.get("bands") or [{}])[-1]
-    return [(f"stations: {s.get('stations')} scored; best: {top}; within {last.get('minutes', 0):g} min of any: "
-             f"{pct(last.get('share_of_residential_land'))} of land, "
-             f"{pct(last.get('share_of_residents'))} of residents")]
 
 
 def _dash(fmt: str) -> Any:

@@ -1,7 +1,7 @@
 """The TOD map and console lines, and their words (zh/en).
 
 :func:`make_map` draws the catchment bands per variant, the straight-line circles and a
-popup with each station's figures; :func:`console_lines` gives the CLI's result line.
+popup with each station's figures.
 """
 
 from __future__ import annotations
@@ -46,20 +46,6 @@ _TXT = {
 
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
-
-
-def console_lines(summary: dict[str, Any]) -> list[str]:
-    """The CLI's result line of a TOD summary: shares within the outer band of any station."""
-    def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.1%}"
-
-    parts = []
-    for k, v in summary.get("variants", {}).items():
-        outer = v.get("bands", {}).get("outer", {})
-        who = outer.get("share_of_residents")
-        parts.append(f"{k} {v.get('outer_minutes', 0):g} min: {pct(outer.get('share_of_residential_land'))} of land"
-                     + ("" if who is None else f", {pct(who)} of residents"))
-    return [f"tod: {summary.get('stations', '?')} stations; within the outer band of any station — " + "; ".join(parts)]
 
 
 def _subtitle(s: dict[str, Any], variants: dict[str, TodVariant], T: dict[str, str], lang: str) -> list[str]:
