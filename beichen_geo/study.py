@@ -231,13 +231,7 @@ def load_study(
                             cache=cache, overpass_url=overpass_url, step=step, log=log, limits=limits,
                             residential_file=res_file, residential_values=residential_buildings)
     src = Path(osm) if osm is not None else embedded_sample()
-    bbox = None
-    if area_wgs is not None:
-        # read only what can matter: the area grown by the reach (1 degree lat ~ 111 km)
-        w, s, e, n = area_wgs.total_bounds
-        pad_lat = reach_m / 111_000 * 1.2
-        pad_lon = pad_lat / max(0.2, np.cos(np.radians((s + n) / 2)))
-        bbox = (w - pad_lon, s - pad_lat, e + pad_lon, n + pad_lat)
+    bbox = None if area_wgs is None else _reach_bbox(area_wgs, reach_m)
     with step(f"Loading walk network from {src.name}"):
         pbf_kw = {"bbox": bbox} if src.name.lower().endswith(".pbf") else {}
         net = load_network(src, mode="walk", crs=crs, speed_kmh=speed_kmh, **pbf_kw)
@@ -251,6 +245,14 @@ def load_study(
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log,
                      residential_file=res_file, residential_values=residential_buildings)
+
+
+def _reach_bbox(area_wgs: gpd.GeoSeries, reach_m: float) -> tuple[float, float, float, float]:
+    """The area grown by the reach, in degrees: read only what can matter (1 degree lat ~ 111 km)."""
+    w, s, e, n = (float(v) for v in area_wgs.total_bounds)
+    pad_lat = reach_m / 111_000 * 1.2
+    pad_lon = pad_lat / max(0.2, float(np.cos(np.radians((s + n) / 2))))
+    return (w - pad_lon, s - pad_lat, e + pad_lon, n + pad_lat)
 
 
 def _load_online(area_wgs: gpd.GeoSeries, *, place: str, kinds: Mapping[str, Mapping],

@@ -182,8 +182,7 @@ def gap_analysis(
     AnalysisResult
         ``name="gaps"``. Layers ``gap_areas``, ``proposed_sites``, ``demand_cells``,
         ``candidates``, ``facilities`` (+ ``fca_units`` for clinics). Tables ``sites``,
-        ``areas`` (+ ``fca_units``, ``fca_facilities``). Summary keys: module docstring.
-        ``result.siting`` holds the :class:`geo.siting.SitingResult`.
+        ``areas`` (+ ``fca_units``, ``fca_facilities``); summary keys: module docstring; ``.siting``.
     """
     t0 = time.perf_counter()
     spec = GapSpec.from_options(standards, kind=kind, minutes=minutes, variant=variant, target_share=target_share,

@@ -214,12 +214,11 @@ def score_stations(
         Address of a running dask.distributed scheduler (``"tcp://host:port"``); its
         workers need beichen-geo installed. Mutually exclusive with ``workers``.
     workers
-        Start a local dask cluster of this many worker processes (one thread each) for the
-        run and close it afterwards.
+        Run on a local dask cluster of this many worker processes (one thread each).
     chunk_size
         Stations per chunk: one engine pass (memory grows with it) and one Dask task.
     progress
-        Show a progress bar (tqdm, on stderr).
+        A progress bar (tqdm, stderr).
 
     Returns
     -------
@@ -232,9 +231,8 @@ def score_stations(
     Raises
     ------
     InputError
-        Bad bands, weights, chunk size, polygons or scheduler options; a stations layer
-        without CRS; residents not aligned with the demand cells; a network other than walk;
-        dask not installed.
+        Bad bands, weights, chunk size, polygons or scheduler options, stations without CRS,
+        residents not aligned with the cells, a network other than walk, dask not installed.
     DataError
         No stations, or none within the snap distance of the walk network.
     """
