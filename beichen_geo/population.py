@@ -34,6 +34,7 @@ import shapely
 from geo.areal import allocate, assign_to_units, pieces
 from geo.errors import DataError, InputError
 
+from .present import messages
 from .standards import Population
 from .study import Study
 
@@ -230,10 +231,7 @@ def _finish(res: Residents, study: Study, *, cause: str) -> Residents:
     res.land_share_without_residents = _land_share_without(res.per_cell, area)
     share = res.land_share_without_residents
     if share is not None and share > EMPTY_LAND_WARN_SHARE:
-        res.warnings.append(
-            f"{share:.0%} of residential land ({area.sum() * share / 1e6:,.2f} of {area.sum() / 1e6:,.2f} km²) "
-            f"holds no residents ({res.source.split(':')[0]}): {cause}"
-        )
+        res.warnings.append(messages.land_without_residents(share, float(area.sum()), res.source, cause))
     return res
 
 
@@ -280,13 +278,9 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
         src += f"; rescaled to {float(rules.district_residents.value):,.0f} ({rules.district_residents.source})"
     res = Residents(per_cell=per_cell, source=src, is_estimate=True, land_share_without_buildings=unbuilt)
     if unbuilt > EMPTY_LAND_WARN_SHARE:
-        res.warnings.append(
-            f"{unbuilt:.0%} of residential land ({poly_land[~built].sum() / 1e6:,.2f} of "
-            f"{poly_land.sum() / 1e6:,.2f} km²) "
-            f"has no building in the data (buildings missing in OSM?); its residents are assumed at the density of the "
-            f"rest ({density * 1e4:,.0f}/ha). Give --population (units or a raster) for counts")
-    return _finish(res, study, cause="no building stands on it in the data (buildings missing in OSM); "
-                                     "give --population (units or a raster) for counts")
+        res.warnings.append(messages.land_without_buildings(unbuilt, float(poly_land[~built].sum()),
+                                                            float(poly_land.sum()), density))
+    return _finish(res, study, cause=messages.CAUSE_NO_BUILDINGS)
 
 
 def raster_residents(study: Study, rules: Population, path: str | os.PathLike) -> Residents:
@@ -377,16 +371,11 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
     res = Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=float(unplaced.sum()))
     if (~inside).any():
         names = units["unit_name"].astype(str).to_numpy()[~inside] if "unit_name" in units else []
-        res.warnings.append(f"{int((~inside).sum())} population unit(s) lie outside the study area and are not counted"
-                            + (f" ({', '.join(names[:5])}{'...' if len(names) > 5 else ''})" if len(names) else ""))
+        res.warnings.append(messages.units_outside_area(int((~inside).sum()), list(names)))
     if unplaced.sum() > 0:
         names = units["unit_name"].astype(str).to_numpy()[unplaced > 0] if "unit_name" in units else []
-        res.warnings.append(f"{unplaced.sum():,.0f} residents of {int((unplaced > 0).sum())} unit(s) hold no "
-                            "residential "
-                            f"land in the data and are reported as residents_unplaced ({', '.join(names[:5])}"
-                            f"{'...' if len(names) > 5 else ''})")
-    return _finish(res, study,
-                   cause="that land lies in no --population unit; check that the units cover the study area")
+        res.warnings.append(messages.units_without_land(float(unplaced.sum()), int((unplaced > 0).sum()), list(names)))
+    return _finish(res, study, cause=messages.CAUSE_NO_UNIT)
 
 
 def join_population(
@@ -486,8 +475,7 @@ def residents_for(study: Study, rules: Population, *, population: str | os.PathL
         return estimate_residents(study, rules)
     res = _given(study, rules, population, pop_col=pop_col, name_col=name_col, units=units, join_col=join_col)
     if rules.rescale_to_total:
-        res.warnings.append("[population] rescale_to_total applies to the estimate only: "
-                            "the given counts are kept as given")
+        res.warnings.append(messages.RESCALE_ESTIMATE_ONLY)
     return res
 
 

@@ -29,6 +29,8 @@ from geo.osm.features import features_from_graph_source
 from geo.projection import WEB_CRS, metric_crs
 from geo.snapping import SnappedPoints, snap_points
 
+from .present import messages
+
 #: OSM filters for where residents live (land and buildings).
 RESIDENTIAL_LAND = {"landuse": ["residential"]}
 #: Mapped entrances: a polygon facility (park, school, campus) is reached through those on its outline.
@@ -295,9 +297,7 @@ def _note_excluded(excluded: Mapping[str, list] | None, log: dict[str, Any], *, 
         if kind in replaced:
             continue
         log.setdefault("osm_excluded", {})[kind] = items
-        shown = "; ".join(f"{i['name'] or 'OSM ' + str(i['osmid'])} ({i['why']})" for i in items[:5])
-        msg = (f"{kind}: {len(items)} OSM feature(s) matched the kind's tags but are left out by its exclude "
-               f"rules (standards [kinds.{kind}] exclude): {shown}{'...' if len(items) > 5 else ''}")
+        msg = messages.excluded_features(kind, items)
         warnings.warn(msg, stacklevel=3)
         log.setdefault("warnings", []).append(msg)
 
@@ -381,9 +381,7 @@ def _assemble(net: StreetNetwork, feats: gpd.GeoDataFrame, area_wgs: gpd.GeoSeri
     if "source_file" in facilities and (~inside & facilities["source_file"].notna().to_numpy()).any():
         out = facilities.loc[~inside & facilities["source_file"].notna().to_numpy()]
         rows = [int(r) for r in out["source_row"].dropna()] if "source_row" in out else out.index.tolist()
-        msg = (f"{len(out)} facilities from {', '.join(sorted(set(out['source_file'])))} lie outside the study area "
-               f"(+{reach_m:,.0f} m) and are not used (rows {', '.join(map(str, rows[:10]))}"
-               f"{'...' if len(rows) > 10 else ''}). Check their coordinates and --coords.")
+        msg = messages.facilities_outside_area(len(out), list(out["source_file"]), rows, reach_m=reach_m)
         warnings.warn(msg, stacklevel=2)
         log.setdefault("warnings", []).append(msg)
         log["facilities_outside_area"] = int(len(out))
@@ -487,7 +485,8 @@ def read_residential(path: str | os.PathLike, *, coords: str = "wgs84", crs: Any
 def _say_off_network_land(demand: gpd.GeoDataFrame, snap: SnappedPoints, *, max_snap_m: float,
                           log: dict[str, Any]) -> None:
     """Residential land beyond the street network: its share in the log, and a warning with the right hint."""
-    from beichen_geo.reasons import off_network_land, off_network_warning
+    from beichen_geo.present.messages import off_network_warning
+    from beichen_geo.reasons import off_network_land
 
     share = off_network_land(demand["area_m2"].to_numpy(), snap.on_network)
     log["demand_off_network_share_land"] = round(share, 6)

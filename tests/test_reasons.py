@@ -8,10 +8,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-
 from conftest import METRIC, X0, Y0, grid_network
+
 from beichen_geo.analyses.circles import living_circles
-from beichen_geo.reasons import brief_line, reason_text, reasons_line
+from beichen_geo.present.messages import brief_line, reason_text, reasons_line
 from beichen_geo.standards import load_standards
 from beichen_geo.study import study_from_frames
 

@@ -19,6 +19,7 @@ from geo.siting import two_step_fca
 from geo.snapping import snap_points
 
 from ..population import Residents, cell_points
+from ..present import messages
 from ..study import Study
 
 
@@ -35,7 +36,7 @@ def unit_fca(study: Study, fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pop: 
     study's access snap (outline points of polygons), so the ratios count each centre once.
     """
     if pop is None or pop.sum() <= 0:
-        return {"note": "2SFCA needs residents per cell (none given)"}, None, None
+        return {"note": messages.FCA_NEEDS_RESIDENTS}, None, None
     cap = cap_residents
     fs_before = snap_points(study.net, fac, max_snap_m=study.max_snap_m, warn=False)
     both = pd.concat([fac[["geometry"]], sites[["geometry"]]], ignore_index=True)

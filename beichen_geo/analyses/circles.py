@@ -26,7 +26,9 @@ from geo.errors import InputError
 
 from ..population import Residents
 from ..present import circles as present
-from ..reasons import kind_reasons, off_network_land, reasons_line
+from ..present import messages
+from ..present.messages import reasons_line
+from ..reasons import kind_reasons, off_network_land
 from ..result import AnalysisResult
 from ..standards import CircleVariant, Standards, Tier
 from ..study import Study
@@ -213,10 +215,8 @@ def _summary(study: Study, spec: CircleSpec, report: dict[str, Any], tm: TierMea
         "demand_cells": len(study.demand),
         "demand_off_network": report["demand_off_network"],
         "demand_off_network_share_land": round(off_network_land(area, study.demand_snap.on_network), 6),
-        "warnings": [
-            f"{k} facilities: {n} more than {study.max_snap_m:g} m from the street network (they serve nobody here)"
-            for k, n in report["facilities_off_network"].items() if n
-        ],
+        "warnings": [messages.facilities_off_network(k, n, max_snap_m=study.max_snap_m)
+                     for k, n in report["facilities_off_network"].items() if n],
     }
 
 

@@ -44,6 +44,7 @@ from ..population import (
     given_residents,
 )
 from ..present import clinics as present
+from ..present import messages
 from ..result import AnalysisResult
 from ..standards import Clinics, Standards
 from ..study import Study
@@ -230,8 +231,7 @@ def _demand(study: Study, unit_gdf: gpd.GeoDataFrame, residents: Residents, *, s
     pop = np.asarray(residents.per_cell, dtype=float)
     pop_known = bool(n_cells == 0 or np.isfinite(pop).any())
     if not pop_known:
-        notes.append(f"residents are unknown ({residents.source}); "
-                     "only land shares and the one-centre-per-unit rule are measured")
+        notes.append(messages.clinics_residents_unknown(residents.source))
     # same rule as given_residents, so a unit's cells are the cells its population was spread over
     unit_of = (np.zeros(n_cells, dtype=np.int64) if single
                else assign_to_units(cell_points(cells), unit_gdf.geometry.to_numpy()))
@@ -260,11 +260,7 @@ def _access(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand: D
         if on_net.any():
             walk_area = isochrones(study.engine, cs, [spec.walk], buffer_m=spec.buffer_m)
     else:
-        notes.append(
-            f"no facilities of kind {spec.kind!r} in the study: every unit fails and "
-            f"no home is within {spec.walk:g} min. "
-            "Give the official CHSC list with --facilities FILE --kind chsc (it then replaces the OSM proxy)."
-        )
+        notes.append(messages.clinics_no_centres(spec.kind, spec.walk))
     covered = np.isfinite(minutes) & (minutes <= spec.walk + 1e-9)
     return Access(minutes=minutes, nearest=nearest, covered=covered, reach_res=reach_res, reach_key=reach_key,
                   on_network=on_net, walk_area=walk_area, warnings=warns)
@@ -385,16 +381,8 @@ def _uncovered_layer(study: Study, unit_gdf: gpd.GeoDataFrame, demand: Demand, a
 
 def _rule_text(spec: ClinicSpec) -> str:
     """The rule measured, in words (summary ``rule``)."""
-    m, hi = spec.min_per_town, spec.hi
-    return (
-        f"every unit needs at least {m} centre(s) (每个镇街1所); a unit of more than "
-        f"{hi:,.0f} residents needs one per {hi:,.0f}: required_centres = max({m}, "
-        f"ceil(residents / {hi:,.0f})). The count test (passes_count) asks that the centres inside a unit "
-        f"reach required_centres; the reach test (passes_reach) that at least {spec.reach_target:.0%} of its residents "
-        f"(of its land when residents are unknown) live within {spec.walk:g} min of a centre; "
-        "a unit passes when both hold. "
-        f"Fewer than {spec.lo:,.0f} residents per centre is flagged below_min_catchment (informational)."
-    )
+    return messages.clinics_rule(min_per_town=spec.min_per_town, cap=spec.hi, reach_target=spec.reach_target,
+                                 walk_min=spec.walk, floor=spec.lo)
 
 
 def _district(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand: Demand, access: Access,
@@ -523,7 +511,7 @@ def _resolve_units(
     """(units with ``unit_name`` [+ ``population``], a sentence saying where they come from, residents)."""
     if residents is not None and residents.units is not None:
         if units is not None:
-            notes.append("the units argument was ignored: the population layer's units are used")
+            notes.append(messages.CLINICS_UNITS_IGNORED)
         u = _normalise_units(residents.units, study.crs, what="population layer")
         return u, f"population layer ({residents.source})", residents
     if units is not None:

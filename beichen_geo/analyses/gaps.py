@@ -103,6 +103,7 @@ from geo.snapping import SnappedPoints, snap_points
 from ..lonlat import input_systems, with_lonlat
 from ..population import Residents
 from ..present import gaps as present
+from ..present import messages
 from ..result import AnalysisResult
 from ..standards import LIMITS, CircleVariant, Standards, Tier
 from ..study import Study
@@ -426,9 +427,7 @@ def _summary(study: Study, standards: Standards, spec: GapSpec, cov: Coverage, s
         # every snap here is the study's cached one or made with warn=False: what lies off the
         # network is in the counts above (existing_off_network, demand_off_network, candidates)
         "warnings": [],
-        "note": ("Coverage is along the walk network (a cell counts when its representative point is within the "
-                 "time). Existing facilities stay open. Generated candidates are street nodes within reach of the "
-                 "gaps: check that a site can actually be built there."),
+        "note": messages.GAPS_NOTE,
     }
     summary["headline"] = present.headline(summary)
     return summary

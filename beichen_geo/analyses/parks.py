@@ -29,6 +29,7 @@ import shapely
 from geo.demand import share
 
 from ..population import Residents
+from ..present import messages
 from ..present import parks as present
 from ..reasons import distance_reasons, off_network_land
 from ..result import AnalysisResult
@@ -148,8 +149,7 @@ def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.Ge
         "covered_share_residents_network": None if pop is None else round(share(pop, net.covered), 6),
         "population_source": None if residents is None else residents.source,
         "walk_speed_kmh": study.net.speed_kmh,
-        "note": ("Straight-line buffers overstate access across rivers, railways and walls; "
-                 "the network figure is what residents walk."),
+        "note": messages.PARKS_NOTE,
     }
 
 

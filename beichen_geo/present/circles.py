@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from ..reasons import brief_line
 from ..result import AnalysisResult
 from ..standards import Standards, Tier
+from .messages import brief_line
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder

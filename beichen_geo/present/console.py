@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from beichen_geo.reasons import reasons_line
+from beichen_geo.present.messages import reasons_line
 
 Summary = Mapping[str, Any]
 

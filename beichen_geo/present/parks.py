@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..reasons import reasons_line
 from ..result import AnalysisResult
 from ..standards import Standards
+from .messages import reasons_line
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
