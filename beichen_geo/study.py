@@ -104,6 +104,13 @@ class Study:
     def crs(self) -> Any:
         return self.net.crs
 
+    @property
+    def off_network_share_land(self) -> float:
+        """Share (0-1) of residential land whose demand cells lie beyond the street network."""
+        from beichen_geo.reasons import off_network_land
+
+        return off_network_land(self.demand["area_m2"].to_numpy(), self.demand_snap.on_network)
+
     def snapped_facilities(self, kind: str) -> AccessSnap:
         """The facilities of ``kind`` snapped through their access points (computed once per study).
 

@@ -15,6 +15,7 @@ import shapely
 from geo.reach import merge_intervals
 from geo.snapping import SnappedPoints
 
+from ..lonlat import with_lonlat
 from ._stations_batch import POLY_COLS, ChunkOut, Context
 
 
@@ -122,13 +123,13 @@ def ranked(table: pd.DataFrame, st: gpd.GeoDataFrame, bands: tuple[float, ...], 
     """One row per station: rank, score, coordinates and the key figures per band, best first."""
     first = table.drop_duplicates("station_id").set_index("station_id")
     n = len(st)
-    lonlat = shapely.get_coordinates(st.to_crs(4326).geometry.to_numpy())
+    lonlat = with_lonlat(st[["geometry"]])  # the one way a table gets its WGS84 coordinates
     out = pd.DataFrame({
         "rank": first["rank"].reindex(np.arange(n)).astype("Int64").to_numpy(),
         "station_id": np.arange(n, dtype=np.int64),
         "station": st["station"].to_numpy(),
         "score": first["score"].reindex(np.arange(n)).to_numpy(float),
-        "lon_wgs84": lonlat[:, 0], "lat_wgs84": lonlat[:, 1],
+        "lon_wgs84": lonlat["lon_wgs84"].to_numpy(), "lat_wgs84": lonlat["lat_wgs84"].to_numpy(),
         "on_network": first["on_network"].reindex(np.arange(n)).to_numpy(bool),
         "snap_access_m": first["snap_access_m"].reindex(np.arange(n)).to_numpy(float),
     })

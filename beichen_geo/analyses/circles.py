@@ -28,7 +28,7 @@ from ..population import Residents
 from ..present import circles as present
 from ..present import messages
 from ..present.messages import reasons_line
-from ..reasons import kind_reasons, off_network_land
+from ..reasons import kind_reasons
 from ..result import AnalysisResult
 from ..standards import CircleVariant, Standards, Tier
 from ..study import Study
@@ -138,7 +138,7 @@ def _measure_tiers(study: Study, spec: CircleSpec, table: pd.DataFrame, report: 
     """Per tier: the cells meeting it (every kind within its minutes), shares of land and residents, reasons."""
     mode = study.net.mode
     area = study.demand["area_m2"].to_numpy()
-    off_share = off_network_land(area, study.demand_snap.on_network)
+    off_share = study.off_network_share_land
     n = len(study.demand)
     tier_rows, kind_rows, tier_summ = [], [], []
     met_of: dict[str, np.ndarray] = {}
@@ -214,7 +214,7 @@ def _summary(study: Study, spec: CircleSpec, report: dict[str, Any], tm: TierMea
         "facilities_off_network": report["facilities_off_network"],
         "demand_cells": len(study.demand),
         "demand_off_network": report["demand_off_network"],
-        "demand_off_network_share_land": round(off_network_land(area, study.demand_snap.on_network), 6),
+        "demand_off_network_share_land": round(study.off_network_share_land, 6),
         "warnings": [messages.facilities_off_network(k, n, max_snap_m=study.max_snap_m)
                      for k, n in report["facilities_off_network"].items() if n],
     }

@@ -31,7 +31,7 @@ from geo.demand import share
 from ..population import Residents
 from ..present import messages
 from ..present import parks as present
-from ..reasons import distance_reasons, off_network_land
+from ..reasons import distance_reasons
 from ..result import AnalysisResult
 from ..standards import Parks, Standards
 from ..study import Study
@@ -136,7 +136,7 @@ def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.Ge
         "reasons": distance_reasons(
             p.kind, facilities=len(used), share=share_primary, target=target,
             distance_m=float(p.radius_m.value) if p.size_rule == "none" else None, method=spec.primary,
-            off_network_share=off_network_land(area, study.demand_snap.on_network), max_snap_m=study.max_snap_m),
+            off_network_share=study.off_network_share_land, max_snap_m=study.max_snap_m),
         "uncovered_area_m2_euclidean": round(float(euc.uncovered.area), 1),
         "uncovered_area_m2_network": round(float(area[~net.covered].sum()), 1),
         "parks_found": len(parks),
