@@ -173,7 +173,7 @@ def snap_access(
                       access=pts["access_via"].to_numpy())
 
 
-def nearest_per_feature(source: np.ndarray, feature: np.ndarray, minutes: np.ndarray, n_sources: int
+def nearest_per_feature(source: np.ndarray, feature: np.ndarray, minutes: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(source, feature) pairs of a catchment, each kept once with its least minutes.
 
@@ -196,7 +196,6 @@ def per_feature(catchments: Catchments, access: AccessSnap) -> Catchments:
     ``catchments.node`` indexes the access points of ``access``; the result's ``node`` is the
     facility position, each (source, facility) kept once with its least minutes.
     """
-    src, feat, mins = nearest_per_feature(catchments.source, access.feature[catchments.node], catchments.minutes,
-                                          catchments.n_sources)
+    src, feat, mins = nearest_per_feature(catchments.source, access.feature[catchments.node], catchments.minutes)
     return Catchments(source=src, node=feat, minutes=mins, n_sources=catchments.n_sources,
                       cutoff_min=catchments.cutoff_min)

@@ -80,7 +80,7 @@ def test_nearest_per_feature_keeps_each_pair_once_with_least_minutes():
     source = np.array([0, 0, 0, 1, 1, 0])
     feature = np.array([5, 5, 2, 5, 5, 2])
     minutes = np.array([3.0, 1.0, 4.0, 2.0, 2.5, 0.5])
-    s, f, m = nearest_per_feature(source, feature, minutes, 2)
+    s, f, m = nearest_per_feature(source, feature, minutes)
     got = sorted(zip(s.tolist(), f.tolist(), m.tolist()))
     assert got == [(0, 2, 0.5), (0, 5, 1.0), (1, 5, 2.0)]
 

@@ -37,9 +37,6 @@ from ..standards import Parks, Standards
 from ..study import Study
 from ._park_reach import Network, network_reach, parks_frame
 
-#: Outline spacing of park access points, metres (the study's access snap uses the same).
-ACCESS_SPACING_M = 25.0
-
 
 @dataclasses.dataclass(frozen=True)
 class ParkSpec:
