@@ -390,7 +390,12 @@ def test_clinics_rows_for_zones_and_units(residents):
         assert zr[name]["centres_inside"] == 1
     # the centres reachable from a zone: those within 15 min of one of its homes
     assert zr["in"]["centres_reachable"] == 2 and zr["out"]["centres_reachable"] == 2
-    assert r.tables["zones"]["name"].tolist() == ["in", "out"] and "reasons" in r.tables["zones"]
+    assert r.tables["zones"]["name"].tolist() == ["in", "out"]
+    for row, words in zip(s["zones"], r.tables["zones"]["reasons"], strict=True):
+        beyond = [x for x in row["reasons"] if x["code"] == "residents_beyond_minutes"]
+        assert bool(beyond) == (row["share_residents_within_15min"] < 1)
+        if beyond:
+            assert f"only {beyond[0]['covered_share_residents']:.1%} of residents reach clinic within 15 min" in words
     assert len(r.layers["zones"]) == 2
     html = r.make_map(lang="zh", basemap="none").to_html(self_contained=False)
     assert "分区" in html
