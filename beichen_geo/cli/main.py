@@ -33,6 +33,8 @@ OPTION_FLAGS: Final = {
     "method": "--method auto|exact|greedy",
     "n_new": "--n N",
     "target_share": "--target-share SHARE",
+    "name_col": "--name-col NAME",
+    "zones_name_col": "--zones-name-col NAME",
 }
 
 
