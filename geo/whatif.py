@@ -284,7 +284,7 @@ class CoverageState:
         """Move facility ``facility_id`` to ``points`` (a remove and an add under the same id)."""
         first = self.remove(facility_id)
         second = self.add(points, facility_id=facility_id)
-        return _combine(first, second, self.weights)
+        return merge_changes(first, second, weights=self.weights)
 
     # ------------------------------------------------------------------ internals
     def _index_demand(self) -> None:
@@ -350,8 +350,11 @@ def _make_change(fid: int, cells: np.ndarray, before: np.ndarray, after: np.ndar
                   lost={k: float(w[cells[loss]].sum()) for k, w in weights.items()}, searched_nodes=searched)
 
 
-def _combine(first: Change, second: Change, weights: Mapping[str, np.ndarray]) -> Change:
-    """Two consecutive changes as one: each cell's first 'before' and last 'after'."""
+def merge_changes(first: Change, second: Change, *, weights: Mapping[str, np.ndarray]) -> Change:
+    """Two consecutive changes of one state as one: each cell's first 'before' and last 'after'.
+
+    ``weights`` are the state's (:attr:`CoverageState.weights`); the facility is the first's.
+    """
     cells = np.concatenate([first.cells, second.cells])
     before = np.concatenate([first.minutes_before, second.minutes_before])
     after = np.concatenate([first.minutes_after, second.minutes_after])
