@@ -494,7 +494,14 @@ class TravelTimeEngine:
 
         lo = xy[ends].min(axis=0) - radius
         hi = xy[ends].max(axis=0) + radius
-        cand = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1))
+        # the slab of nodes within the box's x range (nodes kept sorted by x once), then its y range
+        if "_x_order" not in self.__dict__:
+            order = np.argsort(xy[:, 0], kind="stable")
+            self.__dict__["_x_order"] = (order, xy[order, 0])
+        order, xs = self.__dict__["_x_order"]
+        slab = order[np.searchsorted(xs, lo[0], side="left"):np.searchsorted(xs, hi[0], side="right")]
+        y = xy[slab, 1]
+        cand = np.sort(slab[(y >= lo[1]) & (y <= hi[1])])
         dist, _ = cKDTree(xy[ends]).query(xy[cand], k=1, distance_upper_bound=radius)
         return cand[np.isfinite(dist)]
 

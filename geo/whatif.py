@@ -147,6 +147,8 @@ class CoverageState:
             if len(w) != n:
                 raise InputError(f"weights {k!r} have {len(w)} values for {n} demand points")
         self._index_demand()
+        # node coordinates, the x-sorted index and the straight-line reach, built once: the first edit is not slower
+        engine.ball_nodes(np.zeros(1, dtype=np.int64), self.cutoff_min)
         if facilities is None:
             pts, feature, n_fac = _empty_points(demand.max_snap_m), np.zeros(0, dtype=np.int64), 0
         elif isinstance(facilities, AccessSnap):

@@ -3,8 +3,10 @@
 Two networks:
 
 - the Liechtenstein extract (``../shared/data/raw/valhalla/liechtenstein-latest.osm.pbf``),
-  loaded as ``beichen-geo serve`` loads it (the study, estimated residents), clinics within
-  15 min; timed through :class:`beichen_geo.serve.Workbench` (the server's code path without
+  loaded as ``beichen-geo serve`` loads it (the study, estimated residents), S-H-01 (clinics
+  within 15 min) and S-PG-01 (parks within 500 m), each with at least 25 facilities (the
+  extract maps 0 clinics and 6 parks: the rest are placed first, untimed), every click within
+  40 m of a residential demand cell; timed through :class:`beichen_geo.serve.Workbench` (the server's code path without
   HTTP: snap the clicked point, the incremental search, the figures the API returns) and the
   engine alone (:class:`geo.whatif.CoverageState`);
 - the 1M-node synthetic network (``scripts/synthetic.py``), 500,000 demand points near its
@@ -66,7 +68,8 @@ def _ops(rng: np.random.Generator, n: int) -> list[str]:
     return ops
 
 
-def bench_liechtenstein(n_edits: int, seed: int) -> dict:
+def bench_liechtenstein(n_edits: int, seed: int) -> list[dict]:
+    from beichen_geo.population import residents_for
     from beichen_geo.serve.workbench import Workbench
     from beichen_geo.standards import load_standards
     from beichen_geo.study import load_study
@@ -75,57 +78,100 @@ def bench_liechtenstein(n_edits: int, seed: int) -> dict:
     t = time.perf_counter()
     standards = load_standards()
     study = load_study(osm=LI, kinds=standards.kind_filters(), speed_kmh=4.0, reach_m=2000.0)
-    from beichen_geo.population import residents_for
-
     residents = residents_for(study, standards.population)
     wb = Workbench(study, standards, residents, max_minutes=30.0)
     load_s = time.perf_counter() - t
-    kind, minutes = standards.clinics.kind, float(standards.clinics.walk_minutes.value)
-    wb.create_scenario("bench", kind=kind, minutes=minutes)
     rng = np.random.default_rng(seed)
-    nodes_lonlat = wb.node_lonlat()
-    rows_wb: list[tuple[str, float, float]] = []
-    for op in _ops(rng, n_edits):
-        open_ids = wb.scenario("bench").state.open_ids
-        lon, lat = nodes_lonlat[rng.integers(len(nodes_lonlat))]
-        if op == "add" or not open_ids:
-            edit = {"op": "add", "at": [lon, lat]}
-        elif op == "move":
-            edit = {"op": "move", "id": int(rng.choice(open_ids)), "to": [lon, lat]}
-        else:
-            edit = {"op": "remove", "id": int(rng.choice(open_ids))}
-        w, c = _timed(lambda e=edit: wb.edit("bench", e))
-        rows_wb.append((edit["op"], w, c))
-    # the engine alone, same kind of edits on the study's snaps
-    acc = study.snapped_facilities(kind)
-    state = CoverageState(study.engine, study.demand_snap, acc, cutoff_min=minutes,
-                          weights={"area_m2": study.demand["area_m2"].to_numpy()})
-    rows_eng = _engine_edits(state, study.net, rng, n_edits, max_snap_m=study.max_snap_m)
-    sc = wb.scenario("bench").state
-    return {"network": "liechtenstein-latest", "nodes": len(study.net.nodes), "demand_cells": len(study.demand),
-            "facilities": acc.n_features, "kind": kind, "minutes": minutes, "load_s": round(load_s, 1),
-            "workbench": _stats(rows_wb), "engine": _stats(rows_eng),
-            "open_after": len(sc.open_ids)}
+    # clicks where people live: demand cells' points (the extract's residential land), in WGS84
+    import geopandas as gpd
+
+    from geo.projection import WEB_CRS
+
+    cell_xy = np.column_stack([study.demand["point"].x.to_numpy(), study.demand["point"].y.to_numpy()])
+    cells_ll = gpd.GeoSeries(study.demand["point"], crs=study.crs).to_crs(WEB_CRS)
+    nodes_lonlat = np.column_stack([cells_ll.x.to_numpy(), cells_ll.y.to_numpy()])
+    out = []
+    for choice in ("S-H-01", "S-PG-01"):
+        c = next(c for c in wb.choices if c["id"] == choice)
+        kind, minutes = c["kind"], c["minutes"]
+        name = f"bench {choice}"
+        sc = wb.create_scenario(name, kind=kind, minutes=minutes)
+        existing = len(sc.facilities)
+        seeded = 0
+        while len(sc.facilities) < 25:  # the extract maps few or none: place some first (not timed)
+            lon, lat = nodes_lonlat[rng.integers(len(nodes_lonlat))]
+            wb.edit(name, {"op": "add", "at": [float(lon), float(lat)]})
+            seeded += 1
+        rows_wb: list[tuple[str, float, float]] = []
+        for op in _ops(rng, n_edits):
+            open_ids = sorted(wb.scenario(name).facilities)
+            lon, lat = nodes_lonlat[rng.integers(len(nodes_lonlat))]
+            if op == "add" or not open_ids:
+                edit = {"op": "add", "at": [float(lon), float(lat)]}
+            elif op == "move":
+                edit = {"op": "move", "id": int(rng.choice(open_ids)), "to": [float(lon), float(lat)]}
+            else:
+                edit = {"op": "remove", "id": int(rng.choice(open_ids))}
+            w, cpu = _timed(lambda e=edit, n=name: wb.edit(n, e))
+            rows_wb.append((edit["op"], w, cpu))
+        # the same through the API (in-process ASGI: routing, validation, JSON in and out; no socket)
+        from fastapi.testclient import TestClient
+
+        from beichen_geo.serve import create_app
+
+        client = TestClient(create_app(wb), base_url="http://127.0.0.1")
+        rows_http: list[tuple[str, float, float]] = []
+        for op in _ops(rng, n_edits):
+            open_ids = sorted(wb.scenario(name).facilities)
+            lon, lat = nodes_lonlat[rng.integers(len(nodes_lonlat))]
+            body: dict = {"op": "add", "at": [float(lon), float(lat)]}
+            if op == "move" and open_ids:
+                body = {"op": "move", "id": int(rng.choice(open_ids)), "to": [float(lon), float(lat)]}
+            elif op == "remove" and open_ids:
+                body = {"op": "remove", "id": int(rng.choice(open_ids))}
+
+            def post(b: dict = body, n: str = name) -> None:
+                r = client.post(f"/api/scenarios/{n}/edits", json=b)
+                assert r.status_code == 200, r.text
+
+            w, cpu = _timed(post)
+            rows_http.append((body["op"], w, cpu))
+        # the engine alone, the same kind of edits on the study's snaps
+        acc = study.snapped_facilities(kind)
+        state = CoverageState(study.engine, study.demand_snap, acc, cutoff_min=minutes,
+                              weights={"area_m2": study.demand["area_m2"].to_numpy()})
+        for _ in range(max(0, 25 - acc.n_features)):
+            state.add(_snap_random(study.net, rng, cell_xy, max_snap_m=study.max_snap_m))
+        rows_eng = _engine_edits(state, study.net, rng, n_edits, cell_xy, max_snap_m=study.max_snap_m)
+        out.append({"network": "liechtenstein-latest", "nodes": len(study.net.nodes),
+                    "demand_cells": len(study.demand), "standard": choice, "kind": kind, "minutes": minutes,
+                    "facilities_in_data": existing, "facilities_seeded": seeded,
+                    "access_points": len(acc.points), "load_s": round(load_s, 1),
+                    "http": _stats(rows_http), "workbench": _stats(rows_wb), "engine": _stats(rows_eng)})
+    return out
 
 
-def _engine_edits(state, net, rng: np.random.Generator, n_edits: int, *, max_snap_m: float = 150.0
-                  ) -> list[tuple[str, float, float]]:
+def _snap_random(net, rng: np.random.Generator, xy: np.ndarray, *, max_snap_m: float = 150.0):
+    """One of ``xy`` (metres, n x 2) moved by up to 40 m, snapped."""
     import geopandas as gpd
 
     from geo.snapping import snap_points
 
-    xy = net.nodes.geometry.to_numpy()
+    x, y = xy[rng.integers(len(xy))] + rng.uniform(-40, 40, 2)
+    g = gpd.GeoDataFrame(geometry=gpd.points_from_xy([x], [y]), crs=net.crs)
+    return snap_points(net, g, max_snap_m=max_snap_m, warn=False)
+
+
+def _engine_edits(state, net, rng: np.random.Generator, n_edits: int, xy: np.ndarray, *, max_snap_m: float = 150.0
+                  ) -> list[tuple[str, float, float]]:
     rows = []
     for op in _ops(rng, n_edits):
-        p = xy[rng.integers(len(xy))]
-        g = gpd.GeoDataFrame(geometry=gpd.points_from_xy([p.x + rng.uniform(-40, 40)], [p.y + rng.uniform(-40, 40)]),
-                             crs=net.crs)
         ids = state.open_ids
         if op == "add" or not ids:
-            w, c = _timed(lambda g=g: state.add(snap_points(net, g, max_snap_m=max_snap_m, warn=False)))
+            w, c = _timed(lambda: state.add(_snap_random(net, rng, xy, max_snap_m=max_snap_m)))
         elif op == "move":
             fid = int(rng.choice(ids))
-            w, c = _timed(lambda g=g, f=fid: state.move(f, snap_points(net, g, max_snap_m=max_snap_m, warn=False)))
+            w, c = _timed(lambda f=fid: state.move(f, _snap_random(net, rng, xy, max_snap_m=max_snap_m)))
         else:
             fid = int(rng.choice(ids))
             w, c = _timed(lambda f=fid: state.remove(f))
@@ -159,7 +205,10 @@ def bench_synthetic(n_nodes: int, n_edits: int, seed: int, *, n_demand: int = 50
     t = time.perf_counter()
     state = CoverageState(eng, ds, fs, cutoff_min=15.0, weights={"area_m2": area})
     start_s = time.perf_counter() - t
-    rows = _engine_edits(state, net, rng, n_edits)
+    import shapely
+
+    node_xy = np.column_stack([shapely.get_x(xy), shapely.get_y(xy)])
+    rows = _engine_edits(state, net, rng, n_edits, node_xy)
     # the figures of every answer: covered shares over all points
     fig = [_timed(lambda: share(area, state.covered))[0] for _ in range(5)]
     return {"network": f"synthetic {n_nodes:,}", "nodes": n_nodes, "demand_cells": n_demand, "facilities": n_fac,
@@ -180,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                  "load_before": os.getloadavg(), "runs": []}
     if args.only in (None, "li"):
         if LI.exists():
-            out["runs"].append(bench_liechtenstein(args.edits, args.seed))
+            out["runs"].extend(bench_liechtenstein(args.edits, args.seed))
         else:
             print(f"skipping Liechtenstein: {LI} not found", file=sys.stderr)
     if args.only in (None, "synthetic"):
