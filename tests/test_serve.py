@@ -228,6 +228,12 @@ def test_upload_reads_like_the_command_line(bench, client):
     assert r.status_code == 200, r.text
     sc = client.get("/api/scenarios/up").json()
     assert [f["origin"] for f in sc["facilities"]].count("upload") == 1
+    # GCJ-02 declared: honoured as the command line does (outside China the shift does not apply: said so)
+    r = client.post("/api/upload", params={"filename": "gaode.csv", "kind": "clinic", "coords": "gcj02"},
+                    content=f"name,lon,lat\nG,{lon},{lat}\n".encode())
+    assert r.status_code == 200, r.text
+    assert any("outside China" in w for w in r.json()["warnings"])
+    np.testing.assert_allclose(r.json()["points"][0], [lon, lat])
     # refused: unknown suffix, too large
     r = client.post("/api/upload", params={"filename": "list.exe", "kind": "clinic"}, content=b"x")
     assert r.status_code == 400 and "NAME.csv" in r.json()["error"]
