@@ -392,3 +392,16 @@ def test_path_of_static_assets_is_in_the_package():
     from beichen_geo.serve.app import STATIC
 
     assert (STATIC / "index.html").exists() and Path(STATIC).is_relative_to(ROOT / "beichen_geo")
+
+
+def test_isochrone_of_a_point(bench, client):
+    lon, lat = _lonlat_of_node(bench, 5)
+    r = client.get("/api/isochrone", params={"lon": lon, "lat": lat, "minutes": 5})
+    assert r.status_code == 200, r.text
+    g = gpd.GeoDataFrame.from_features(r.json()["features"], crs=WEB_CRS)
+    assert bool(g.geometry.iloc[0].contains(shapely.Point(lon, lat)))
+    area_m2 = float(g.to_crs(bench.study.crs).area.iloc[0])
+    d = 5 * bench.study.net.metres_per_minute + 30  # the walk plus the street buffer: at most this disc
+    assert 0 < area_m2 < np.pi * d**2
+    r = client.get("/api/isochrone", params={"lon": lon, "lat": lat, "minutes": 0})
+    assert r.status_code == 400 and "minutes" in r.json()["error"]

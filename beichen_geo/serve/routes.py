@@ -133,7 +133,7 @@ def isochrone(request: Request, lon: float, lat: float, minutes: float) -> dict[
     from geo.isochrones import isochrones
 
     wb = _wb(request)
-    wb.check_standard(next(iter(wb.standards.kinds)), minutes)
+    wb.check_minutes(minutes)
     snapped, _ = wb.snap_lonlat([[lon, lat]], what="point")
     if not snapped.on_network[0]:
         raise InputError(f"the point (lon {lon:g}, lat {lat:g}) is more than {wb.study.max_snap_m:g} m from any "

@@ -129,6 +129,10 @@ class Workbench:
         """(kind, minutes) checked against the standards and the study's reach."""
         if kind not in self.standards.kinds:
             raise InputError(f"unknown kind {kind!r}; the standards know: {', '.join(self.standards.kinds)}")
+        return kind, self.check_minutes(minutes)
+
+    def check_minutes(self, minutes: float) -> float:
+        """Walking minutes checked: a number within the standards' limits and the study's reach."""
         lim = LIMITS["circles.*.tiers.*.minutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not np.isfinite(minutes):
             raise InputError(f"minutes must be a number, got {minutes!r}")
@@ -137,7 +141,7 @@ class Workbench:
         if minutes > self.max_minutes + 1e-9:
             raise InputError(f"minutes must be at most {self.max_minutes:g}: the study was loaded for walks up to "
                              f"{self.max_minutes:g} min (its network reaches {self.reach_m:,.0f} m beyond the area)")
-        return kind, float(minutes)
+        return float(minutes)
 
     def snap_lonlat(self, coords: Sequence[Any], *, what: str = "point") -> tuple[SnappedPoints,
                                                                                              np.ndarray]:
@@ -260,7 +264,8 @@ class Workbench:
                 start = self.today(kind, minutes)
             if not isinstance(remove, (list, tuple)):
                 raise InputError("remove must be a list of facility ids")
-            self.snap_lonlat(add, what="added point") if len(add) else None  # every point checked before any work
+            if len(add):
+                self.snap_lonlat(add, what="added point")  # every point checked before any work
             sc = start.copy(start.name)
             change: Change | None = None
             for fid in remove:
