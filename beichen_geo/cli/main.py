@@ -47,6 +47,11 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     steps = pipeline.Steps(quiet=args.quiet)
     if args.command == "demo":
         return pipeline.demo(args, steps)
+    if args.command == "serve":
+        from beichen_geo.cli.serve import serve
+
+        serve(args, steps)
+        return {}
     return pipeline.analyses(args, steps, [args.command])
 
 

@@ -132,6 +132,15 @@ def stations_options(sc: argparse.ArgumentParser) -> None:
     sc.add_argument("--chunk-size", type=int, default=128, help="stations per task (default 128)")
 
 
+def serve_options(sv: argparse.ArgumentParser) -> None:
+    """``serve``: where the what-if workbench listens."""
+    w = sv.add_argument_group("server")
+    w.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; any other asks for the access "
+                        "token printed at start)")
+    w.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole parser: ``demo`` and one subcommand per entry of the registry, in its order."""
     from beichen_geo import __version__
@@ -152,4 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_common(sp, out_default="out")
         if analysis.options is not None:
             analysis.options(sp)
+    sv = sub.add_parser("serve", help="the what-if workbench: load the study once and serve a local web app and "
+                                      "JSON API (add, move, remove facilities; scenarios; best next site)")
+    add_common(sv, out_default=None)
+    serve_options(sv)
     return parser
