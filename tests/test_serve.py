@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from beichen_geo.cli import pipeline  # noqa: E402
 from beichen_geo.cli.parser import build_parser  # noqa: E402
-from beichen_geo.population import read_units, residents_for  # noqa: E402
+from beichen_geo.population import residents_for  # noqa: E402
 from beichen_geo.progress import Steps  # noqa: E402
 from beichen_geo.serve import Workbench, create_app  # noqa: E402
 from beichen_geo.standards import load_standards  # noqa: E402
@@ -53,7 +53,7 @@ def _load(argv: list[str]):
     steps = Steps(quiet=True)
     study = pipeline.load(args, steps, standards)
     residents = residents_for(study, standards.population, population=args.population, units=args.units)
-    units = read_units(args.units, crs=study.crs) if args.units else None
+    units, _ = pipeline.groupings(args, study, residents)
     return args, standards, study, residents, units
 
 
@@ -382,6 +382,9 @@ def test_serve_refuses_output_options_and_a_busy_port(local_server):
     r = subprocess.run([sys.executable, "-m", "beichen_geo.cli", "serve", "--out", "x", "--quiet"],
                        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert r.returncode == 2 and "serve writes no files: leave out --out" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "beichen_geo.cli", "serve", "--zones", "z.geojson", "--quiet"],
+                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert r.returncode == 2 and "leave out --zones" in r.stderr
     port = local_server.url.rstrip("/").rsplit(":", 1)[1]
     r = subprocess.run([sys.executable, "-m", "beichen_geo.cli", "serve", "--port", port, "--quiet"],
                        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)

@@ -23,6 +23,8 @@ def _refuse_output_options(args: argparse.Namespace) -> None:
                                    ("--no-self-contained", not args.self_contained)) if on]
     if given:
         raise InputError(f"serve writes no files: leave out {', '.join(given)} (export scenarios from the workbench)")
+    if args.zones or args.zones_name_col:
+        raise InputError("serve gives figures per --units only: leave out --zones / --zones-name-col")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -49,7 +51,7 @@ def serve(args: argparse.Namespace, steps: Steps) -> None:
     """Load the study of the command line and serve it until interrupted."""
     import uvicorn
 
-    from beichen_geo.population import read_units, residents_for
+    from beichen_geo.population import residents_for
     from beichen_geo.serve import Workbench, create_app
     from beichen_geo.serve.auth import is_loopback, new_token
     from beichen_geo.standards import load_standards
@@ -63,7 +65,7 @@ def serve(args: argparse.Namespace, steps: Steps) -> None:
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population, pop_col=args.pop_col,
                                   name_col=args.name_col, units=args.units, join_col=args.join_col)
-        units = read_units(args.units, crs=study.crs) if args.units and residents.units is None else None
+        units, _ = pipeline.groupings(args, study, residents)  # the rule and the check of every analysis
     for msg in residents.warnings:
         warnings.warn(msg, stacklevel=2)
     wb = Workbench(study, standards, residents, units=units, max_minutes=pipeline.largest_minutes(standards),

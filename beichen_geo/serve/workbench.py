@@ -32,6 +32,7 @@ from geo.whatif import Change, CoverageState, merge_changes
 from ..population import Residents
 from ..standards import LIMITS, Standards
 from ..study import Study
+from ..units import Grouping
 from .choices import standard_choices
 
 #: Scenario names: letters, digits, spaces and ``-_.``, 1-64 characters (they appear in URLs).
@@ -88,9 +89,9 @@ class Workbench:
     residents
         Residents per demand cell (given or estimated).
     units
-        Units (communities / sub-districts) as polygons in any CRS with a name column
-        (``unit_name``, ``name``, ``街道``...), or None; when ``residents`` carries units
-        those are used. Per-unit figures are given when there are units.
+        The ``--units`` grouping (:func:`beichen_geo.units.grouping_for`: each demand cell's
+        unit by the rule every analysis uses), or None. Per-unit figures are given when there
+        are units.
     max_minutes
         Longest walk the study was loaded for (its network reaches that far beyond the area),
         minutes; longer standards are refused.
@@ -104,7 +105,7 @@ class Workbench:
     """
 
     def __init__(self, study: Study, standards: Standards, residents: Residents | None, *,
-                 units: gpd.GeoDataFrame | None = None, max_minutes: float, lang: str = "en",
+                 units: Grouping | None = None, max_minutes: float, lang: str = "en",
                  basemap: str = "positron") -> None:
         self.study = study
         self.standards = standards
@@ -118,7 +119,7 @@ class Workbench:
         self.pop0 = np.nan_to_num(pop, nan=0.0) if pop is not None else np.zeros(len(self.area_m2))
         self.reach_m = self.max_minutes * study.net.metres_per_minute
         self.zone = shapely.buffer(study.area, self.reach_m)
-        self.unit_names, self.unit_of = _units(study, residents, units)
+        self.unit_names, self.unit_of = _units(study, units)
         self.choices = standard_choices(standards, metres_per_minute=study.net.metres_per_minute,
                                         max_minutes=self.max_minutes)
         self._today: dict[tuple[str, float], Scenario] = {}
@@ -503,18 +504,8 @@ def _names(fac: gpd.GeoDataFrame, kind: str) -> list[str]:
     return [str(v).strip() if isinstance(v, str) and v.strip() else f"{kind} #{i + 1}" for i, v in enumerate(raw)]
 
 
-def _units(study: Study, residents: Residents | None, units: gpd.GeoDataFrame | None
-           ) -> tuple[list[str] | None, np.ndarray]:
-    """Unit names and each cell's unit (-1 in none), as the clinics analysis assigns them."""
-    from geo.areal import assign_to_units
-
-    from ..population import NAME_COLUMNS, cell_points, find_column
-
-    layer = residents.units if residents is not None and residents.units is not None else units
-    if layer is None:
+def _units(study: Study, units: Grouping | None) -> tuple[list[str] | None, np.ndarray]:
+    """Unit names and each cell's unit (-1 in none): the grouping every analysis uses (:mod:`beichen_geo.units`)."""
+    if units is None:
         return None, np.full(len(study.demand), -1, dtype=np.int64)
-    layer = layer.to_crs(study.crs)
-    nc = "unit_name" if "unit_name" in layer.columns else find_column(layer, NAME_COLUMNS)
-    names = (layer[nc].astype(str).tolist() if nc else [f"unit {i + 1}" for i in range(len(layer))])
-    unit_of = assign_to_units(cell_points(study.demand), layer.geometry.to_numpy())
-    return names, np.asarray(unit_of, dtype=np.int64)
+    return list(units.names), np.asarray(units.aligned(study).cell_unit, dtype=np.int64)
