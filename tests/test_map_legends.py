@@ -115,7 +115,7 @@ def test_several_sources_fill_union_rings_and_outline_each_source():
     assert sorted(p["n"] for p in lines) == ["A: Within 15 min walk", "A: Within 8 min walk",
                                              "B: Within 15 min walk", "B: Within 8 min walk"]
     assert all(p["c"] == palette.OUTLINE for p in lines)
-    assert sorted(bool(p.get("d")) for p in lines) == [False, False, True, True]  # 15 min dashed
+    assert sorted(p.get("d", 0) for p in lines) == [0, 0, 1, 1]  # 8 min solid, 15 min dashed
     # fills never overlap: the 15-min ring holds nothing of the 8-min union
     g = [shapely.geometry.shape(f["geometry"]) for f in feats if not f["properties"].get("o")]
     assert g[0].intersection(g[1]).area < 1e-10
@@ -125,7 +125,7 @@ def test_several_sources_fill_union_rings_and_outline_each_source():
                     (palette.OUTLINE, "≤ 8: each one (outline)"), (palette.OUTLINE, "≤ 15: each one (outline)")]
     swatches = [r["swatch"] for r in data_of(page)["meta"]["legend"][0]["rows"]]
     assert swatches[0]["opacity"] == data_of(page)["meta"]["layers"][0]["style"]["fillOpacity"]
-    assert swatches[3]["dash"] is True and "dash" not in swatches[2]
+    assert swatches[3]["dash"] == 1 and "dash" not in swatches[2]
 
 
 def test_outlines_draw_no_fill_and_legend_shows_lines():
@@ -182,4 +182,4 @@ def test_outline_polygons_and_dashed_buffers():
     data = data_of(mb.to_html())
     st = data["meta"]["layers"][0]["style"]
     assert st["fill"] is False and st["dashArray"] == "6 4"
-    assert data["meta"]["legend"][0]["rows"][0]["swatch"] == {"type": "line", "color": palette.BUFFER, "dash": True}
+    assert data["meta"]["legend"][0]["rows"][0]["swatch"] == {"type": "line", "color": palette.BUFFER, "dash": 1}

@@ -99,6 +99,8 @@ def test_kind_colours_are_stable_and_pinnable():
     assert palette.min_pairwise_distance(pool) >= 12
     many = palette.kind_colors([f"k{i}" for i in range(20)])
     assert many["k0"] == many["k14"]  # repeats after 14
+    pin = palette.kind_colors(["a", "b", "c"], fixed={"c": pool[0]})
+    assert pin == {"a": pool[1], "b": pool[2], "c": pool[0]}  # a pinned colour is nobody else's
     with pytest.raises(InputError):
         palette.kind_colors(kinds, fixed={"park": "url(x)"})
 

@@ -50,7 +50,7 @@ from ..standards import Clinics, Standards
 from ..study import Study
 
 #: Name of the single unit used when no units are given.
-STUDY_AREA_UNIT = "study area"
+STUDY_AREA_UNIT = messages.STUDY_AREA_UNIT
 
 #: Centres per chunk of the per-centre catchment searches: memory holds one chunk's
 #: (centre, cell) pairs, never all of them (100,000 centres would need many GB).
@@ -518,7 +518,8 @@ def _resolve_units(
         u = _normalise_units(units, study.crs, what="units")
         if residents is None:
             if "population" in u.columns:
-                residents = given_residents(study, u, source="given: units argument (population)")
+                residents = given_residents(study, u, source="given: units argument (population)",
+                                           source_zh="给定：units 参数（population 列）")
             else:
                 residents = estimate_residents(study, standards.population)
         return u, "units argument", residents

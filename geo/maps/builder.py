@@ -153,8 +153,8 @@ class MapBuilder:
         Bands are drawn so that overlaps never make new colours. ``draw="rings"`` (default)
         fills non-overlapping rings: band ``k`` minus every shorter band, of the union of all
         sources; with several sources (``source_col``, e.g. one catchment per station) each
-        source's band is added as a grey outline (solid for the shortest band, dashed for the
-        others), never as a fill. ``draw="outlines"`` draws each band as an outline only, for
+        source's band is added as a dark outline (solid for the shortest band, then dashed,
+        dotted, dash-dotted), never as a fill. ``draw="outlines"`` draws each band as an outline only, for
         bands that are not nested or that lie over another filled layer.
 
         Parameters

@@ -205,7 +205,7 @@ def band_layers(
     ``draw="rings"``: the union of every source's band ``k`` minus the shorter bands, filled
     (no two fills overlap, so the page shows exactly the legend's colours); with several
     sources in ``source_col`` each source's band is drawn over the rings as an outline
-    (solid for the shortest band, dashed for the others). ``draw="outlines"``: every band
+    (solid for the shortest band, then dashed, dotted, dash-dotted). ``draw="outlines"``: every band
     as an outline in its colour, no fill (for bands that are not nested, or that lie over
     another filled layer).
     """
@@ -240,15 +240,15 @@ def band_layers(
     if draw == "outlines" or outlines_per_source:
         sub = gpd.GeoDataFrame({"minutes": minutes[keep]}, geometry=geoms[keep].to_numpy(), crs=geoms.crs)
         order = np.argsort(-sub["minutes"].to_numpy(), kind="stable")  # widest first
-        first = drawn_levels[0]
+        rank = {v: i for i, v in enumerate(drawn_levels)}  # 0 solid, 1 dashed, 2 dotted, 3+ dash-dot
         for i in order:
             v = float(sub["minutes"].iloc[i])
             head = tooltip.format(m=fmt_minutes(v))
             if sources is not None:
                 head = f"{fmt_value(sources.iloc[i])}: {head}"
             props: dict[str, Any] = {"c": OUTLINE if outlines_per_source else color_of[v], "o": 1, "n": head}
-            if outlines_per_source and v != first:
-                props["d"] = 1  # dashed
+            if outlines_per_source and rank[v]:
+                props["d"] = rank[v]
             feats.append((sub.geometry.iloc[i], props))
         if draw == "outlines":
             rows += [{"label": label_of[v], "layer": 0, "swatch": {"type": "line", "color": color_of[v]}}
@@ -256,7 +256,7 @@ def band_layers(
         else:
             each = str(each_label or ui_text(lang, "band_each_source"))
             rows += [{"label": each.format(band=label_of[v]), "layer": 0,
-                      "swatch": {"type": "line", "color": OUTLINE, **({"dash": True} if v != first else {})}}
+                      "swatch": {"type": "line", "color": OUTLINE, **({"dash": rank[v]} if rank[v] else {})}}
                      for v in drawn_levels]
     src = gpd.GeoDataFrame(geometry=[g for g, _ in feats], crs=geoms.crs)
     prep = display.prepare(src, what=what, kind="polygon")
@@ -346,7 +346,7 @@ def polygon_layers(
         swatch: dict[str, Any] = {"type": "hatch", "color": color}
     elif fill_opacity <= 0:
         layer_style.update(fill=False, **({"dashArray": "6 4"} if dash else {}))
-        swatch = {"type": "line", "color": color, **({"dash": True} if dash else {})}
+        swatch = {"type": "line", "color": color, **({"dash": 1} if dash else {})}
     else:
         layer_style.update(fillColor=color, fillOpacity=fill_opacity, **({"dashArray": "6 4"} if dash else {}))
         swatch = {"type": "sw", "color": color, "border": True, "opacity": fill_opacity}

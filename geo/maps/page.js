@@ -48,7 +48,7 @@ function bgStyle(base) {
       s.fill = false; s.color = c || s.color; s.opacity = 0.95;
       if (bgHas(base.outlineWeight)) { s.weight = base.outlineWeight; }
     }
-    if (p.d) { s.dashArray = '6 4'; }
+    if (p.d) { s.dashArray = ['6 4', '2 4', '10 4 2 4'][Math.min(p.d, 3) - 1]; }
     return s;
   };
 }
@@ -88,7 +88,8 @@ function bgSwatch(s) {
   i.className = 'bg-sw';
   if (s.type === 'line') {  // an outline drawn without fill
     i.className = 'bg-sw bg-line';
-    i.style.border = '2px ' + (s.dash ? 'dashed ' : 'solid ') + s.color;
+    i.style.border = (s.dash > 2 ? '4px ' : '2px ') +
+      ['solid ', 'dashed ', 'dotted ', 'double '][Math.min(s.dash || 0, 3)] + s.color;
     i.style.background = 'transparent';
     return i;
   }

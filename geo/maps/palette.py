@@ -234,12 +234,13 @@ def kind_colors(kinds: Iterable[str], *, fixed: Mapping[str, str] | None = None)
     Give every kind the application knows, always in the same order (e.g. the order of its
     configuration), and a kind has the same colour in every map, whatever else a map shows.
     ``fixed`` pins kinds to a colour (e.g. parks to :data:`PARKS`); the others take the
-    qualitative colours in turn.
+    qualitative colours in turn, leaving out the pinned colours.
     """
     pinned = dict(fixed or {})
     for k, c in pinned.items():
         check_color(c, what=f"colour of kind {k!r}")
-    pool = qualitative()
+    taken = {c.lower() for c in pinned.values()}
+    pool = [c for c in qualitative() if c not in taken]
     out: dict[str, str] = {}
     i = 0
     for k in kinds:
