@@ -91,6 +91,8 @@ def fmt_value(value: object) -> str:
         return str(int(value))
     if isinstance(value, (float, np.floating)):
         v = float(value)
+        if np.isinf(v):
+            return "∞" if v > 0 else "-∞"  # e.g. a walk to a place never reached
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
     return str(value)
 
