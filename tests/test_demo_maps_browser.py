@@ -213,6 +213,14 @@ def test_map_says_what_it_draws(render, maps, kind, lang):
         assert st2["on"][i]
         sec = next(k for k, s in enumerate(data["meta"]["legend"]) if any(r["layer"] == i for r in s["rows"]))
         assert st2["secs"][sec]["shown"]
+    if lang == "zh":
+        # the page's font stack has CJK glyphs: two different characters do not draw the same box
+        same = page.js("""(() => { const font = getComputedStyle(document.querySelector('.bg-title')).font;
+            const draw = ch => { const c = document.createElement('canvas'); c.width = c.height = 40;
+              const x = c.getContext('2d'); x.font = font.replace(/\\d+px/, '32px'); x.fillText(ch, 2, 34);
+              return Array.from(x.getImageData(0, 0, 40, 40).data).join(','); };
+            return draw('北') === draw('京'); })()""")
+        assert not same, "no CJK font: zh text draws as boxes (apt-get install fonts-wqy-microhei)"
     names = data_names(data, path.with_suffix(".gpkg"))
     bad = [(t, w) for t in texts(data) if (w := wrong_language(t, lang, names))]
     assert bad == [], bad[:5]
