@@ -67,7 +67,7 @@ class LayerSpec:
     name: str
     geojson: str  # FeatureCollection as JSON text (plain text values, not escaped)
     style: dict[str, Any]
-    point_color: str = "#3388ff"  # Leaflet's blue; every point layer sets its own
+    point_color: str = OUTLINE  # every point layer sets its own
     cluster: bool = False
     show: bool = True
     head: str | None = None  # tooltip/popup heading of every feature (a feature's "n" wins)
