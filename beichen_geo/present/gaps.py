@@ -99,9 +99,9 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     newly = cells.loc[cells["covered_after"] & ~cells["covered_before"]]
     still = cells.loc[~cells["covered_after"]]
     if len(before):
-        m.add_polygons(before, name=W("gaps_covered"), color=palette.COVERED, fill_opacity=0.35, weight=0.5)
+        m.add_polygons(before, name=W("gaps_covered"), color=palette.COVERED, fill_opacity=0.35, weight=0)
     if len(newly):
-        m.add_polygons(newly, name=W("gaps_newly"), color=palette.PROPOSED, fill_opacity=0.45, weight=0.5,
+        m.add_polygons(newly, name=W("gaps_newly"), color=palette.PROPOSED, fill_opacity=0.45, weight=0,
                        tooltip_cols={W("gaps_by_site"): "new_site_rank"})
     if len(still):
         m.add_polygons(still[["geometry"]].dissolve(), name=W("gaps_still"), color=palette.NOT_COVERED, hatch=True)
