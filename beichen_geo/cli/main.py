@@ -45,6 +45,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     steps = pipeline.Steps(quiet=args.quiet)
     if args.command == "demo":
         return pipeline.demo(args, steps)
+    if args.command == "assess":
+        return pipeline.assess(args, steps)
     return pipeline.analyses(args, steps, [args.command])
 
 
