@@ -34,12 +34,13 @@ def cjk_font_available() -> bool:
 
 
 def _font_family(lang: str) -> list[str]:
-    if lang != "zh":
-        return ["DejaVu Sans"]
+    """Chinese first in zh; in en the CJK font stays as the fallback for Chinese unit names."""
     if not cjk_font_available():
-        warnings.warn(f"the CJK font {CJK_FONT!r} is not installed (Debian: apt-get install fonts-wqy-microhei): "
-                      "Chinese text in the charts will show as boxes", stacklevel=3)
-    return [CJK_FONT, "DejaVu Sans"]
+        if lang == "zh":
+            warnings.warn(f"the CJK font {CJK_FONT!r} is not installed (Debian: apt-get install fonts-wqy-microhei): "
+                          "Chinese text in the charts will show as boxes", stacklevel=3)
+        return ["DejaVu Sans"]
+    return [CJK_FONT, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", CJK_FONT]
 
 
 def bars(doc: Mapping[str, Any], definition: Mapping[str, Any], *, lang: str) -> tuple[bytes, str] | None:
@@ -67,7 +68,7 @@ def bars(doc: Mapping[str, Any], definition: Mapping[str, Any], *, lang: str) ->
     for p in tables.places(doc):
         r = tables.row_of(p, definition["standard_id"])
         if r.get("value") is not None:
-            items.append((str(p["name"]), float(r["value"]), r.get("target"), r.get("passes")))
+            items.append((tables.place_name(doc, p, lang), float(r["value"]), r.get("target"), r.get("passes")))
     if not items:
         return None
     whole, units = items[:1], items[1:]

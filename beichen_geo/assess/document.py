@@ -13,6 +13,8 @@ Layout (every figure copied from the analyses' summaries by :mod:`beichen_geo.as
     analyses' account of overlaps, gaps and empty units) when they give one;
 ``counts``
     standards met, not met, without target and not measured, for the whole area;
+``kinds``
+    the facility kinds' names (zh, en), with which the writers word the reasons in their language;
 ``assumptions``
     data sources, facility sources, population method, every standard's values with their
     plan sources, walking speed, snap distance and CRS.
@@ -80,6 +82,7 @@ def build_document(summaries: Mapping[str, Summary], standards: Standards, *, la
         "units_source": _units_source(summaries, names, per_unit),
         "units_check": next((summaries[n]["units_check"] for n in names if summaries[n].get("units_check")), None),
         "counts": _counts(defs),
+        "kinds": {k: {"label_zh": kd.label_zh, "label_en": kd.label_en} for k, kd in standards.kinds.items()},
         "assumptions": assumptions(summaries, standards, first),
         "study": first.get("study"),
     }

@@ -84,7 +84,7 @@ def _summary_blocks(doc: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
                 css = {word("pass", lang): "pass", word("fail", lang): "fail"}.get(v, "none")
                 cells.append({"verdict": v, "value": fmt_value(r.get("value"), d["unit"], lang), "css": css})
             rows.append({"label": tables.short(d, lang), "cells": cells})
-        blocks.append({"headers": [str(p["name"]) for p in chunk], "rows": rows})
+        blocks.append({"headers": [tables.place_name(doc, p, lang) for p in chunk], "rows": rows})
     return blocks
 
 
@@ -109,7 +109,7 @@ def _section(doc: Mapping[str, Any], d: Mapping[str, Any], i: int, lang: str, ma
         "chart_uri": None if chart is None else png_uri(chart[0], what="chart"),
         "chart_caption": None if chart is None else chart[1],
         **_view(table, lang, keep=keep),
-        "reasons": tables.reason_rows(doc, d),
+        "reasons": tables.reason_rows(doc, d, lang),
         "no_reasons": word("none_fail", lang),
     }
 
@@ -125,8 +125,7 @@ def _cover(doc: Mapping[str, Any], lang: str) -> list[str]:
     return lines
 
 
-def render(doc: Mapping[str, Any], *, lang: str, kind_labels: Mapping[str, str] | None = None,
-           maps: MapSource = None) -> str:
+def render(doc: Mapping[str, Any], *, lang: str, maps: MapSource = None) -> str:
     """The report's HTML (see the module docstring)."""
     import jinja2
 
@@ -147,14 +146,14 @@ def render(doc: Mapping[str, Any], *, lang: str, kind_labels: Mapping[str, str] 
                          nm=c["not_measured"]),
         summary_blocks=_summary_blocks(doc, lang),
         sections=[_section(doc, d, i, lang, maps) for i, d in enumerate(doc["standards"])],
-        assumption_tables=[_view(tables.assumption_items(doc, lang, kind_labels=kind_labels or {}), lang),
+        assumption_tables=[_view(tables.assumption_items(doc, lang), lang),
                            _view(tables.parameter_table(doc, lang), lang)],
         warnings=warnings_list,
     )
 
 
 def write_report(doc: Mapping[str, Any], path: str | os.PathLike, *, lang: str,
-                 kind_labels: Mapping[str, str] | None = None, maps: MapSource = None) -> Path:
+                 maps: MapSource = None) -> Path:
     """Write ``assess.html`` from the assessment document; returns the path.
 
     Parameters
@@ -165,8 +164,6 @@ def write_report(doc: Mapping[str, Any], path: str | os.PathLike, *, lang: str,
         Where to write (atomically).
     lang
         ``"zh"`` or ``"en"``: every fixed word in that language.
-    kind_labels
-        Facility kinds' display names (for the facility sources).
     maps
         Static map PNGs: a mapping from ``standard_id`` (or the analysis's summary name, e.g.
         ``circles_5-10-15``, for all its standards) to PNG bytes or a PNG file, or a callable
@@ -178,4 +175,4 @@ def write_report(doc: Mapping[str, Any], path: str | os.PathLike, *, lang: str,
     InputError
         A map that is not a PNG, or the file cannot be written.
     """
-    return write_text(render(doc, lang=lang, kind_labels=kind_labels, maps=maps), path)
+    return write_text(render(doc, lang=lang, maps=maps), path)

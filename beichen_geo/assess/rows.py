@@ -25,6 +25,7 @@ analysis's own JSON.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -33,6 +34,9 @@ from ..standards import Standards
 from .words import plan_ref
 
 Summary = Mapping[str, Any]
+
+#: a variant named by its minutes ("5-15-30") is shown by that name in Chinese too; others by their label
+_NUMERIC_NAME: Final = re.compile(r"[\d.\-]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +103,7 @@ class StandardRow:
 
     def without_figures(self, status: str, note: str | None = None) -> StandardRow:
         """This standard with nothing measured (a unit the analysis did not break down)."""
-        return dataclasses.replace(self, value=None, passes=None, reasons=(), status=status, note=note,
+        return dataclasses.replace(self, value=None, target=None, passes=None, reasons=(), status=status, note=note,
                                    details=tuple(dataclasses.replace(d, value=None) for d in self.details))
 
 
@@ -148,7 +152,8 @@ def circle_rows(s: Summary, *, name: str, whole: Summary, standards: Standards) 
         rows.append(StandardRow(
             standard_id=f"circles:{v.name}:{tag}", analysis=name, code="/".join(v.standards),
             label_zh=f"{v.label_zh}:{tier.label_zh}", label_en=f"{v.label_en}: {tier.label_en}",
-            short_zh=f"{v.name} {mins:g}分钟", short_en=f"{v.name} {mins:g} min",
+            short_zh=f"{v.name if _NUMERIC_NAME.fullmatch(v.name) else v.label_zh} {mins:g}分钟",
+            short_en=f"{v.name} {mins:g} min",
             source=plan_ref(tier.minutes.source, "en"), value_key=f"tiers[{tier.name}].covered_share_land",
             value=value, unit="share", target=target,
             passes=_passes(t, "passes", value, target, tol=1e-12),
@@ -276,6 +281,8 @@ def clinic_rows(s: Summary, *, name: str, whole: Summary, standards: Standards) 
     keys = whole["keys"]
     walk = float(whole["walk_minutes"])
     target_share = float(whole["reach_target_share"])
+    cap = float(whole.get("residents_per_centre_max", c.residents_per_centre_max.value))
+    c_min = int(whole.get("min_per_town", c.min_per_town.value))
     is_whole = s is whole
     units = _clinic_units(whole)
     if is_whole:
@@ -303,8 +310,8 @@ def clinic_rows(s: Summary, *, name: str, whole: Summary, standards: Standards) 
     return [
         StandardRow(
             standard_id=f"clinics:{c.standard}:count", analysis=name, code=c.standard,
-            label_zh="社区卫生服务中心数量(每个镇街或每10万人1所)",
-            label_en="Community health centres (one per 镇街 or per 100,000 residents)",
+            label_zh=f"社区卫生服务中心数量(每个镇街或每{cap / 1e4:g}万人{c_min}所)",
+            label_en=f"Community health centres ({c_min} per sub-district or town, or per {cap:,.0f} residents)",
             short_zh="社区卫生服务中心数量", short_en="health centres (count)",
             source=plan_ref(c.min_per_town.source, "en"),
             value_key="centres_in_area" if is_whole else "centres_inside", value=centres, unit="count",

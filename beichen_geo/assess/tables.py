@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .words import fmt_value, plan_ref, unit_word, verdict, word
+from .words import fmt_value, plan_ref, reasons_text, unit_word, verdict, word
 
 Doc = Mapping[str, Any]
 
@@ -59,6 +59,21 @@ def places(doc: Doc) -> list[Mapping[str, Any]]:
     return [doc["whole_area"], *doc.get("units", [])]
 
 
+def place_name(doc: Doc, place: Mapping[str, Any], lang: str) -> str:
+    """A place's name: 全域 / Whole area for the whole area, else the unit's name (data)."""
+    return word("whole_area", lang) if place is doc["whole_area"] else str(place["name"])
+
+
+def kind_labels(doc: Doc, lang: str) -> dict[str, str]:
+    """The facility kinds' names in ``lang``."""
+    return {k: v["label_zh" if lang == "zh" else "label_en"] for k, v in (doc.get("kinds") or {}).items()}
+
+
+def reasons_of(doc: Doc, row: Mapping[str, Any], lang: str) -> str:
+    """A row's reasons worded in ``lang`` (from the reasons as data, whatever the document's language)."""
+    return reasons_text(row.get("reasons") or [], lang=lang, labels=kind_labels(doc, lang))
+
+
 def row_of(place: Mapping[str, Any], standard_id: str) -> Mapping[str, Any]:
     """The row of one standard of a place (the whole area or a unit)."""
     for r in place["rows"]:
@@ -88,7 +103,7 @@ def summary_table(doc: Doc, lang: str) -> Table:
         cols.append(Column(_with_unit(short(d, lang), d["unit"], lang), d["unit"], "number"))
     rows = []
     for p in places(doc):
-        vals: list[Any] = [p["name"], p.get("residents"), p.get("residential_area_m2")]
+        vals: list[Any] = [place_name(doc, p, lang), p.get("residents"), p.get("residential_area_m2")]
         for d in defs:
             r = row_of(p, d["standard_id"])
             vals += [verdict_of(r, lang), r.get("value")]
@@ -99,9 +114,9 @@ def summary_table(doc: Doc, lang: str) -> Table:
 def standard_table(doc: Doc, definition: Mapping[str, Any], lang: str) -> Table:
     """The full per-place table of one standard: verdict, value, target, details, reasons, note."""
     unit = definition["unit"]
-    cols = [*_place_columns(lang), Column(word("result", lang), kind="verdict"),
-            Column(_with_unit(word("measured", lang), unit, lang), unit, "number"),
-            Column(_with_unit(word("target", lang), unit, lang), unit, "number")]
+    cols = [*_place_columns(lang), Column(word("result", lang).capitalize(), kind="verdict"),
+            Column(_with_unit(word("measured", lang).capitalize(), unit, lang), unit, "number"),
+            Column(_with_unit(word("target", lang).capitalize(), unit, lang), unit, "number")]
     details = definition.get("details", [])
     cols += [Column(_with_unit(d["label_zh" if lang == "zh" else "label_en"], d["unit"], lang), d["unit"], "number")
              for d in details]
@@ -109,10 +124,11 @@ def standard_table(doc: Doc, definition: Mapping[str, Any], lang: str) -> Table:
     rows = []
     for p in places(doc):
         r = row_of(p, definition["standard_id"])
-        vals: list[Any] = [p["name"], p.get("residents"), p.get("residential_area_m2"), verdict_of(r, lang),
+        vals: list[Any] = [place_name(doc, p, lang), p.get("residents"), p.get("residential_area_m2"),
+                           verdict_of(r, lang),
                            r.get("value"), r.get("target")]
         vals += [r.get("details", {}).get(d["key"]) for d in details]
-        vals += [r.get("reasons_text") or None, r.get("note")]
+        vals += [reasons_of(doc, r, lang) or None, r.get("note")]
         rows.append(tuple(vals))
     return Table(tuple(cols), tuple(rows))
 
@@ -134,7 +150,7 @@ def population_line(a: Mapping[str, Any], lang: str) -> str:
     return str(a.get("population_source") or word("given", lang))
 
 
-def assumption_items(doc: Doc, lang: str, *, kind_labels: Mapping[str, str]) -> Table:
+def assumption_items(doc: Doc, lang: str) -> Table:
     """The data and general assumptions, one item per row: item, value, source."""
     a = doc["assumptions"]
     net = a.get("network") or {}
@@ -166,8 +182,9 @@ def assumption_items(doc: Doc, lang: str, *, kind_labels: Mapping[str, str]) -> 
          fmt_value(a.get("residential_land_share_without_residents"), "share", lang), ""),
         (word("units_source", lang), units_txt, ""),
     ]
+    labels = kind_labels(doc, lang)
     for kind, src in (a.get("facility_sources") or {}).items():
-        rows.append((f"{word('facility_sources', lang)}: {kind_labels.get(kind, kind)}", _facility_line(src, lang), ""))
+        rows.append((f"{word('facility_sources', lang)}: {labels.get(kind, kind)}", _facility_line(src, lang), ""))
     for f in a.get("standards_files") or []:
         rows.append((word("standards_files", lang), str(f), ""))
     check = doc.get("units_check")
@@ -196,13 +213,13 @@ def parameter_table(doc: Doc, lang: str) -> Table:
     return Table(tuple(cols), tuple(rows))
 
 
-def reason_rows(doc: Doc, definition: Mapping[str, Any]) -> list[tuple[str, str]]:
+def reason_rows(doc: Doc, definition: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
     """(place, reasons) for every place where the standard is not met, whole area first."""
     out = []
     for p in places(doc):
         r = row_of(p, definition["standard_id"])
         if r.get("passes") is False:
-            out.append((str(p["name"]), str(r.get("reasons_text") or "")))
+            out.append((place_name(doc, p, lang), reasons_of(doc, r, lang)))
     return out
 
 

@@ -149,9 +149,9 @@ def plan_ref(source: str, lang: Lang) -> str:
     s = source.strip()
     if s.startswith("external:"):
         refs = sorted(set(re.findall(r"\b(?:GB|GB/T|CJJ)\s?[\d.]+-\d{4}", s)))
-        if lang == "zh":
+        if lang == "zh" or refs:
             return word("external", lang) + (f" ({', '.join(refs)})" if refs else "")
-        return s
+        return s  # in English the source itself says what was assumed
     if s.startswith("override in "):
         return f"{word('override', lang)} ({s[len('override in '):]})" if lang == "zh" else s
     parts = []

@@ -121,8 +121,8 @@ def _standard_sheet(ws: Worksheet, doc: Mapping[str, Any], d: Mapping[str, Any],
     ws.freeze_panes = "B6"
 
 
-def _assumptions_sheet(ws: Worksheet, doc: Mapping[str, Any], lang: str, kind_labels: Mapping[str, str]) -> None:
-    items = tables.assumption_items(doc, lang, kind_labels=kind_labels)
+def _assumptions_sheet(ws: Worksheet, doc: Mapping[str, Any], lang: str) -> None:
+    items = tables.assumption_items(doc, lang)
     _write_table(ws, items, top=1, lang=lang)
     top = len(items.rows) + 3
     _write_table(ws, tables.parameter_table(doc, lang), top=top, lang=lang)
@@ -132,7 +132,7 @@ def _assumptions_sheet(ws: Worksheet, doc: Mapping[str, Any], lang: str, kind_la
     ws.column_dimensions["E"].width = 40
 
 
-def workbook(doc: Mapping[str, Any], *, lang: str, kind_labels: Mapping[str, str]) -> Workbook:
+def workbook(doc: Mapping[str, Any], *, lang: str) -> Workbook:
     """The assessment workbook (see the module docstring), not yet saved."""
     wb = Workbook()
     taken: set[str] = set()
@@ -142,12 +142,11 @@ def workbook(doc: Mapping[str, Any], *, lang: str, kind_labels: Mapping[str, str
     _summary_sheet(ws, doc, lang)
     for d in doc["standards"]:
         _standard_sheet(wb.create_sheet(sheet_title(tables.short(d, lang), taken)), doc, d, lang)
-    _assumptions_sheet(wb.create_sheet(sheet_title(word("assumptions", lang), taken)), doc, lang, kind_labels)
+    _assumptions_sheet(wb.create_sheet(sheet_title(word("assumptions", lang), taken)), doc, lang)
     return wb
 
 
-def write_workbook(doc: Mapping[str, Any], path: str | os.PathLike, *, lang: str,
-                   kind_labels: Mapping[str, str] | None = None) -> Path:
+def write_workbook(doc: Mapping[str, Any], path: str | os.PathLike, *, lang: str) -> Path:
     """Write ``assess.xlsx`` from the assessment document; returns the path.
 
     Parameters
@@ -158,8 +157,6 @@ def write_workbook(doc: Mapping[str, Any], path: str | os.PathLike, *, lang: str
         Where to write (atomically: a temporary file, then renamed).
     lang
         ``"zh"`` or ``"en"``: every header, verdict and sheet name in that language.
-    kind_labels
-        Facility kinds' display names (for the facility sources).
     """
-    wb = workbook(doc, lang=lang, kind_labels=kind_labels or {})
+    wb = workbook(doc, lang=lang)
     return atomic_write(path, lambda tmp: wb.save(tmp), suffix=".xlsx")

@@ -51,16 +51,15 @@ def write_assessment(summaries: dict[str, Any], results: dict[str, Any], standar
 
     out = Path(run_folder.staging)
     lang = args.lang
-    labels = {k: (kd.label_zh if lang == "zh" else kd.label_en) for k, kd in standards.kinds.items()}
     with steps("Assessment: every standard for the whole area and each unit"):
         doc = build_document(summaries, standards, lang=lang, run_id=run_folder.run_id)
     outputs = {}
     with steps("Writing assess.xlsx"):
-        outputs["workbook"] = write_workbook(doc, out / "assess.xlsx", lang=lang, kind_labels=labels).name
+        outputs["workbook"] = write_workbook(doc, out / "assess.xlsx", lang=lang).name
     with steps("Static maps for the report"):
         maps = print_maps(results, lang=lang)
     with steps("Writing assess.html (charts per standard)"):
-        outputs["report"] = write_report(doc, out / "assess.html", lang=lang, kind_labels=labels, maps=maps).name
+        outputs["report"] = write_report(doc, out / "assess.html", lang=lang, maps=maps).name
     if args.pdf:
         with steps("Printing assess.pdf (headless Chromium)"):
             outcome = print_pdf(out / "assess.html", out / "assess.pdf")
