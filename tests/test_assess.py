@@ -156,14 +156,25 @@ def test_clinic_rows_count_and_reach_for_the_area_and_each_unit():
     assert (count.value, count.target, count.passes) == (4, 4.0, False)  # required: 2 + 1 + 1
     assert count.reasons == ({"code": "units_failing", "units": ["A"]},)  # 4 >= 4 in total, A lacks one
     assert (reach.value, reach.target, reach.passes) == (0.9, 1.0, False)
-    assert reach.reasons[0]["code"] == "residents_beyond_minutes" and reach.reasons[0]["covered_share"] == 0.9
+    assert reach.reasons[0] == {"code": "residents_beyond_minutes", "kind": "clinic", "minutes": 15.0,
+                                "covered_share_residents": 0.9}
     assert reach.reasons[1] == {"code": "units_failing", "units": ["B"]}
     a, b, _ = s["unit_table"]
     ca, ra = clinic_rows(a, name="clinics", whole=s, standards=STD)
     assert (ca.value, ca.target, ca.passes, ra.passes) == (1, 2.0, False, True)
-    assert ca.reasons == ({"code": "centres_missing", "centres": 1, "required": 2},)
+    assert ca.reasons == ({"code": "too_few_centres", "kind": "clinic", "centres_inside": 1, "required_centres": 2},)
     cb, rb = clinic_rows(b, name="clinics", whole=s, standards=STD)
     assert (cb.passes, rb.value, rb.passes) == (True, 0.5, False)
+
+
+def test_clinic_rows_split_the_analysis_own_reasons_by_test():
+    s = clinics_summary()
+    unit = dict(s["unit_table"][0], reasons=[
+        {"code": "too_few_centres", "kind": "clinic", "centres_inside": 1, "required_centres": 2},
+        {"code": "off_network_land", "share_land": 0.1, "max_snap_m": 150.0}])
+    count, reach = clinic_rows(unit, name="clinics", whole=s, standards=STD)
+    assert [r["code"] for r in count.reasons] == ["too_few_centres"]
+    assert [r["code"] for r in reach.reasons] == ["off_network_land"]
 
 
 @pytest.mark.parametrize("source, zh, en", [
@@ -203,6 +214,36 @@ def test_document_joins_units_by_name_and_says_what_is_not_per_unit():
     assert doc["whole_area"]["rows"][0]["value"] == 1.0
     assert doc["counts"] == {"standards": 9, "met": 1, "not_met": 4, "no_target": 4, "not_measured": 0}
     assert {d["standard_id"] for d in doc["standards"]} == {r["standard_id"] for r in doc["whole_area"]["rows"]}
+
+
+def test_zones_follow_the_units_and_are_named_as_zones():
+    s = summaries_with_units()
+    z = copy.deepcopy(s["circles"]["units"][0])
+    z["name"] = "环外"
+    s["circles"]["zones"] = [z]
+    s["circles"]["zones_check"] = {"rule": "…", "units": 1, "overlaps": [{"a": "环外", "b": "环内", "area_m2": 12.0}],
+                                   "units_without_residential_land": []}
+    doc = build_document(s, STD, lang="zh")
+    assert [p["name"] for p in doc["zones"]] == ["环外"] and doc["zones"][0]["grouping"] == "zones"
+    assert [tables.place_name(doc, p, "zh") for p in tables.places(doc)] == ["全域", "A", "A", "分区: 环外"]
+    assert tables.row_of(doc["zones"][0], "circles:5-15-30:5min")["value"] == 0.1
+    assert tables.row_of(doc["zones"][0], "clinics:S-H-01:count")["status"] == "not per unit"
+    items = {row[0]: row[1] for row in tables.assumption_items(doc, "zh").rows}
+    assert items["分区检查: 重叠的单元"] == "环外 与 环内 12 m²"
+    assert items["分区检查: 无居住用地的单元"] == "–"
+    assert items["分区检查: 归属规则"].startswith("需求单元格属于覆盖其需求点")
+
+
+def test_assess_language_defaults_to_chinese_with_the_beichen_boundary(monkeypatch):
+    from beichen_geo.cli import pipeline
+    from beichen_geo.cli.parser import build_parser
+
+    seen = []
+    monkeypatch.setattr(pipeline, "analyses", lambda args, *a, **k: seen.append(args.lang) or {})
+    for argv, lang in ((["assess", "--boundary", "beichen"], "zh"), (["assess"], "en"),
+                       (["assess", "--boundary", "beichen", "--lang", "en"], "en"), (["assess", "--lang", "zh"], "zh")):
+        pipeline.assess(build_parser().parse_args([*argv, "--quiet"]), pipeline.Steps(quiet=True))
+        assert seen[-1] == lang, argv
 
 
 def test_a_stub_is_one_row_not_measured_with_its_reason():

@@ -11,6 +11,8 @@ Layout (every figure copied from the analyses' summaries by :mod:`beichen_geo.as
 ``units``
     the same per unit, in the units' order (empty without ``--units``); ``units_check`` (the
     analyses' account of overlaps, gaps and empty units) when they give one;
+``zones``, ``zones_check``
+    the same for the second grouping (``--zones``: e.g. inside / outside the Outer Ring Road);
 ``counts``
     standards met, not met, without target and not measured, for the whole area;
 ``kinds``
@@ -58,14 +60,15 @@ def build_document(summaries: Mapping[str, Summary], standards: Standards, *, la
     labels = _labels(standards, lang)
     names = [n for n in summaries if rows_mod.analysis_of(n) in rows_mod.ANALYSES]
     whole_rows: dict[str, list[StandardRow]] = {}
-    per_unit: dict[str, list[tuple[str, Mapping[str, Any], list[StandardRow]]]] = {}
+    per: dict[str, dict[str, list[tuple[str, Mapping[str, Any], list[StandardRow]]]]] = {"units": {}, "zones": {}}
     for name in names:
         s = summaries[name]
         whole_rows[name] = rows_mod.standard_rows(name, s, whole=s, standards=standards)
-        entries = rows_mod.unit_entries(name, s)
-        if entries is not None:
-            per_unit[name] = [(rows_mod.unit_name(u), u, rows_mod.standard_rows(name, u, whole=s, standards=standards))
-                              for u in entries]
+        for kind, table in per.items():
+            entries = rows_mod.unit_entries(name, s, kind=kind)
+            if entries is not None:
+                table[name] = [(rows_mod.unit_name(u), u, rows_mod.standard_rows(name, u, whole=s, standards=standards))
+                               for u in entries]
     defs = [r for name in names for r in whole_rows[name]]
     first = next((summaries[n] for n in names if summaries[n].get("status") != "not measured"),
                  next(iter(summaries.values()), {}))
@@ -78,9 +81,11 @@ def build_document(summaries: Mapping[str, Summary], standards: Standards, *, la
         "run_id": run_id,
         "standards": [r.definition() for r in defs],
         "whole_area": whole,
-        "units": _units(names, whole_rows, per_unit, lang, labels),
-        "units_source": _units_source(summaries, names, per_unit),
+        "units": _units(names, whole_rows, per["units"], lang, labels, grouping="units"),
+        "units_source": _units_source(summaries, names, per["units"]),
         "units_check": next((summaries[n]["units_check"] for n in names if summaries[n].get("units_check")), None),
+        "zones": _units(names, whole_rows, per["zones"], lang, labels, grouping="zones"),
+        "zones_check": next((summaries[n]["zones_check"] for n in names if summaries[n].get("zones_check")), None),
         "counts": _counts(defs),
         "kinds": {k: {"label_zh": kd.label_zh, "label_en": kd.label_en} for k, kd in standards.kinds.items()},
         "assumptions": assumptions(summaries, standards, first),
@@ -100,8 +105,9 @@ def _figures(row: StandardRow, lang: str, labels: Mapping[str, str]) -> dict[str
 
 def _units(names: Sequence[str], whole_rows: Mapping[str, list[StandardRow]],
            per_unit: Mapping[str, list[tuple[str, Mapping[str, Any], list[StandardRow]]]], lang: str,
-           labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Every unit with every standard's row; an analysis that gives no per-unit figures says so in each row.
+           labels: Mapping[str, str], *, grouping: str) -> list[dict[str, Any]]:
+    """Every unit (or zone) with every standard's row; an analysis that gives no per-unit figures says so in
+    each row.
 
     Units are matched between analyses by name (the k-th unit of a name in one analysis with
     the k-th of that name in another), in the order of the first analysis that gives units.
@@ -134,7 +140,7 @@ def _units(names: Sequence[str], whole_rows: Mapping[str, list[StandardRow]],
             rows += rws
             residents = u.get("residents") if residents is None else residents
             land = u.get("residential_area_m2") if land is None else land
-        out.append({"name": key[0], "residents": residents, "residential_area_m2": land,
+        out.append({"name": key[0], "grouping": grouping, "residents": residents, "residential_area_m2": land,
                     "rows": [_figures(r, lang, labels) for r in rows]})
     return out
 

@@ -294,14 +294,20 @@ def clinic_rows(s: Summary, *, name: str, whole: Summary, standards: Standards) 
     reach = s.get(reach_key)
     passes_count = _passes(s, "passes_count", centres, required, tol=0)
     passes_reach = _passes(s, "passes_reach", reach, target_share, tol=1e-12)
-    count_reasons: list[dict[str, Any]] = []
-    reach_reasons: list[dict[str, Any]] = []
-    if passes_count is False and centres is not None and required is not None and centres < required:
-        count_reasons.append({"code": "centres_missing", "centres": int(centres), "required": int(required)})
-    if passes_reach is False and reach is not None:
-        reach_reasons.append({"code": "residents_beyond_minutes", "kind": c.kind, "minutes": walk,
-                              "covered_share": round(float(reach), 4),
-                              "of": "residents" if reach_key == keys["share_residents"] else "land"})
+    if isinstance(s.get("reasons"), list):  # the analysis's own reasons, split by the test they explain
+        count_reasons = [dict(r) for r in s["reasons"] if r.get("code") in _COUNT_CODES]
+        reach_reasons = [dict(r) for r in s["reasons"] if r.get("code") not in _COUNT_CODES]
+    else:  # the same codes, from the figures
+        count_reasons, reach_reasons = [], []
+        if passes_count is False and centres is not None and required is not None and centres < required:
+            count_reasons.append({"code": "too_few_centres", "kind": c.kind, "centres_inside": int(centres),
+                                  "required_centres": int(required)})
+        if passes_reach is False and reach is not None:
+            by_residents = reach_key == keys["share_residents"]
+            reach_reasons.append({"code": "residents_beyond_minutes" if by_residents else "beyond_minutes",
+                                  "kind": c.kind, "minutes": walk,
+                                  ("covered_share_residents" if by_residents else "covered_share_land"):
+                                      round(float(reach), 4)})
     if is_whole and len(units) > 1:
         for test, out in (("passes_count", count_reasons), ("passes_reach", reach_reasons)):
             failing = [_unit_name(u) for u in units if u.get(test) is False]
@@ -338,6 +344,9 @@ def clinic_rows(s: Summary, *, name: str, whole: Summary, standards: Standards) 
         ),
     ]
 
+
+#: reason codes of the count test (the others explain the reach test)
+_COUNT_CODES: Final = frozenset({"no_facilities", "too_few_centres"})
 
 #: analysis -> its extractor (``circles_<variant>`` summaries are circles summaries)
 EXTRACTORS: Final[Mapping[str, Extractor]] = {
@@ -376,10 +385,16 @@ def standard_rows(name: str, s: Summary, *, whole: Summary, standards: Standards
     return EXTRACTORS[analysis](s, name=name, whole=whole, standards=standards)
 
 
-def unit_entries(name: str, whole: Summary) -> list[Mapping[str, Any]] | None:
-    """The summary's per-unit dicts, or None when it has none (no ``--units``: the whole area only)."""
+def unit_entries(name: str, whole: Summary, *, kind: str = "units") -> list[Mapping[str, Any]] | None:
+    """The summary's per-unit (``kind="units"``) or per-zone (``"zones"``) dicts, or None when it has none.
+
+    Without ``--units`` the clinics' single unit is the whole area itself: None.
+    """
     if whole.get("status") == "not measured":
         return None
+    if kind != "units":
+        listed = whole.get(kind)
+        return list(listed) if isinstance(listed, list) else None
     if analysis_of(name) == "clinics":
         if str(whole.get("units_source", "")).startswith("study area"):
             return None

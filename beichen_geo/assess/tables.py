@@ -55,13 +55,16 @@ def label(definition: Mapping[str, Any], lang: str) -> str:
 
 
 def places(doc: Doc) -> list[Mapping[str, Any]]:
-    """The whole area first, then every unit."""
-    return [doc["whole_area"], *doc.get("units", [])]
+    """The whole area first, then every unit, then every zone."""
+    return [doc["whole_area"], *doc.get("units", []), *(doc.get("zones") or [])]
 
 
 def place_name(doc: Doc, place: Mapping[str, Any], lang: str) -> str:
-    """A place's name: 全域 / Whole area for the whole area, else the unit's name (data)."""
-    return word("whole_area", lang) if place is doc["whole_area"] else str(place["name"])
+    """A place's name: 全域 / Whole area for the whole area, the unit's name (data), ``分区: `` / ``zone: `` + a
+    zone's name."""
+    if place is doc["whole_area"]:
+        return word("whole_area", lang)
+    return (f"{word('zone', lang)}: " if place.get("grouping") == "zones" else "") + str(place["name"])
 
 
 def kind_labels(doc: Doc, lang: str) -> dict[str, str]:
@@ -187,13 +190,49 @@ def assumption_items(doc: Doc, lang: str) -> Table:
         rows.append((f"{word('facility_sources', lang)}: {labels.get(kind, kind)}", _facility_line(src, lang), ""))
     for f in a.get("standards_files") or []:
         rows.append((word("standards_files", lang), str(f), ""))
-    check = doc.get("units_check")
-    if isinstance(check, Mapping):
-        for k, v in check.items():
-            rows.append((f"{word('units_check', lang)}: {k}",
-                         v if isinstance(v, (str, int, float)) else json.dumps(v, ensure_ascii=False), ""))
+    for key in ("units_check", "zones_check"):
+        rows += check_items(doc.get(key), lang, title=word(key, lang))
     cols = (Column(word("item", lang)), Column(word("value", lang)), Column(word("source", lang)))
     return Table(cols, tuple(rows))
+
+
+#: the units check's keys (beichen_geo.units.Grouping.check) -> (zh, en)
+CHECK_WORDS: Mapping[str, tuple[str, str]] = {
+    "rule": ("归属规则", "assignment rule"),
+    "source": ("文件", "file"),
+    "units": ("单元数", "units"),
+    "overlaps": ("重叠的单元", "overlapping units"),
+    "overlaps_count": ("重叠对数", "overlapping pairs"),
+    "overlap_area_m2": ("重叠面积 (m²)", "overlap area (m²)"),
+    "cells_outside_units": ("不在任何单元内的需求单元格", "demand cells in no unit"),
+    "residential_area_m2_outside_units": ("不在任何单元内的居住用地 (m²)", "residential land in no unit (m²)"),
+    "residents_outside_units": ("不在任何单元内的人口 (人)", "residents in no unit (persons)"),
+    "units_without_residential_land": ("无居住用地的单元", "units without residential land"),
+    "duplicate_names": ("重名的单元", "repeated names"),
+}
+RULE_ZH = ("需求单元格属于覆盖其需求点(接入路网的点)的单元,边界上的点属于该单元;单元重叠时按文件顺序取第一个,"
+           "每个单元格只计一次")
+
+
+def check_items(check: Any, lang: str, *, title: str) -> list[tuple[Any, ...]]:
+    """The units (or zones) check as (item, value, source) rows: overlaps, land and residents in no unit..."""
+    if not isinstance(check, Mapping):
+        return []
+    zh = lang == "zh"
+    rows: list[tuple[Any, ...]] = []
+    for k, v in check.items():
+        label = CHECK_WORDS.get(k, (k, k))[0 if zh else 1]
+        if k == "rule" and zh:
+            v = RULE_ZH
+        elif k == "overlaps" and isinstance(v, list):
+            v = ("；" if zh else "; ").join(
+                f"{o.get('a')} {'与' if zh else '/'} {o.get('b')} {o.get('area_m2', 0):,.0f} m²" for o in v) or "–"
+        elif isinstance(v, list):
+            v = ("、" if zh else ", ").join(map(str, v)) or "–"
+        elif isinstance(v, Mapping):
+            v = json.dumps(v, ensure_ascii=False)
+        rows.append((f"{title}: {label}", "–" if v is None else v, ""))
+    return rows
 
 
 def parameter_table(doc: Doc, lang: str) -> Table:

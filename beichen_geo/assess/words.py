@@ -57,6 +57,8 @@ WORDS: Final[Mapping[str, tuple[str, str]]] = {
     "document": ("规划文件", "Plan document"),
     "units_source": ("单元来源", "Units"),
     "units_check": ("单元检查", "Units check"),
+    "zones_check": ("分区检查", "Zones check"),
+    "zone": ("分区", "zone"),
     "no_units": ("未提供单元(--units),只评估全域", "no units given (--units): the whole area only"),
     "osm": ("OpenStreetMap", "OpenStreetMap"),
     "file": ("规划文件", "planner's file"),
@@ -164,20 +166,12 @@ def plan_ref(source: str, lang: Lang) -> str:
 
 
 def reason_text(reason: Mapping[str, Any], *, lang: Lang, labels: Mapping[str, str]) -> str:
-    """One reason in words: the analyses' codes, and ``centres_missing`` / ``residents_beyond_minutes`` /
-    ``units_failing`` of the clinics rows. An unknown code is shown with its figures."""
+    """One reason in words: the analyses' codes (worded by :mod:`beichen_geo.present.messages` when it knows
+    them), the clinics' ``too_few_centres`` and ``residents_beyond_minutes``, and ``units_failing`` of the
+    whole area's clinics rows. An unknown code is shown with its figures."""
     code = reason.get("code")
     zh = lang == "zh"
     kind = labels.get(str(reason.get("kind", "")), str(reason.get("kind", "")))
-    if code == "centres_missing":
-        c, r = reason["centres"], reason["required"]
-        return f"中心{c}所,少于所需{r}所" if zh else f"{c} centre(s) where {r} are required"
-    if code == "residents_beyond_minutes":
-        pct = f"{reason['covered_share']:.1%}"
-        what = ("居民" if reason.get("of") != "land" else "居住用地") if zh else (
-            "residents" if reason.get("of") != "land" else "residential land")
-        return (f"仅{pct}的{what}{reason['minutes']:g}分钟内可达{kind}" if zh
-                else f"only {pct} of {what} within {reason['minutes']:g} min of a {kind}")
     if code == "units_failing":
         names = list(reason["units"])
         shown = ("、" if zh else ", ").join(names[:8]) + ("…" if len(names) > 8 else "")
@@ -185,8 +179,16 @@ def reason_text(reason: Mapping[str, Any], *, lang: Lang, labels: Mapping[str, s
     try:
         return analysis_reason_text(dict(reason), lang=lang, labels=dict(labels))
     except (KeyError, ValueError, TypeError):
-        figures = ", ".join(f"{k}={v}" for k, v in reason.items() if k != "code")
-        return f"{code} ({figures})" if figures else str(code)
+        pass
+    if code == "too_few_centres":
+        have, need = reason["centres_inside"], reason["required_centres"]
+        return f"单元内{kind}{have}所, 需要{need}所" if zh else f"{have} {kind} inside the unit, {need} required"
+    if code == "residents_beyond_minutes":
+        pct = f"{reason['covered_share_residents']:.1%}"
+        return (f"仅{pct}的居民{reason['minutes']:g}分钟内可达{kind}" if zh
+                else f"only {pct} of residents reach {kind} within {reason['minutes']:g} min")
+    figures = ", ".join(f"{k}={v}" for k, v in reason.items() if k != "code")
+    return f"{code} ({figures})" if figures else str(code)
 
 
 def reasons_text(reasons: Sequence[Mapping[str, Any]], *, lang: Lang, labels: Mapping[str, str]) -> str:
