@@ -385,17 +385,22 @@ def test_print_maps_uses_the_builders_save_print(tmp_path):
     calls = []
 
     class Printable:
-        def save_print(self, path, *, fmt="png"):
-            calls.append(fmt)
+        def save_print(self, path, *, fmt="png", width_px=2400, dpi=300):
+            calls.append((fmt, width_px, dpi))
             Path(path).write_bytes(png())
 
     class WebOnly:
         pass
 
     printable = AnalysisResult("parks", {}, make_map=lambda **kw: Printable())
-    assert set(print_maps({"parks": printable, "tod": None}, lang="zh")) == {"parks"} and calls == ["png"]
+    assert set(print_maps({"parks": printable, "tod": None}, lang="zh")) == {"parks"}
+    assert calls == [("png", 1600, 200)]
     web = AnalysisResult("parks", {}, make_map=lambda **kw: WebOnly())
     assert print_maps({"parks": web}, lang="zh") == {}
+    # a print map the run already wrote is used as it is, without drawing it again
+    (tmp_path / "tod.png").write_bytes(png("tab:red"))
+    tod = AnalysisResult("tod", {}, make_map=lambda **kw: pytest.fail("drawn again"))
+    assert print_maps({"tod": tod, "parks": web}, lang="zh", folder=tmp_path) == {"tod": png("tab:red")}
 
 
 def test_pdf_without_a_browser_says_why(tmp_path, monkeypatch):
@@ -448,7 +453,8 @@ def test_assess_json_repeats_the_analyses_figures(assessed):
     for d, r in zip(back["standards"], back["whole_area"]["rows"], strict=True):
         expected = _lookup(summaries[d["analysis"]], d["value_key"])
         assert r["value"] == expected, d["standard_id"]
-    units = {u["unit_name"]: u for u in summaries["clinics"]["unit_table"]}
+    listed = summaries["clinics"]["units"]  # the units breakdown's list, or (before it) the clinics' unit table
+    units = {u["unit_name"]: u for u in (listed if isinstance(listed, list) else summaries["clinics"]["unit_table"])}
     assert [u["name"] for u in back["units"]] == UNIT_NAMES
     for u in back["units"]:
         rows = {r["standard_id"]: r for r in u["rows"]}
@@ -458,7 +464,10 @@ def test_assess_json_repeats_the_analyses_figures(assessed):
         assert rows["clinics:S-H-01:count"]["passes"] == cu["passes_count"]
         assert rows["clinics:S-H-01:reach:15min"]["value"] == cu["share_residents_within_15min"]
         assert rows["clinics:S-H-01:reach:15min"]["passes"] == cu["passes_reach"]
-        assert u["residents"] == cu["residents"]
+        first = next((e for d in back["standards"] if isinstance(summaries[d["analysis"]].get("units"), list)
+                      for e in summaries[d["analysis"]]["units"] if e.get("name", e.get("unit_name")) == u["name"]), cu)
+        assert u["residents"] == first["residents"]
+        assert u["residential_area_m2"] == first.get("residential_area_m2")
         for d in back["standards"]:  # analyses with per-unit entries: their figures; the others say so
             entries = summaries[d["analysis"]].get("units")
             if isinstance(entries, list) and d["analysis"] != "clinics":

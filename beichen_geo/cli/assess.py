@@ -18,24 +18,33 @@ from typing import Any
 
 from beichen_geo.progress import Steps
 
+#: width (pixels) and resolution of the print maps drawn for the report: an A4 text width at 200 dpi
+REPORT_MAP_PX, REPORT_MAP_DPI = 1600, 200
 
-def print_maps(results: Mapping[str, Any], *, lang: str) -> dict[str, bytes]:
-    """Static map PNGs of the analyses, by summary name, from their map builders' ``save_print``.
 
-    A builder without ``save_print`` (no print maps in this version) gives none: the report
-    then names each standard's interactive map instead.
+def print_maps(results: Mapping[str, Any], *, lang: str, folder: Path | None = None) -> dict[str, bytes]:
+    """Static map PNGs of the analyses, by summary name.
+
+    A ``<name>.png`` the run already wrote into ``folder`` (the analyses' print maps) is used as
+    it is; otherwise the map builder's ``save_print`` draws one. A builder without
+    ``save_print`` (no print maps in this version) gives none: the report then names each
+    standard's interactive map instead.
     """
     maps: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="beichen-geo-print-") as tmp:
         for name, res in results.items():
+            written = None if folder is None else folder / f"{name}.png"
+            if written is not None and written.is_file():
+                maps[name] = written.read_bytes()
+                continue
             if res is None or res.make_map is None:
                 continue
             builder = res.make_map(lang=lang, basemap="none")  # no tiles: the report stays offline
             save = getattr(builder, "save_print", None)
             if save is None:
-                return {}
+                return maps
             path = Path(tmp) / f"{name}.png"
-            save(path, fmt="png")
+            save(path, fmt="png", width_px=REPORT_MAP_PX, dpi=REPORT_MAP_DPI)
             maps[name] = path.read_bytes()
     return maps
 
@@ -57,7 +66,7 @@ def write_assessment(summaries: dict[str, Any], results: dict[str, Any], standar
     with steps("Writing assess.xlsx"):
         outputs["workbook"] = write_workbook(doc, out / "assess.xlsx", lang=lang).name
     with steps("Static maps for the report"):
-        maps = print_maps(results, lang=lang)
+        maps = print_maps(results, lang=lang, folder=out)
     with steps("Writing assess.html (charts per standard)"):
         outputs["report"] = write_report(doc, out / "assess.html", lang=lang, maps=maps).name
     if args.pdf:
