@@ -350,14 +350,16 @@ def test_report_escapes_every_name_and_embeds_only_data_images(tmp_path):
     html = render(doc, lang="zh", maps=maps)
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;{{7*7}}北辰" in html  # escaped, not run
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
-    srcs = re.findall(r'(?:src|href)="([^"]*)"', html)
+    srcs = re.findall(r'src="([^"]*)"', html)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
-    # one map for each circles tier and for the straight-line parks row; a chart for every standard with a value
-    n_maps = 3 + 1
+    assert set(re.findall(r'href="([^"]*)"', html)) == {"#standard-0"}  # the later circles tiers point to its map
+    # the circles map once (its three tiers share it) and the straight-line parks map; a chart for every standard
+    n_maps = 1 + 1
     n_charts = sum(1 for d in doc["standards"] if any(tables.row_of(p, d["standard_id"]).get("value") is not None
                                                       for p in tables.places(doc)))
     assert len(srcs) == n_maps + n_charts
-    assert html.count("此版本未生成静态地图") == len(doc["standards"]) - n_maps
+    assert html.count("此版本未生成静态地图") == len(doc["standards"]) - 4
+    assert html.count("地图同:") == 2
     assert html.count('class="standard"') == len(doc["standards"])
     with pytest.raises(InputError, match="not a PNG"):
         png_uri(b"<svg onload=alert(1)>", what="map")

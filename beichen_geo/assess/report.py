@@ -15,6 +15,7 @@ and the data and assumptions page.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
@@ -88,8 +89,21 @@ def _summary_blocks(doc: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def _section(doc: Mapping[str, Any], d: Mapping[str, Any], i: int, lang: str, maps: MapSource) -> dict[str, Any]:
+def _section(doc: Mapping[str, Any], d: Mapping[str, Any], i: int, lang: str, maps: MapSource,
+             shown: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """One standard's page. ``shown`` maps each map image already on the page to (anchor, label) of the
+    section showing it: a map shared by several standards (the tiers of one circle variant) is embedded
+    once, the later sections point to it."""
     table = tables.standard_table(doc, d, lang)
+    anchor, label = f"standard-{i}", tables.label(d, lang)
+    uri = png_uri(_map_for(maps, d), what=f"map of {d['standard_id']}")
+    same_as = None
+    if uri is not None:
+        digest = hashlib.sha256(uri.encode("ascii")).hexdigest()
+        if digest in shown:
+            same_as, uri = shown[digest], None
+        else:
+            shown[digest] = (anchor, label)
     n_details = len(d.get("details", []))
     keep = list(range(6)) + list(range(6, 6 + (n_details if n_details <= 3 else 1)))
     chart = charts.bars(doc, d, lang=lang)
@@ -101,10 +115,12 @@ def _section(doc: Mapping[str, Any], d: Mapping[str, Any], i: int, lang: str, ma
                       f"({word('primary_note' if d.get('primary', True) else 'secondary_note', lang)})")
     meta = " · ".join(x for x in (d.get("code"), tables.plan_source(d, lang), target_txt) if x)
     return {
-        "anchor": f"standard-{i}",
-        "label": tables.label(d, lang),
+        "anchor": anchor,
+        "label": label,
         "meta": meta,
-        "map_uri": png_uri(_map_for(maps, d), what=f"map of {d['standard_id']}"),
+        "map_uri": uri,
+        "map_same_as": None if same_as is None else {"anchor": same_as[0], "text": word("map_above", lang),
+                                                      "label": same_as[1]},
         "no_map": word("no_map", lang, file=f"{d['analysis']}.html"),
         "chart_uri": None if chart is None else png_uri(chart[0], what="chart"),
         "chart_caption": None if chart is None else chart[1],
@@ -133,6 +149,7 @@ def render(doc: Mapping[str, Any], *, lang: str, maps: MapSource = None) -> str:
                              autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     css = resources.files("beichen_geo.assess").joinpath("templates/assess.css").read_text(encoding="utf-8")
     c = doc["counts"]
+    shown: dict[str, tuple[str, str]] = {}
     warnings_list = list(doc["assumptions"].get("warnings") or [])
     if lang == "zh":  # the program's warnings are worded in English: say how many and where they are
         warnings_list = [word("warnings_zh", lang, n=len(warnings_list))] if warnings_list else []
@@ -145,7 +162,7 @@ def render(doc: Mapping[str, Any], *, lang: str, maps: MapSource = None) -> str:
         counts_line=word("standards_count", lang, n=c["standards"], ok=c["met"], bad=c["not_met"], nt=c["no_target"],
                          nm=c["not_measured"]),
         summary_blocks=_summary_blocks(doc, lang),
-        sections=[_section(doc, d, i, lang, maps) for i, d in enumerate(doc["standards"])],
+        sections=[_section(doc, d, i, lang, maps, shown) for i, d in enumerate(doc["standards"])],
         assumption_tables=[_view(tables.assumption_items(doc, lang), lang),
                            _view(tables.parameter_table(doc, lang), lang)],
         warnings=warnings_list,

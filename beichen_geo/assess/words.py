@@ -41,6 +41,7 @@ WORDS: Final[Mapping[str, tuple[str, str]]] = {
     "chart": ("各单元测量值与目标", "Measured value per unit against the target"),
     "no_map": ("此版本未生成静态地图;交互地图见 {file}",
                "No static map in this version; the interactive map is {file}"),
+    "map_above": ("地图同:", "Same map as:"),
     "item": ("项目", "Item"),
     "value": ("取值", "Value"),
     "value_unit": ("单位", "Unit"),
