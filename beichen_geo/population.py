@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.areal import allocate, assign_to_units, pieces
+from geo.areal import allocate, pieces
 from geo.errors import DataError, InputError
 
 from .present import messages
@@ -349,7 +349,9 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
                     rules: Population | None = None) -> Residents:
     """Spread each unit's population over its residential cells by building floor area.
 
-    A cell belongs to the unit holding its representative point. Within a unit, persons go
+    A cell belongs to the unit covering its representative point, the first unit in file order
+    where units overlap (:func:`beichen_geo.units.assign_cells`, the rule of every per-unit
+    figure). Within a unit, persons go
     to its cells in proportion to the floor area of the buildings on them (``rules`` say how
     floor area is estimated; None = by land area only), by land area where the unit holds
     no building. Each unit's total is preserved; units without residential land are
@@ -358,7 +360,9 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
     cells = study.demand
     n = len(cells)
     ug = units.geometry.to_numpy()
-    unit_of = assign_to_units(cell_points(cells), ug)  # the unit holding the cell's point; first on overlaps
+    from .units import assign_cells
+
+    unit_of = assign_cells(cells, ug)  # the unit covering the cell's point; first on overlaps
     area = cells["area_m2"].to_numpy()
     floor = np.zeros(n)
     if rules is not None:
@@ -468,15 +472,27 @@ def residents_for(study: Study, rules: Population, *, population: str | os.PathL
 
     ``population`` is polygons with a population column, a table (CSV/Excel) joined to the
     ``units`` polygons by a name or code column (``join_col``), or a raster (GeoTIFF) of
-    persons per pixel. ``rules.rescale_to_total`` applies to the estimate only (given
-    counts are kept as given).
+    persons per pixel. Without ``population``, a ``units`` layer's population column (found by
+    name, or ``pop_col``) is its population; else residents are estimated from the buildings.
+    ``rules.rescale_to_total`` applies to the estimate only (given counts are kept as given).
     """
     if population is None:
-        return estimate_residents(study, rules)
+        if units is None or not _has_population(units, pop_col):
+            return estimate_residents(study, rules)
+        population = units  # a units layer with a population column gives the residents
     res = _given(study, rules, population, pop_col=pop_col, name_col=name_col, units=units, join_col=join_col)
     if rules.rescale_to_total:
         res.warnings.append(messages.RESCALE_ESTIMATE_ONLY)
     return res
+
+
+def _has_population(path: str | os.PathLike, pop_col: str | None) -> bool:
+    """Whether a polygon layer has a population column (any column named ``pop_col`` counts as asked for)."""
+    if pop_col is not None:
+        return True  # asked for: read_population finds it or says that it is missing
+    from geo.io import read_layer
+
+    return find_column(read_layer(path, what="units layer"), POP_COLUMNS) is not None
 
 
 def _given(study: Study, rules: Population, population: str | os.PathLike, *, pop_col: str | None,

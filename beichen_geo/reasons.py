@@ -14,7 +14,13 @@ the CSV and the map's title box. Codes:
     ``minutes``;
 ``beyond_distance``
     ``kind`` exists, but only ``covered_share_land`` of the land lies within ``distance_m``
-    (``method``: ``euclidean`` straight line, ``network`` along the streets).
+    (``method``: ``euclidean`` straight line, ``network`` along the streets);
+``residents_beyond_minutes``
+    ``kind`` exists, but only ``covered_share_residents`` of the residents reach it within
+    ``minutes`` (the clinics' reach test of a unit);
+``too_few_centres``
+    ``centres_inside`` of ``kind`` stand in the unit, ``required_centres`` are needed
+    (the clinics' count test).
 """
 
 from __future__ import annotations

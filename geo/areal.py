@@ -6,6 +6,8 @@ gap areas) uses the same way:
 - :func:`unit_pairs` / :func:`assign_to_units`: the unit polygon(s) holding each point, the
   first unit by position winning where units overlap;
 - :func:`unit_sums`: weights summed per unit;
+- :func:`areas_inside`: the area of each polygon (e.g. a demand cell) inside one polygon;
+- :func:`overlaps`: the pairs of polygons of one layer that overlap, with the overlap area;
 - :func:`allocate` and :func:`pieces` (dasymetric allocation): the totals of source zones (a
   census unit, a raster pixel) spread over target cells in proportion to a primary weight
   (building floor area), falling back to a secondary weight (land area) in zones where the
@@ -97,9 +99,71 @@ def assign_to_units(points: np.ndarray, units: np.ndarray, *, predicate: Predica
 
 
 def unit_sums(values: np.ndarray, unit_of: np.ndarray, n_units: int) -> np.ndarray:
-    """Sum of ``values`` per unit (members with ``unit_of == -1`` left out), length ``n_units``."""
+    """Sum of ``values`` per unit (members with ``unit_of == -1`` left out), length ``n_units``.
+
+    NaN values count as 0. Vectorised (one ``bincount``).
+    """
     inside = unit_of >= 0
-    return np.bincount(unit_of[inside], weights=np.asarray(values, dtype=float)[inside], minlength=n_units)
+    w = np.nan_to_num(np.asarray(values, dtype=float)[inside], nan=0.0)
+    return np.bincount(unit_of[inside], weights=w, minlength=n_units)
+
+
+def areas_inside(polygons: np.ndarray, poly: shapely.Geometry | None, *,
+                 tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Area of each of ``polygons`` inside ``poly`` (squared CRS units, e.g. m²).
+
+    Parameters
+    ----------
+    polygons
+        Polygons (shapely array), e.g. demand cells.
+    poly
+        One (multi)polygon, e.g. the union of walking catchments; None or empty gives zeros.
+    tree
+        An STR-tree of ``polygons`` (built when not given).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 per polygon. Polygons wholly inside ``poly`` keep their own area, only those
+        across its border are intersected; vectorised (one tree query, one prepared test).
+    """
+    out = np.zeros(len(polygons))
+    if poly is None or shapely.is_empty(poly) or len(polygons) == 0:
+        return out
+    idx = (tree if tree is not None else shapely.STRtree(polygons)).query(poly, predicate="intersects")
+    if len(idx) == 0:
+        return out
+    shapely.prepare(poly)
+    g = polygons[idx]
+    inside = shapely.contains_properly(poly, g)
+    out[idx[inside]] = shapely.area(g[inside])
+    cut = idx[~inside]
+    out[cut] = shapely.area(shapely.intersection(polygons[cut], poly))
+    return out
+
+
+def overlaps(polygons: np.ndarray, *, min_area: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of polygons of one layer whose overlap is larger than ``min_area``.
+
+    Parameters
+    ----------
+    polygons
+        Polygons (shapely array) in one metric CRS.
+    min_area
+        Overlaps of this area or less (squared CRS units, e.g. m²) are left out: polygons that
+        share a border, or slivers of digitising.
+
+    Returns
+    -------
+    (ia, ib, area)
+        Positions with ``ia < ib`` and the area of their intersection, ordered by ``(ia, ib)``.
+        Vectorised (one STR-tree query).
+    """
+    ia, ib, area = pieces(polygons, polygons)
+    keep = (ia < ib) & (area > min_area)
+    ia, ib, area = ia[keep], ib[keep], area[keep]
+    order = np.lexsort((ib, ia))
+    return ia[order], ib[order], area[order]
 
 def allocate(
     values: NDArray[np.float64],

@@ -494,15 +494,69 @@ class TravelTimeEngine:
 
         lo = xy[ends].min(axis=0) - radius
         hi = xy[ends].max(axis=0) + radius
-        cand = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1))
+        # the slab of nodes within the box's x range (nodes kept sorted by x once), then its y range
+        if "_x_order" not in self.__dict__:
+            order = np.argsort(xy[:, 0], kind="stable")
+            self.__dict__["_x_order"] = (order, xy[order, 0])
+        order, xs = self.__dict__["_x_order"]
+        slab = order[np.searchsorted(xs, lo[0], side="left"):np.searchsorted(xs, hi[0], side="right")]
+        y = xy[slab, 1]
+        cand = np.sort(slab[(y >= lo[1]) & (y <= hi[1])])
         dist, _ = cKDTree(xy[ends]).query(xy[cand], k=1, distance_upper_bound=radius)
         return cand[np.isfinite(dist)]
 
-    def _local_catchments(
-        self, src: SnappedPoints, nodes: np.ndarray, *, limit: float, cutoff_min: float, direction: Direction,
-        block_bytes: int,
-    ) -> Catchments:
-        """:meth:`catchments` of on-network ``src`` on the subgraph induced by ``nodes`` (sorted)."""
+    def ball_nodes(self, ends: np.ndarray, cutoff_min: float) -> np.ndarray:
+        """Sorted nodes within straight-line reach of ``cutoff_min`` from any node of ``ends``.
+
+        Every node on a path of at most ``cutoff_min`` minutes that starts or ends at one of
+        ``ends`` lies in this set (see :meth:`point_catchment_chunks`), so a bounded search on
+        the subgraph it induces is exact for those paths.
+        """
+        radius = self._ball_radius_m(self._limit(cutoff_min))
+        return self._ball(np.asarray(ends, dtype=np.int64), radius, self._node_xy())
+
+    def local_nearest(
+        self, sources: SnappedPoints, nodes: np.ndarray, *, cutoff_min: float, direction: Direction = "to_source"
+    ) -> Nearest:
+        """:meth:`node_minutes` on the subgraph induced by ``nodes`` (sorted node positions).
+
+        Parameters
+        ----------
+        sources
+            Snapped sources; off-network ones and links to edge ends outside ``nodes`` are
+            ignored.
+        nodes
+            Sorted node positions, e.g. from :meth:`ball_nodes`.
+        cutoff_min
+            Search bound, minutes.
+        direction
+            As in :meth:`node_minutes`.
+
+        Returns
+        -------
+        Nearest
+            Aligned with ``nodes``: minutes (inf beyond the cutoff) and the position in
+            ``sources`` of the nearest one (-1 where unreached). Exact for every node whose
+            best path within the cutoff stays inside ``nodes``.
+        """
+        limit = self._limit(cutoff_min)
+        m = len(nodes)
+        pos = np.flatnonzero(sources.on_network)
+        if m == 0 or len(pos) == 0:
+            return Nearest(np.full(m, np.inf), np.full(m, -1, dtype=np.int64))
+        g = self._local_graph(sources.subset(pos), nodes, direction)
+        virtual = np.arange(m, m + len(pos))
+        dist, _, src = dijkstra(g, directed=True, indices=virtual, min_only=True, limit=limit,
+                                return_predecessors=True)
+        dist = np.where(dist[:m] <= cutoff_min + 1e-9, dist[:m], np.inf)
+        source = np.where(np.isfinite(dist), pos[np.clip(src[:m] - m, 0, len(pos) - 1)], -1)
+        return Nearest(dist, source.astype(np.int64))
+
+    def _local_graph(self, src: SnappedPoints, nodes: np.ndarray, direction: Direction) -> sp.csr_matrix:
+        """Subgraph induced by ``nodes`` (sorted) plus one virtual node per on-network source of ``src``.
+
+        Links to a source's edge ends that are not in ``nodes`` are left out.
+        """
         base = self._graph(direction)[nodes][:, nodes].tocsr()
         m = len(nodes)
         k = len(src)
@@ -512,16 +566,26 @@ class TravelTimeEngine:
         c_u = np.where(same, np.minimum(c_u, c_v), c_u)
         c_v = np.where(same, np.inf, c_v)
         rows = np.concatenate([np.arange(k), np.arange(k)])
-        cols = np.searchsorted(nodes, np.concatenate([eu, ev]))
+        ends = np.concatenate([eu, ev])
+        cols = np.minimum(np.searchsorted(nodes, ends), max(m - 1, 0))
         w = np.concatenate([c_u, c_v])
-        ok = np.isfinite(w)
+        ok = np.isfinite(w) & (nodes[cols] == ends) if m else np.zeros(len(w), dtype=bool)
         rows, cols, w = rows[ok], cols[ok], w[ok]
         order = np.lexsort((cols, rows))
         rows, cols, w = rows[order], cols[order], w[order]
         indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(np.bincount(rows, minlength=k))])
-        g = sp.csr_matrix((np.concatenate([base.data, w]),
-                           np.concatenate([base.indices, cols.astype(base.indices.dtype)]),
-                           indptr), shape=(m + k, m + k))
+        return sp.csr_matrix((np.concatenate([base.data, w]),
+                              np.concatenate([base.indices, cols.astype(base.indices.dtype)]),
+                              indptr), shape=(m + k, m + k))
+
+    def _local_catchments(
+        self, src: SnappedPoints, nodes: np.ndarray, *, limit: float, cutoff_min: float, direction: Direction,
+        block_bytes: int,
+    ) -> Catchments:
+        """:meth:`catchments` of on-network ``src`` on the subgraph induced by ``nodes`` (sorted)."""
+        m = len(nodes)
+        k = len(src)
+        g = self._local_graph(src, nodes, direction)
         block = max(1, int(block_bytes // (8 * (m + k))))
         out_s, out_n, out_m = [], [], []
         for b0 in range(0, k, block):

@@ -164,8 +164,8 @@ def test_population_table_joined_to_unit_polygons(tmp_path, capsys):
     t = tmp_path / "pop.csv"
     t.write_bytes("名称,人口\n东区,\"40,000\"\n西区,25000\n".encode("gb18030"))
     s = run(["clinics", "--units", str(u), "--population", str(t), "--out", str(tmp_path / "o"), "--quiet"])["clinics"]
-    assert s["units"] == 2 and s["population_is_estimate"] is False
-    table = {r["unit_name"]: r for r in s["unit_table"]}
+    assert s["units_count"] == 2 and s["population_is_estimate"] is False
+    table = {r["name"]: r for r in s["units"]}
     assert table["东区"]["residents"] == 40000 and table["西区"]["residents"] == 25000
     # a name that does not match is an error naming it, not a silently empty community
     t.write_bytes("名称,人口\n东区,40000\n西城区,25000\n".encode("gb18030"))

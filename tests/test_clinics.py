@@ -26,6 +26,7 @@ from beichen_geo.population import Residents, given_residents, read_population
 from beichen_geo.result import write_result
 from beichen_geo.standards import load_standards
 from beichen_geo.study import Study
+from beichen_geo.units import grouping_for
 from geo.errors import InputError
 from geo.engine import TravelTimeEngine
 from geo.snapping import snap_points
@@ -195,27 +196,41 @@ def test_units_rule(result):
     assert u["required_centres"].to_dict() == {"Xiyuan": 3, "Zhongshan": 1, "Dongcun": 1, "Beigang": 1}
     assert u["missing_centres"].to_dict() == {"Xiyuan": 1, "Zhongshan": 0, "Dongcun": 1, "Beigang": 0}
     assert u["passes_count"].to_dict() == {"Xiyuan": False, "Zhongshan": True, "Dongcun": False, "Beigang": True}
-    # the reach test: every resident (land where residents are unknown) within 15 min; checked apart
-    reach = u["share_residents_within_15min"].fillna(u["share_land_within_15min"]) >= 1 - 1e-12
-    assert u["passes_reach"].to_dict() == reach.to_dict()
-    assert (u["passes"] == (u["passes_count"] & u["passes_reach"])).all()
+    # the reach test: every resident (land where residents are unknown) within 15 min; checked apart.
+    # Beigang holds no residential land: its reach cannot be measured (None), its count test still holds
+    share = u["share_residents_within_15min"].fillna(u["share_land_within_15min"])
+    reach = {k: (None if pd.isna(v) else bool(v >= 1 - 1e-12)) for k, v in share.items()}
+    assert u["passes_reach"].to_dict() == reach and reach["Beigang"] is None
+    for name, row in u.iterrows():
+        want = False if not row["passes_count"] else reach[name]
+        assert row["passes"] is want or row["passes"] == want, name
     words = {(True, True): "pass", (False, True): "fail: count", (True, False): "fail: reach",
-             (False, False): "fail: count and reach"}
+             (False, False): "fail: count and reach", (True, None): "not measured: no residential land",
+             (False, None): "fail: count"}
     assert u["result"].tolist() == [words[(c, r)] for c, r in zip(u["passes_count"], u["passes_reach"])]
     assert u["below_min_catchment"].to_dict() == {"Xiyuan": False, "Zhongshan": False, "Dongcun": False, "Beigang": True}
     s = result.summary
-    assert (s["units"], s["units_passing_count"], s["passes_count"], s["units_below_min_catchment"]) == (4, 2, False, 1)
-    assert s["units_passing_reach"] == int(reach.sum()) and s["units_passing"] == int(u["passes"].sum())
+    assert (s["units_count"], s["units_passing_count"], s["passes_count"], s["units_below_min_catchment"]) == (4, 2, False, 1)
+    assert s["units_passing_reach"] == sum(v is True for v in reach.values())
+    assert s["units_not_measured_reach"] == 1
+    assert s["units_passing"] == sum(r["passes"] is True for r in s["units"])
     assert s["passes"] is False
-    assert [r["unit_name"] for r in s["unit_table"]] == [x[0] for x in UNITS]
-    assert s["unit_table"][3]["share_land_within_15min"] is None
+    assert [r["name"] for r in s["units"]] == [r["unit_name"] for r in s["units"]] == [x[0] for x in UNITS]
+    assert s["units"][3]["share_land_within_15min"] is None and s["units"][3]["passes"] is None
+    # failures say why: too few centres inside, homes beyond the walk
+    xi = s["units"][0]
+    assert {"code": "too_few_centres", "kind": "clinic", "centres_inside": 2, "required_centres": 3} in xi["reasons"]
+    do = s["units"][2]
+    assert [r["code"] for r in do["reasons"]] == ["too_few_centres", "residents_beyond_minutes"]
+    assert do["reasons"][1]["covered_share_residents"] == pytest.approx(do["share_residents_within_15min"], abs=1e-4)
+    assert s["units"][1]["reasons"] == [] and s["units"][1]["passes"] is True
 
 
 def test_required_centres_boundaries(study):
     # exactly 100,000 needs one centre, 100,001 needs two, 0 residents still needs one (每个镇街)
     units = _units().iloc[:3].copy()
     units["population"] = [100_000.0, 100_001.0, 0.0]
-    r = clinics_per_community(study, STD, units=units)
+    r = clinics_per_community(study, STD, units=grouping_for(study, units, kind="units"))
     assert r.tables["units"]["required_centres"].tolist() == [1, 2, 1]
     assert r.tables["units"]["passes_count"].tolist() == [True, False, False]
     assert r.summary["population_source"].startswith("given: units argument")
@@ -283,12 +298,13 @@ def test_study_area_as_one_unit(study, reference):
 
 def test_estimated_residents_unit_without_land(study, reference):
     res = Residents(per_cell=reference["per_cell"], source="estimate: test", is_estimate=True)
-    r = clinics_per_community(study, STD, residents=res, units=_units(with_pop=False))
+    r = clinics_per_community(study, STD, residents=res, units=grouping_for(study, _units(with_pop=False), kind="units"))
     u = r.tables["units"].set_index("unit_name")
     assert u.loc["Beigang", "residents"] == 0
     assert pd.isna(u.loc["Beigang", "share_residents_within_15min"])
     assert u.loc["Xiyuan", "residents"] == pytest.approx(250_000)
     assert r.summary["units_source"] == "units argument"
+    assert r.summary["units_check"]["units_without_residential_land"] == ["Beigang"]
 
 
 def test_given_unit_population_with_uneven_cell_residents(study, reference):
@@ -296,7 +312,7 @@ def test_given_unit_population_with_uneven_cell_residents(study, reference):
     xy = reference["xy"]
     pc = 1.0 + xy[:, 0] / 100.0
     res = Residents(per_cell=pc, source="estimate: test", is_estimate=True)
-    r = clinics_per_community(study, STD, residents=res, units=_units())
+    r = clinics_per_community(study, STD, residents=res, units=grouping_for(study, _units(), kind="units"))
     u = r.tables["units"].set_index("unit_name")
     sel = reference["unit"] == 2
     cov = reference["dist"].min(axis=1) <= WALK_M
@@ -308,7 +324,7 @@ def test_given_unit_population_with_uneven_cell_residents(study, reference):
 
 def test_no_centres(tmp_path):
     st = _study({})
-    r = clinics_per_community(st, STD, units=_units())
+    r = clinics_per_community(st, STD, units=grouping_for(st, _units(), kind="units"))
     u = r.tables["units"]
     assert not u["passes"].any()
     assert (u["centres_inside"] == 0).all() and (u["centres_reachable"] == 0).all()
@@ -326,9 +342,9 @@ def test_units_errors(study):
     bad["population"] = bad["population"].astype(object)
     bad.loc[2, "population"] = "about 2万"
     with pytest.raises(InputError, match=r"row 3 \(Dongcun\)"):
-        clinics_per_community(study, STD, units=bad)
+        grouping_for(study, bad, kind="units")
     with pytest.raises(InputError, match="no CRS"):
-        clinics_per_community(study, STD, units=_units().set_crs(None, allow_override=True))
+        grouping_for(study, _units().set_crs(None, allow_override=True), kind="units")
 
 
 def test_read_population_path(tmp_path, study, result):
@@ -368,7 +384,8 @@ def test_helsinki(helsinki_study, tmp_path):
     r = clinics_per_community(st, STD)
     s = r.summary
     assert s["population_is_estimate"] and s["population_source"].startswith("estimate")
-    assert s["units"] == 1 and s["units_source"].startswith("study area")
+    assert s["units_count"] == 1 and s["units_source"].startswith("study area")
+    assert [u["name"] for u in s["units"]] == ["study area"] and "units_check" not in s
     n_c = len(st.facilities_of("clinic"))
     assert n_c > 0 and s["centres"] == n_c == len(r.layers["centres"])
     u = r.tables["units"].iloc[0]
@@ -393,7 +410,7 @@ def test_helsinki(helsinki_study, tmp_path):
     halves = gpd.GeoDataFrame({"name": ["west", "east"]},
                               geometry=[shapely.box(x0 - 1, y0 - 1, x, y1 + 1), shapely.box(x, y0 - 1, x1 + 1, y1 + 1)],
                               crs=st.crs)
-    r2 = clinics_per_community(st, STD, units=halves)
+    r2 = clinics_per_community(st, STD, units=grouping_for(st, halves, kind="units"))
     t = r2.tables["units"]
     assert t["centres_inside"].sum() == s["centres_in_area"]
     assert t["residents"].sum() == pytest.approx(u["residents"], rel=1e-9)
@@ -417,7 +434,7 @@ def test_names_follow_the_minutes_and_the_cap_used(study, tmp_path):
                     "[clinics.residents_per_centre_max]\nvalue = 80000\nunit = \"persons\"\nsource = \"test\"\n",
                     encoding="utf-8")
     std = load_standards(toml)
-    r = clinics_per_community(study, std, units=_units())
+    r = clinics_per_community(study, std, units=grouping_for(study, _units(), kind="units"))
     s, u, c = r.summary, r.tables["units"], r.tables["centres"]
     assert s["keys"] == {"residents": "residents_within_10min", "share_residents": "share_residents_within_10min",
                          "share_land": "share_land_within_10min", "over_cap": "over_80k"}

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.areal import assign_to_units
 from geo.siting import two_step_fca
 from geo.snapping import snap_points
 
-from ..population import Residents, cell_points
+from ..population import Residents
 from ..present import messages
 from ..study import Study
+from ..units import assign_cells
 
 
 def unit_fca(study: Study, fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pop: np.ndarray | None,
@@ -78,12 +78,12 @@ def _fca_units(study: Study, residents: Residents | None, cells: gpd.GeoDataFram
     """Units of the 2SFCA: the planner's population units, else the gap areas plus the whole study area.
 
     Returns names, member masks over cells, geometries and a sentence naming the source. A
-    cell belongs to the first unit (by position) holding its representative point, the rule
-    of :func:`beichen_geo.population.given_residents`.
+    cell belongs to the first unit (by position) covering its representative point, the rule
+    of :func:`beichen_geo.population.given_residents` (:func:`beichen_geo.units.assign_cells`).
     """
     if residents is not None and residents.units is not None and len(residents.units):
         units = residents.units.to_crs(study.crs)
-        unit_of = assign_to_units(cell_points(cells), units.geometry.to_numpy())
+        unit_of = assign_cells(cells, units.geometry.to_numpy())
         members = [unit_of == u for u in range(len(units))]
         return (units["unit_name"].astype(str).to_numpy(), members, units.geometry.to_numpy(),
                 "population units (given)")

@@ -5,8 +5,9 @@ For each tier of the chosen variant (``[circles.<variant>]`` in the standards), 
 are of residential land area and, where known, of residents (estimates are labelled).
 
 The steps: :class:`CircleSpec` (what the standards and options ask) -> :func:`_minutes`
-(walk minutes from every cell to each kind) -> :func:`_measure_tiers` (per tier and kind:
-which cells meet it, shares, reasons) -> :func:`_summary`. The map and its words live in
+(walk minutes from every cell to each kind) -> :func:`_outcomes` (per cell: each kind and
+tier met) -> :func:`_figures` (shares, passes and reasons of a set of cells: the whole area,
+or one unit of a :class:`~beichen_geo.units.Grouping`) -> :func:`_summary`. The map and its words live in
 :mod:`beichen_geo.present.circles`.
 """
 
@@ -21,17 +22,17 @@ import pandas as pd
 import shapely
 
 from geo.coverage import minutes_by_kind, minutes_column
-from geo.demand import share
 from geo.errors import InputError
 
 from ..population import Residents
 from ..present import circles as present
 from ..present import messages
 from ..present.messages import reasons_line
-from ..reasons import kind_reasons
+from ..reasons import kind_reasons, off_network_land
 from ..result import AnalysisResult
 from ..standards import CircleVariant, Standards, Tier
 from ..study import Study
+from ..units import Grouping, attach, groupings, minutes_tag, rounded, share_of, unit_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,18 +75,17 @@ class CircleSpec:
 
 
 @dataclasses.dataclass(frozen=True)
-class TierMeasures:
-    """What :func:`_measure_tiers` found: per-cell masks, table rows and summary entries."""
+class CellOutcomes:
+    """Per-cell outcomes of :func:`_outcomes`: which cells reach each kind of each tier, meet each tier, meet all."""
 
+    reached: dict[tuple[str, str], np.ndarray]
     met: dict[str, np.ndarray]
     met_all: np.ndarray
-    tier_rows: list[dict[str, Any]]
-    kind_rows: list[dict[str, Any]]
-    tier_summary: list[dict[str, Any]]
 
 
 def living_circles(
-    study: Study, standards: Standards, *, variant: str | None = None, residents: Residents | None = None
+    study: Study, standards: Standards, *, variant: str | None = None, residents: Residents | None = None,
+    units: Grouping | None = None, zones: Grouping | None = None,
 ) -> AnalysisResult:
     """Measure one living-circle variant on a study area.
 
@@ -97,6 +97,12 @@ def living_circles(
         The standards; ``variant`` picks ``[circles.<variant>]`` (default: its default variant).
     residents
         Residents per demand cell (optional; shares by population are added when given).
+    units, zones
+        Groupings (:func:`beichen_geo.units.grouping_for`): the summary then gets ``units`` /
+        ``zones`` (per unit: ``name``, ``residential_area_m2``, ``residents``, ``demand_cells``
+        and the figures of the whole area, measured by the same code on the unit's cells:
+        ``tiers``, ``all_tiers_share_land``, ``all_tiers_share_residents``, ``target``,
+        ``passes``) and ``units_check`` / ``zones_check``; table and layer ``units`` / ``zones``.
 
     Returns
     -------
@@ -108,18 +114,28 @@ def living_circles(
         ``passes``, ``kinds_without_facilities``, ``demand_off_network``.
     """
     spec = CircleSpec.from_standards(standards, variant)
+    given = groupings(units, zones, study)
     table, report = _minutes(study, spec)
     pop = residents.per_cell if residents is not None else None
-    tm = _measure_tiers(study, spec, table, report, pop)
-    cells = _cells_layer(study, spec, table, tm, pop)
-    summary = _summary(study, spec, report, tm, residents)
+    out = _outcomes(study, spec, table)
+
+    def figures(sel: np.ndarray) -> dict[str, Any]:
+        return _figures(study, spec, out, report, pop, sel)
+
+    whole = figures(np.ones(len(study.demand), dtype=bool))
+    cells = _cells_layer(study, spec, table, out, pop)
+    summary = _summary(study, spec, report, whole, residents)
     fac = study.facilities.loc[study.facilities["kind"].isin(list(spec.kinds)), ["kind", "name", "geometry"]].copy()
+    tier_rows, kind_rows = _table_rows(whole)
     result = AnalysisResult(
         name="circles",
         summary=summary,
         layers={"demand_cells": cells, "facilities": fac, "tier_areas": _tier_areas(study, spec, fac)},
-        tables={"tiers": pd.DataFrame(tm.tier_rows), "kinds": pd.DataFrame(tm.kind_rows)},
+        tables={"tiers": pd.DataFrame(tier_rows), "kinds": pd.DataFrame(kind_rows)},
     )
+    area = study.demand["area_m2"].to_numpy()
+    for g in given:
+        attach(result, g, unit_rows(g, figures, area_m2=area, residents=pop), _flat)
     result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
     return result
 
@@ -133,48 +149,97 @@ def _minutes(study: Study, spec: CircleSpec) -> tuple[pd.DataFrame, dict[str, An
     )
 
 
-def _measure_tiers(study: Study, spec: CircleSpec, table: pd.DataFrame, report: dict[str, Any],
-                   pop: np.ndarray | None) -> TierMeasures:
-    """Per tier: the cells meeting it (every kind within its minutes), shares of land and residents, reasons."""
+def _outcomes(study: Study, spec: CircleSpec, table: pd.DataFrame) -> CellOutcomes:
+    """Per cell: each kind of each tier within the tier's minutes, each tier met (every kind), all tiers met."""
     mode = study.net.mode
-    area = study.demand["area_m2"].to_numpy()
-    off_share = study.off_network_share_land
     n = len(study.demand)
-    tier_rows, kind_rows, tier_summ = [], [], []
+    reached: dict[tuple[str, str], np.ndarray] = {}
     met_of: dict[str, np.ndarray] = {}
     met_all = np.ones(n, dtype=bool)
     for t in spec.tiers:
         tmin = float(t.minutes.value)
         met = np.ones(n, dtype=bool)
-        kinds_cov = {}
         for k in t.kinds:
             ok = np.nan_to_num(table[minutes_column(mode, k)].to_numpy(dtype=float), nan=np.inf) <= tmin
+            reached[(t.name, k)] = ok
             met &= ok
-            kinds_cov[k] = {
-                "facilities": report["facilities"].get(k, 0),
-                "covered_share_land": round(share(area, ok), 6),
-                "covered_share_residents": None if pop is None else round(share(pop, ok), 6),
-            }
-            kind_rows.append({"tier": t.name, "minutes": tmin, "kind": k, **kinds_cov[k]})
         met_of[t.name] = met
         met_all &= met
+    return CellOutcomes(reached=reached, met=met_of, met_all=met_all)
+
+
+def _figures(study: Study, spec: CircleSpec, out: CellOutcomes, report: dict[str, Any], pop: np.ndarray | None,
+             sel: np.ndarray) -> dict[str, Any]:
+    """The measured figures of the cells ``sel`` (the whole area: every cell; a unit: its cells).
+
+    Per tier and kind the shares of land and residents, the tier's pass and its reasons;
+    then the shares meeting every tier and the overall pass. With no residential land in
+    ``sel`` the shares and passes are None (not measured).
+    """
+    area = study.demand["area_m2"].to_numpy()[sel]
+    p = None if pop is None else pop[sel]
+    off_share = off_network_land(area, study.demand_snap.on_network[sel])
+    tiers = []
+    for t in spec.tiers:
+        tmin = float(t.minutes.value)
+        kinds_cov = {k: {"facilities": report["facilities"].get(k, 0),
+                         "covered_share_land": rounded(share_of(area, out.reached[(t.name, k)][sel])),
+                         "covered_share_residents": rounded(share_of(p, out.reached[(t.name, k)][sel]))}
+                     for k in t.kinds}
         target = float(t.target_share.value)
-        sl = share(area, met)
-        sr = None if pop is None else share(pop, met)
+        sl = share_of(area, out.met[t.name][sel])
         row: dict[str, Any] = {
             "tier": t.name, "label_zh": t.label_zh, "label_en": t.label_en, "minutes": tmin,
             "distance_m": round(tmin * study.net.metres_per_minute, 1), "kinds": list(t.kinds),
-            "covered_share_land": round(sl, 6), "covered_share_residents": None if sr is None else round(sr, 6),
-            "target": target, "passes": bool(sl >= target - 1e-12),
+            "covered_share_land": rounded(sl), "covered_share_residents": rounded(share_of(p, out.met[t.name][sel])),
+            "target": target, "passes": None if sl is None else bool(sl >= target - 1e-12),
         }
-        row["reasons"] = [] if row["passes"] else kind_reasons(
+        row["reasons"] = [] if row["passes"] is not False else kind_reasons(
             kinds_cov, minutes=tmin, target=target, off_network_share=off_share, max_snap_m=study.max_snap_m)
-        tier_rows.append({**row, "kinds": ", ".join(t.kinds), "reasons": reasons_line(row["reasons"])})
-        tier_summ.append({**row, "kinds_coverage": kinds_cov})
-    return TierMeasures(met=met_of, met_all=met_all, tier_rows=tier_rows, kind_rows=kind_rows, tier_summary=tier_summ)
+        tiers.append({**row, "kinds_coverage": kinds_cov})
+    passes = [t["passes"] for t in tiers]
+    return {
+        "tiers": tiers,
+        "all_tiers_share_land": rounded(share_of(area, out.met_all[sel])),
+        "all_tiers_share_residents": rounded(share_of(p, out.met_all[sel])),
+        "target": float(spec.variant.target_share.value),
+        "passes": None if None in passes else bool(all(passes)),
+    }
 
 
-def _cells_layer(study: Study, spec: CircleSpec, table: pd.DataFrame, tm: TierMeasures,
+def _table_rows(whole: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of the ``tiers`` and ``kinds`` tables, from the whole area's figures."""
+    tier_rows, kind_rows = [], []
+    for t in whole["tiers"]:
+        row = {k: v for k, v in t.items() if k != "kinds_coverage"}
+        tier_rows.append({**row, "kinds": ", ".join(t["kinds"]), "reasons": reasons_line(t["reasons"])})
+        kind_rows += [{"tier": t["tier"], "minutes": t["minutes"], "kind": k, **c}
+                      for k, c in t["kinds_coverage"].items()]
+    return tier_rows, kind_rows
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One unit's row of the ``<kind>`` table: tiers flattened into columns named by their minutes."""
+    out = {k: row[k] for k in ("name", "residential_area_m2", "residents", "demand_cells")}
+    for t in row["tiers"]:
+        tag = f"tier_{minutes_tag(t['minutes'])}"
+        out[f"{tag}_covered_share_land"] = t["covered_share_land"]
+        out[f"{tag}_covered_share_residents"] = t["covered_share_residents"]
+        out[f"{tag}_target_share"] = t["target"]
+        out[f"{tag}_passes"] = t["passes"]
+        for k, c in t["kinds_coverage"].items():
+            out[f"{tag}_{k}_covered_share_land"] = c["covered_share_land"]
+            out[f"{tag}_{k}_covered_share_residents"] = c["covered_share_residents"]
+    out["all_tiers_share_land"] = row["all_tiers_share_land"]
+    out["all_tiers_share_residents"] = row["all_tiers_share_residents"]
+    out["target_share"] = row["target"]
+    out["passes"] = row["passes"]
+    out["reasons"] = "; ".join(f"{t['minutes']:g} min: {reasons_line(t['reasons'])}" for t in row["tiers"]
+                               if t["reasons"])
+    return out
+
+
+def _cells_layer(study: Study, spec: CircleSpec, table: pd.DataFrame, tm: CellOutcomes,
                  pop: np.ndarray | None) -> gpd.GeoDataFrame:
     """Demand cells with their minutes to each kind, the tiers they meet and their residents."""
     mode = study.net.mode
@@ -190,7 +255,7 @@ def _cells_layer(study: Study, spec: CircleSpec, table: pd.DataFrame, tm: TierMe
     return cells
 
 
-def _summary(study: Study, spec: CircleSpec, report: dict[str, Any], tm: TierMeasures,
+def _summary(study: Study, spec: CircleSpec, report: dict[str, Any], whole: dict[str, Any],
              residents: Residents | None) -> dict[str, Any]:
     """The JSON summary; its ``warnings`` are worded from the snapping's off-network counts."""
     v = spec.variant
@@ -204,11 +269,7 @@ def _summary(study: Study, spec: CircleSpec, report: dict[str, Any], tm: TierMea
         "residential_area_m2": round(float(area.sum()), 1),
         "residents": None if pop is None else round(float(np.nansum(pop)), 0),
         "population_source": None if residents is None else residents.source,
-        "tiers": tm.tier_summary,
-        "all_tiers_share_land": round(share(area, tm.met_all), 6),
-        "all_tiers_share_residents": None if pop is None else round(share(pop, tm.met_all), 6),
-        "target": float(v.target_share.value),
-        "passes": bool(all(r["passes"] for r in tm.tier_summary)),
+        **whole,
         "kinds_without_facilities": report["kinds_without_facilities"],
         "facilities": report["facilities"],
         "facilities_off_network": report["facilities_off_network"],

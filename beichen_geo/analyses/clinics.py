@@ -28,26 +28,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.areal import assign_to_units, first_unit, unit_pairs
+from geo.areal import first_unit, unit_pairs
 from geo.errors import InputError
 from geo.isochrones import isochrones
 from geo.snapping import SnappedPoints, snap_points
 
 from ..lonlat import input_systems, with_lonlat
-from ..population import (
-    NAME_COLUMNS,
-    POP_COLUMNS,
-    Residents,
-    cell_points,
-    estimate_residents,
-    find_column,
-    given_residents,
-)
+from ..population import Residents, estimate_residents, given_residents
 from ..present import clinics as present
 from ..present import messages
+from ..present.messages import reasons_line
+from ..reasons import off_network_land
 from ..result import AnalysisResult
 from ..standards import Clinics, Standards
 from ..study import Study
+from ..units import Grouping, assign_cells, attach, groupings, normalise_units
 
 #: Name of the single unit used when no units are given.
 STUDY_AREA_UNIT = "study area"
@@ -62,7 +57,8 @@ def clinics_per_community(
     standards: Standards,
     *,
     residents: Residents | None = None,
-    units: gpd.GeoDataFrame | None = None,
+    units: Grouping | None = None,
+    zones: Grouping | None = None,
     chunk_centres: int = CHUNK_CENTRES,
 ) -> AnalysisResult:
     """Measure S-H-01: community health service centres per unit, their reach and their load.
@@ -76,16 +72,19 @@ def clinics_per_community(
         The standards; ``[clinics]`` gives the kind, ``min_per_town`` (count),
         ``residents_per_centre_min`` / ``_max`` (persons) and ``walk_minutes`` (min).
     residents
-        Residents per demand cell. When it carries ``units`` (a planner's population layer,
-        see :func:`beichen_geo.population.residents_for`) those polygons are the units and
-        their populations are used as given. When None, residents are spread from the
-        ``units`` argument's population column if it has one, else ESTIMATED from
-        residential buildings (labelled as an estimate).
+        Residents per demand cell. When None, residents are spread from the ``units``'
+        population column if they have one, else ESTIMATED from residential buildings
+        (labelled as an estimate).
     units
-        Units (镇街 / communities) as polygons with a name column (``unit_name``, ``name``,
-        ``街道``...) and optionally a population column (``population``, ``人口``...). Used only
-        when ``residents`` carries no units. When neither gives units, the whole study area is
-        ONE unit named ``"study area"``.
+        The units (镇街 / communities): a :class:`~beichen_geo.units.Grouping` of polygons
+        with names and optionally a population (``population``: then each unit's
+        ``residents`` are as given). Without it, the units of the population layer that
+        ``residents`` carries (see :func:`beichen_geo.population.residents_for`) are used;
+        when neither gives units, the whole study area is ONE unit named ``"study area"``.
+        A grouping also adds ``units_check`` to the summary and its warnings.
+    zones
+        A second grouping (e.g. inside / outside the Outer Ring Road): the same rows per zone
+        as summary ``zones``, table and layer ``zones``, and ``zones_check``.
     chunk_centres
         Centres whose walking catchments are searched together (count, >= 1). Only the
         figures the results need are kept from each chunk (reachable residents per centre,
@@ -98,25 +97,31 @@ def clinics_per_community(
         ``name="clinics"``. Layers ``units`` (polygons with the figures), ``centres`` (points
         with catchment residents), ``uncovered_cells`` (residential cells beyond
         ``walk_minutes``), ``walk_area`` (the street-based area within ``walk_minutes`` of a
-        centre). Tables ``units`` and ``centres``. Summary keys are listed in the README.
+        centre). Tables ``units`` and ``centres``. Summary keys are listed in the README; the
+        summary's ``units`` is the list of unit rows (each with ``name`` and the ``reasons`` of
+        its failures), ``units_count`` their number.
 
     Raises
     ------
     InputError
-        For a ``units`` layer without a CRS, without polygons, or with a non-numeric or
-        negative population (the message names the row); a ``chunk_centres`` that is not a
-        whole number >= 1.
+        For units without a CRS, without polygons, or with a non-numeric or negative
+        population (the message names the row); a ``chunk_centres`` that is not a whole
+        number >= 1.
     """
     spec = ClinicSpec.from_standards(standards, chunk_centres=chunk_centres)
+    given = groupings(units, zones, study)
     notes: list[str] = []
     unit_gdf, units_source, residents = _resolve_units(study, standards, residents, units, notes)
-    demand = _demand(study, unit_gdf, residents, single=units_source.startswith(STUDY_AREA_UNIT), notes=notes)
+    demand = _demand(study, unit_gdf, residents, units=units, single=units_source.startswith(STUDY_AREA_UNIT),
+                     notes=notes)
     centres = _centre_frame(study.facilities_of(spec.kind), spec.kind, study.crs)
-    access = _access(study, spec, centres, demand, notes)
+    zone_of = [demand.unit_of] + [g.cell_unit for g in given if g.kind == "zones"]
+    access = _access(study, spec, centres, demand, notes, groups=zone_of)
     # (centre, unit) pairs where the unit covers the centre (boundary included)
     inside = unit_pairs(centres.geometry.to_numpy(), unit_gdf.geometry.to_numpy(), predicate="covered_by")
-    rows = _unit_rows(spec, unit_gdf, demand, access, inside, centres["name"].to_numpy(), residents)
-    unit_table = pd.DataFrame(rows, columns=list(rows[0]) if rows else [])
+    rows = _unit_rows(spec, unit_gdf, demand, demand.unit_of, access, access.reach_keys[0], inside,
+                      centres["name"].to_numpy(), residents, max_snap_m=study.max_snap_m)
+    unit_table = _table(rows)
     units_layer = gpd.GeoDataFrame(unit_table.copy(), geometry=unit_gdf.geometry.to_numpy(), crs=study.crs)
     # every centre row carries WGS84 lon/lat (and GCJ-02/BD-09 when the planner's inputs were)
     centre_layer = with_lonlat(_centre_layer(spec, centres, unit_gdf, demand, access, inside),
@@ -130,6 +135,15 @@ def clinics_per_community(
                 "walk_area": access.walk_area},
         tables={"units": unit_table, "centres": pd.DataFrame(centre_layer.drop(columns="geometry"))},
     )
+    for g in given:
+        if g.kind == "units":  # the units are the rows above; the grouping adds its check
+            summary["units_check"] = g.check
+            summary["warnings"] = [*summary["warnings"], *messages.grouping_warnings("units", g.check)]
+            continue
+        z_inside = unit_pairs(centres.geometry.to_numpy(), g.gdf.geometry.to_numpy(), predicate="covered_by")
+        z_rows = _unit_rows(spec, g.gdf, demand, g.cell_unit, access, access.reach_keys[1], z_inside,
+                            centres["name"].to_numpy(), residents, max_snap_m=study.max_snap_m)
+        attach(result, g, [{k: _plain(v) for k, v in r.items()} for r in z_rows], _flat)
     result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
     return result
 
@@ -208,23 +222,24 @@ class Access:
     """What the walk search found.
 
     ``minutes`` / ``nearest`` per cell (inf / -1 beyond the walk), ``covered`` per cell,
-    ``reach_res`` (residents each centre reaches), ``reach_key`` (sorted ``unit * n_centres +
-    centre`` pairs), ``on_network`` per centre, ``walk_area`` (isochrone layer) and
-    ``warnings`` (worded from the snap's off-network count).
+    ``reach_res`` (residents each centre reaches), ``reach_keys`` (per grouping searched: the
+    units, then the zones; sorted ``unit * n_centres + centre`` pairs), ``on_network`` per
+    centre, ``walk_area`` (isochrone layer) and ``warnings`` (worded from the snap's
+    off-network count).
     """
 
     minutes: np.ndarray
     nearest: np.ndarray
     covered: np.ndarray
     reach_res: np.ndarray
-    reach_key: np.ndarray
+    reach_keys: list[np.ndarray]
     on_network: np.ndarray
     walk_area: gpd.GeoDataFrame
     warnings: list[str]
 
 
-def _demand(study: Study, unit_gdf: gpd.GeoDataFrame, residents: Residents, *, single: bool,
-            notes: list[str]) -> Demand:
+def _demand(study: Study, unit_gdf: gpd.GeoDataFrame, residents: Residents, *, units: Grouping | None,
+            single: bool, notes: list[str]) -> Demand:
     """Cells' land, residents and units (the one unit of the whole area holds every cell)."""
     cells = study.demand
     n_cells = len(cells)
@@ -232,19 +247,26 @@ def _demand(study: Study, unit_gdf: gpd.GeoDataFrame, residents: Residents, *, s
     pop_known = bool(n_cells == 0 or np.isfinite(pop).any())
     if not pop_known:
         notes.append(messages.clinics_residents_unknown(residents.source))
-    # same rule as given_residents, so a unit's cells are the cells its population was spread over
-    unit_of = (np.zeros(n_cells, dtype=np.int64) if single
-               else assign_to_units(cell_points(cells), unit_gdf.geometry.to_numpy()))
+    # the rule of every grouping and of given_residents: a unit's cells are those its population was spread over
+    if units is not None:
+        unit_of = units.cell_unit
+    else:
+        unit_of = np.zeros(n_cells, dtype=np.int64) if single else assign_cells(cells, unit_gdf.geometry.to_numpy())
     return Demand(area=cells["area_m2"].to_numpy(dtype=float), pop=pop, pop0=np.nan_to_num(pop, nan=0.0),
                   pop_known=pop_known, unit_of=unit_of,
                   on_network=study.demand_snap.on_network if n_cells else np.zeros(0, dtype=bool))
 
 
-def _access(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand: Demand, notes: list[str]) -> Access:
-    """Centres snapped (as points), each cell's nearest centre within the walk, each centre's reach."""
+def _access(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand: Demand, notes: list[str], *,
+            groups: list[np.ndarray]) -> Access:
+    """Centres snapped (as points), each cell's nearest centre within the walk, each centre's reach.
+
+    ``groups``: the unit of each cell in every grouping whose reachable centres are needed.
+    """
     n_cells, n_c = len(demand.area), len(centres)
     minutes, nearest = np.full(n_cells, np.inf), np.full(n_cells, -1, dtype=np.int64)
-    reach_res, reach_key = np.zeros(n_c), np.zeros(0, dtype=np.int64)  # unit * n_c + centre, sorted, each pair once
+    reach_res = np.zeros(n_c)
+    reach_keys = [np.zeros(0, dtype=np.int64) for _ in groups]  # unit * n_c + centre, sorted, each pair once
     on_net = np.zeros(n_c, dtype=bool)
     walk_area = gpd.GeoDataFrame({"minutes": [], "area_m2": []}, geometry=[], crs=study.crs)
     warns: list[str] = []
@@ -255,14 +277,14 @@ def _access(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand: D
             warns.append(_off_network_text(centres, on_net, kind=spec.kind, max_snap_m=study.max_snap_m))
         near = study.engine.point_minutes(study.demand_snap, cs, cutoff_min=spec.walk)
         minutes, nearest = near.minutes, near.source
-        reach_res, reach_key = _reach(study, cs, demand.unit_of, demand.pop0, walk=spec.walk,
-                                      chunk_centres=spec.chunk_centres)
+        reach_res, reach_keys = _reach(study, cs, groups, demand.pop0, walk=spec.walk,
+                                       chunk_centres=spec.chunk_centres)
         if on_net.any():
             walk_area = isochrones(study.engine, cs, [spec.walk], buffer_m=spec.buffer_m)
     else:
         notes.append(messages.clinics_no_centres(spec.kind, spec.walk))
     covered = np.isfinite(minutes) & (minutes <= spec.walk + 1e-9)
-    return Access(minutes=minutes, nearest=nearest, covered=covered, reach_res=reach_res, reach_key=reach_key,
+    return Access(minutes=minutes, nearest=nearest, covered=covered, reach_res=reach_res, reach_keys=reach_keys,
                   on_network=on_net, walk_area=walk_area, warnings=warns)
 
 
@@ -275,19 +297,25 @@ def _off_network_text(centres: gpd.GeoDataFrame, on_net: np.ndarray, *, kind: st
             "(GCJ-02/BD-09 given as WGS84?) or raise the snap distance.")
 
 
-def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, access: Access,
-               inside: tuple[np.ndarray, np.ndarray], names: np.ndarray, residents: Residents) -> list[dict[str, Any]]:
-    """One row per unit: residents, centres inside and reachable, the count and reach tests."""
+def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, unit_of: np.ndarray, access: Access,
+               reach_key: np.ndarray, inside: tuple[np.ndarray, np.ndarray], names: np.ndarray,
+               residents: Residents, *, max_snap_m: float) -> list[dict[str, Any]]:
+    """One row per unit (``unit_of``: the unit of each cell): residents, centres inside and reachable,
+    the count and reach tests, and the reasons of a failure.
+
+    A unit without residential land cannot be measured by the reach test: its shares and
+    ``passes_reach`` are None, and ``passes`` is None unless the count test already fails.
+    """
     keys, n_c = spec.keys, len(names)
     ci, ui_of = inside
     area, pop0, covered = demand.area, demand.pop0, access.covered
-    reach_bounds = np.searchsorted(access.reach_key, np.arange(len(unit_gdf) + 1, dtype=np.int64) * max(n_c, 1))
+    reach_bounds = np.searchsorted(reach_key, np.arange(len(unit_gdf) + 1, dtype=np.int64) * max(n_c, 1))
     has_given = "population" in unit_gdf.columns
     rows = []
     for ui in range(len(unit_gdf)):
-        sel = demand.unit_of == ui
+        sel = unit_of == ui
         in_c = np.sort(ci[ui_of == ui])
-        reach = access.reach_key[reach_bounds[ui]:reach_bounds[ui + 1]] - ui * n_c
+        reach = reach_key[reach_bounds[ui]:reach_bounds[ui + 1]] - ui * n_c
         land = float(area[sel].sum())
         cell_pop = float(pop0[sel].sum())
         given = float(unit_gdf["population"].iloc[ui]) if has_given else np.nan
@@ -306,9 +334,12 @@ def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, acc
         need = max(spec.min_per_town, math.ceil(res / spec.hi - 1e-9)) if np.isfinite(res) else spec.min_per_town
         passes_count = n_in >= need
         reach_share = share_res if np.isfinite(share_res) else share_land  # land when residents are unknown
-        passes_reach = bool(np.isfinite(reach_share) and reach_share >= spec.reach_target - 1e-12)
+        passes_reach = (bool(reach_share >= spec.reach_target - 1e-12) if np.isfinite(reach_share) else None)
+        passes = False if not passes_count else passes_reach
+        name = unit_gdf["unit_name"].iloc[ui]
         rows.append({
-            "unit_name": unit_gdf["unit_name"].iloc[ui],
+            "unit_name": name,
+            "name": name,
             "residents": res,
             "residents_source": res_src,
             "residential_area_m2": round(land, 1),
@@ -324,13 +355,50 @@ def _unit_rows(spec: ClinicSpec, unit_gdf: gpd.GeoDataFrame, demand: Demand, acc
             "required_centres": int(need),
             "missing_centres": int(max(0, need - n_in)),
             "passes_count": bool(passes_count),
-            "passes_reach": bool(passes_reach),
-            "passes": bool(passes_count and passes_reach),
+            "passes_reach": passes_reach,
+            "passes": passes,
             "below_min_catchment": bool(np.isfinite(rpc) and rpc < spec.lo),
             "result": _result_word(passes_count, passes_reach),
             "unit_area_m2": round(float(unit_gdf.geometry.iloc[ui].area), 1),
+            "reasons": _reasons(spec, n_in, int(need), share_res, share_land, n_c,
+                                off_share=off_network_land(area[sel], demand.on_network[sel]),
+                                max_snap_m=max_snap_m),
         })
     return rows
+
+
+def _reasons(spec: ClinicSpec, n_in: int, need: int, share_res: float, share_land: float, n_centres: int, *,
+             off_share: float, max_snap_m: float) -> list[dict[str, Any]]:
+    """Why a unit fails S-H-01, most basic first: no centre at all, too few inside, homes beyond the walk."""
+    out: list[dict[str, Any]] = []
+    if not n_centres:
+        out.append({"code": "no_facilities", "kind": spec.kind})
+    if n_in < need:
+        out.append({"code": "too_few_centres", "kind": spec.kind, "centres_inside": n_in, "required_centres": need})
+    if n_centres and off_share > 0.005 and (np.isfinite(share_res) or np.isfinite(share_land)):
+        reach = share_res if np.isfinite(share_res) else share_land
+        if reach < spec.reach_target - 1e-12:
+            out.append({"code": "off_network_land", "share_land": round(off_share, 4), "max_snap_m": max_snap_m})
+    if n_centres and np.isfinite(share_res) and share_res < spec.reach_target - 1e-12:
+        out.append({"code": "residents_beyond_minutes", "kind": spec.kind, "minutes": spec.walk,
+                    "covered_share_residents": round(float(share_res), 4)})
+    elif (n_centres and not np.isfinite(share_res) and np.isfinite(share_land)
+          and share_land < spec.reach_target - 1e-12):
+        out.append({"code": "beyond_minutes", "kind": spec.kind, "minutes": spec.walk,
+                    "covered_share_land": round(float(share_land), 4)})
+    return out
+
+
+def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The ``units`` table: the rows, with the reasons in words."""
+    flat = [_flat(r) for r in rows]
+    return pd.DataFrame(flat, columns=list(flat[0]) if flat else [])
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One unit's table row: ``name`` first, the reasons in words."""
+    return {"name": row["name"], **{k: v for k, v in row.items() if k not in ("name", "reasons")},
+            "reasons": reasons_line(row["reasons"])}
 
 
 def _centre_layer(spec: ClinicSpec, centres: gpd.GeoDataFrame, unit_gdf: gpd.GeoDataFrame, demand: Demand,
@@ -415,27 +483,34 @@ def _district(study: Study, spec: ClinicSpec, centres: gpd.GeoDataFrame, demand:
 def _summary(study: Study, spec: ClinicSpec, rows: list[dict[str, Any]], centres: gpd.GeoDataFrame,
              centre_layer: gpd.GeoDataFrame, demand: Demand, access: Access, residents: Residents,
              units_source: str, notes: list[str]) -> dict[str, Any]:
-    """The JSON summary (keys listed in the README)."""
-    cfg_keys = ("unit_name", "residents", "residents_source", "centres_inside", "centres_reachable",
-                "required_centres", "residents_per_centre", spec.keys["share_residents"], spec.keys["share_land"],
-                "passes_count", "passes_reach", "passes", "below_min_catchment")
+    """The JSON summary (keys listed in the README).
+
+    A test passes for the area when it passes in every unit where it is measured (and is
+    measured in one at least); the reach test is not measured in units without residential land.
+    """
+
+    def every(key: str) -> bool:
+        measured = [r[key] for r in rows if r[key] is not None]
+        return bool(measured) and all(measured)
+
     return {
         "analysis": "community health service centres (S-H-01)",
         **_standard_part(study, spec),
         "units_source": units_source,
-        "units": len(rows),
+        "units_count": len(rows),
         "reach_target_share": spec.reach_target,
         "keys": spec.keys,
-        "units_passing": int(sum(r["passes"] for r in rows)),
+        "units_passing": int(sum(r["passes"] is True for r in rows)),
         "units_passing_count": int(sum(r["passes_count"] for r in rows)),
-        "units_passing_reach": int(sum(r["passes_reach"] for r in rows)),
-        "passes_count": bool(rows) and all(r["passes_count"] for r in rows),
-        "passes_reach": bool(rows) and all(r["passes_reach"] for r in rows),
-        "passes": bool(rows) and all(r["passes"] for r in rows),
+        "units_passing_reach": int(sum(r["passes_reach"] is True for r in rows)),
+        "units_not_measured_reach": int(sum(r["passes_reach"] is None for r in rows)),
+        "passes_count": every("passes_count"),
+        "passes_reach": every("passes_reach"),
+        "passes": every("passes_count") and every("passes_reach"),
         "units_below_min_catchment": int(sum(r["below_min_catchment"] for r in rows)),
         f"centres_{spec.keys['over_cap']}": int(centre_layer[spec.keys["over_cap"]].sum()),
         **_district(study, spec, centres, demand, access, residents),
-        "unit_table": [{k: _plain(r[k]) for k in cfg_keys} for r in rows],
+        "units": [{k: _plain(v) for k, v in r.items()} for r in rows],
         "notes": notes,
         "warnings": access.warnings,
     }
@@ -478,88 +553,57 @@ def _plain(v: Any) -> Any:
 
 
 def _reach(
-    study: Study, cs: SnappedPoints, unit_of: np.ndarray, pop0: np.ndarray, *, walk: float, chunk_centres: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Residents each centre reaches within ``walk`` min, and the (unit, centre) reach pairs.
+    study: Study, cs: SnappedPoints, groups: list[np.ndarray], pop0: np.ndarray, *, walk: float, chunk_centres: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Residents each centre reaches within ``walk`` min, and the (unit, centre) reach pairs of each grouping.
 
     The centres' catchments are searched ``chunk_centres`` at a time and each chunk is
     reduced at once, so no more than one chunk's (centre, cell) pairs is ever held.
 
     Returns
     -------
-    reach_res, reach_key
+    reach_res, reach_keys
         ``reach_res[c]``: sum of ``pop0`` (persons) over the cells centre ``c`` reaches;
-        ``reach_key``: sorted unique ``unit * n_centres + centre`` for every unit with a cell
-        the centre reaches (cells outside every unit, ``unit_of == -1``, are left out).
+        ``reach_keys[g]``: sorted unique ``unit * n_centres + centre`` for every unit of
+        grouping ``groups[g]`` (the unit of each cell) with a cell the centre reaches (cells
+        outside every unit, ``-1``, are left out).
     """
     n_c = len(cs)
     reach_res = np.zeros(n_c)
-    keys: list[np.ndarray] = []
+    keys: list[list[np.ndarray]] = [[] for _ in groups]
     for cat in study.engine.point_catchment_chunks(study.demand_snap, cs, cutoff_min=walk, chunk_sources=chunk_centres):
         # a centre's pairs all sit in one chunk, in cell order: the sums equal one bincount over all pairs
         reach_res += np.bincount(cat.source, weights=pop0[cat.node], minlength=n_c)
-        u = unit_of[cat.node]
-        keep = u >= 0
-        keys.append(np.unique(u[keep] * np.int64(n_c) + cat.source[keep]))
-    reach_key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
-    return reach_res, reach_key.astype(np.int64)
+        for g, unit_of in enumerate(groups):
+            u = unit_of[cat.node]
+            keep = u >= 0
+            keys[g].append(np.unique(u[keep] * np.int64(n_c) + cat.source[keep]))
+    reach_keys = [(np.unique(np.concatenate(k)) if k else np.zeros(0, dtype=np.int64)).astype(np.int64) for k in keys]
+    return reach_res, reach_keys
 
 
 def _resolve_units(
-    study: Study, standards: Standards, residents: Residents | None, units: gpd.GeoDataFrame | None, notes: list[str]
+    study: Study, standards: Standards, residents: Residents | None, units: Grouping | None, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, str, Residents]:
     """(units with ``unit_name`` [+ ``population``], a sentence saying where they come from, residents)."""
-    if residents is not None and residents.units is not None:
-        if units is not None:
-            notes.append(messages.CLINICS_UNITS_IGNORED)
-        u = _normalise_units(residents.units, study.crs, what="population layer")
-        return u, f"population layer ({residents.source})", residents
     if units is not None:
-        u = _normalise_units(units, study.crs, what="units")
+        u = units.gdf
+        if residents is not None and residents.units is not None:
+            notes.append(messages.CLINICS_UNITS_OVER_POPULATION)
         if residents is None:
             if "population" in u.columns:
                 residents = given_residents(study, u, source="given: units argument (population)")
             else:
                 residents = estimate_residents(study, standards.population)
-        return u, "units argument", residents
+        src = units.check.get("source")
+        return u, "units argument" + (f" ({src})" if src else ""), residents
+    if residents is not None and residents.units is not None:
+        u = normalise_units(residents.units, study.crs, what="population layer")
+        return u, f"population layer ({residents.source})", residents
     if residents is None:
         residents = estimate_residents(study, standards.population)
     u = gpd.GeoDataFrame({"unit_name": [STUDY_AREA_UNIT]}, geometry=[study.area], crs=study.crs)
     return u, f"{STUDY_AREA_UNIT}: no units given, the whole area is one unit", residents
-
-
-def _normalise_units(units: gpd.GeoDataFrame, crs: Any, *, what: str) -> gpd.GeoDataFrame:
-    """Units in ``crs`` with ``unit_name`` (text) and, if the layer has one, ``population`` (float)."""
-    if not isinstance(units, gpd.GeoDataFrame):
-        raise InputError(f"{what}: expected a GeoDataFrame of polygons, got {type(units).__name__}")
-    if units.crs is None:
-        raise InputError(f"{what}: the layer has no CRS; set one (e.g. units.set_crs(4326) for lon/lat)")
-    poly = units.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    if not poly.any():
-        raise InputError(f"{what}: the layer holds no polygons (give 镇街 or community boundaries)")
-    if not poly.all():
-        i = int(np.flatnonzero(~poly)[0])
-        raise InputError(
-            f"{what}: row {i + 1} is a "
-            f"{units.geometry.iloc[i].geom_type if units.geometry.iloc[i] is not None else 'missing geometry'}; "
-            "every unit must be a polygon"
-        )
-    nc = "unit_name" if "unit_name" in units.columns else find_column(units, NAME_COLUMNS)
-    names = units[nc].astype(str).to_numpy() if nc else np.array([f"unit {i + 1}" for i in range(len(units))])
-    data: dict[str, Any] = {"unit_name": names}
-    pc = "population" if "population" in units.columns else find_column(units, POP_COLUMNS)
-    if pc is not None:
-        raw = units[pc]
-        val = pd.to_numeric(raw.astype(str).str.replace(",", "").str.strip(), errors="coerce")
-        bad = (val.isna() | (val < 0)).to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"{what}: population column {pc!r} has {int(bad.sum())} non-numeric or negative value(s), "
-                f"e.g. {raw.iloc[i]!r} in row {i + 1} ({names[i]}). Fix the value or leave the unit out."
-            )
-        data["population"] = val.to_numpy(dtype=float)
-    return gpd.GeoDataFrame(data, geometry=units.geometry.to_numpy(), crs=units.crs).to_crs(crs)
 
 
 def reach_keys(walk_minutes: float, cap_residents: float) -> dict[str, str]:
@@ -573,8 +617,10 @@ def reach_keys(walk_minutes: float, cap_residents: float) -> dict[str, str]:
     }
 
 
-def _result_word(passes_count: bool, passes_reach: bool) -> str:
-    """``pass``, or which test failed."""
+def _result_word(passes_count: bool, passes_reach: bool | None) -> str:
+    """``pass``, which test failed, or that the reach test could not be measured (no residential land)."""
+    if passes_reach is None:
+        return "fail: count" if not passes_count else "not measured: no residential land"
     if passes_count and passes_reach:
         return "pass"
     failed = [name for name, ok in (("count", passes_count), ("reach", passes_reach)) if not ok]

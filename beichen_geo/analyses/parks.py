@@ -12,8 +12,10 @@ along the outline: the study's cached :meth:`Study.snapped_facilities`). The net
 is measured on the demand cells (50 m grid pieces of residential land): a cell counts when
 its representative point is within reach.
 
-The steps: :class:`ParkSpec` -> :func:`_parks_used` -> :func:`_euclidean` and
-:func:`_network` -> :func:`_summary`; the map lives in :mod:`beichen_geo.present.parks`.
+The steps: :class:`ParkSpec` -> :func:`_euclidean` and
+:func:`~beichen_geo.analyses._park_reach.network_reach` (per cell: the covered fraction of the
+straight-line buffers, the walk to a park) -> :func:`_figures` (shares, passes and reasons of
+a set of cells: the whole area, or one unit) -> :func:`_summary`; the map lives in :mod:`beichen_geo.present.parks`.
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.demand import share
-
 from ..population import Residents
 from ..present import messages
 from ..present import parks as present
-from ..reasons import distance_reasons
+from ..present.messages import reasons_line
+from ..reasons import distance_reasons, off_network_land
 from ..result import AnalysisResult
 from ..standards import Parks, Standards
 from ..study import Study
+from ..units import Grouping, attach, groupings, rounded, share_of, unit_rows
 from ._park_reach import Network, network_reach, parks_frame
 
 
@@ -54,16 +56,28 @@ class ParkSpec:
 
 @dataclasses.dataclass(frozen=True)
 class Euclidean:
-    """Straight-line reading: the buffer, its share of residential land and what it misses."""
+    """Straight-line reading: the buffer, the covered fraction of each cell and the land it misses."""
 
     reach: shapely.Geometry
-    share: float
     uncovered: shapely.Geometry
     cell_fraction: np.ndarray
 
 
-def park_coverage(study: Study, standards: Standards, *, residents: Residents | None = None) -> AnalysisResult:
+def park_coverage(study: Study, standards: Standards, *, residents: Residents | None = None,
+                  units: Grouping | None = None, zones: Grouping | None = None) -> AnalysisResult:
     """Share of residential land (and residents) within the park radius, straight-line and network.
+
+    Parameters
+    ----------
+    study, standards
+        The study and the standards (``[parks]``).
+    residents
+        Residents per demand cell (optional; shares by population are added when given).
+    units, zones
+        Groupings (:func:`beichen_geo.units.grouping_for`): the summary then gets ``units`` /
+        ``zones`` with the figures of the whole area measured by the same code on each unit's
+        cells (the straight-line share from each cell's covered fraction, so that the units
+        add up to the whole area), and ``units_check`` / ``zones_check``.
 
     Returns
     -------
@@ -75,6 +89,7 @@ def park_coverage(study: Study, standards: Standards, *, residents: Residents | 
         ``uncovered_area_m2_network``, ``covered_share_residents_*`` and ``population_source``.
     """
     spec = ParkSpec.from_standards(standards)
+    given = groupings(units, zones, study)
     parks = parks_frame(study, spec.parks)
     used = parks.loc[parks["radius_m"].notna()].copy()
     res_geom = shapely.union_all(study.residential.geometry.to_numpy()) if len(study.residential) else shapely.Polygon()
@@ -87,9 +102,16 @@ def park_coverage(study: Study, standards: Standards, *, residents: Residents | 
     pop = residents.per_cell if residents is not None else None
     if pop is not None:
         cells["residents"] = pop
-    summary = _summary(study, spec, parks, used, res_geom, cells, euc, net, residents)
+
+    def figures(sel: np.ndarray) -> dict[str, Any]:
+        return _figures(study, spec, cells, pop, n_parks=len(used), sel=sel)
+
+    summary = _summary(study, spec, parks, used, figures(np.ones(len(cells), dtype=bool)), net, residents)
     result = AnalysisResult(name="parks", summary=summary, layers=_layers(study, spec, used, cells, euc, net),
                             tables={"cells": pd.DataFrame(cells.drop(columns="geometry"))})
+    area = cells["area_m2"].to_numpy()
+    for g in given:
+        attach(result, g, unit_rows(g, figures, area_m2=area, residents=pop), _flat)
     result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
     return result
 
@@ -100,50 +122,78 @@ def _euclidean(used: gpd.GeoDataFrame, res_geom: shapely.Geometry, cells: gpd.Ge
         reach = shapely.union_all(shapely.buffer(used.geometry.to_numpy(), used["radius_m"].to_numpy(float)))
     else:
         reach = shapely.Polygon()
-    res_area = float(res_geom.area)
-    covered_geom = shapely.intersection(res_geom, reach)
-    share_euc = float(covered_geom.area / res_area) if res_area > 0 else 0.0
     frac = (shapely.area(shapely.intersection(cells.geometry.to_numpy(), reach))
             / np.maximum(cells["area_m2"].to_numpy(), 1e-12))
-    return Euclidean(reach=reach, share=share_euc, uncovered=shapely.difference(res_geom, reach), cell_fraction=frac)
+    return Euclidean(reach=reach, uncovered=shapely.difference(res_geom, reach), cell_fraction=frac)
 
 
-def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.GeoDataFrame, res_geom: shapely.Geometry,
-             cells: gpd.GeoDataFrame, euc: Euclidean, net: Network, residents: Residents | None) -> dict[str, Any]:
+def _figures(study: Study, spec: ParkSpec, cells: gpd.GeoDataFrame, pop: np.ndarray | None, *, n_parks: int,
+             sel: np.ndarray) -> dict[str, Any]:
+    """The measured figures of the cells ``sel`` (the whole area: every cell; a unit: its cells).
+
+    The straight-line share is the land-weighted mean of each cell's covered fraction (the
+    area of the cell inside the buffers over its area), so that it adds up over units to the
+    whole area's exact overlay of residential land and buffers; the network share counts a
+    cell when its demand point walks to a park within the radius. No residential land in
+    ``sel``: shares and passes are None (not measured).
+    """
     p, target = spec.parks, spec.target
-    res_area = float(res_geom.area)
-    area = cells["area_m2"].to_numpy()
+    area = cells["area_m2"].to_numpy()[sel]
+    frac = cells["euclidean_covered_fraction"].to_numpy()[sel]
+    covered = cells["network_covered"].to_numpy()[sel]
+    w = None if pop is None else pop[sel]
+    share_euc, share_net = share_of(area, frac), share_of(area, covered)
+    share_primary = share_euc if spec.primary == "euclidean" else share_net
+
+    def passes(x: float | None) -> bool | None:
+        return None if x is None else bool(x >= target - 1e-9)
+
+    return {
+        "covered_share_euclidean": rounded(share_euc),
+        "covered_share_network": rounded(share_net),
+        "covered_share_residents_euclidean": rounded(share_of(w, frac)),
+        "covered_share_residents_network": rounded(share_of(w, covered)),
+        "target": target,
+        "primary_method": spec.primary,
+        "passes": passes(share_primary),
+        "passes_euclidean": passes(share_euc),
+        "passes_network": passes(share_net),
+        # why the primary reading falls short (no park, land off the network, beyond the radius)
+        "reasons": [] if share_primary is None else distance_reasons(
+            p.kind, facilities=n_parks, share=share_primary, target=target,
+            distance_m=float(p.radius_m.value) if p.size_rule == "none" else None, method=spec.primary,
+            off_network_share=off_network_land(area, study.demand_snap.on_network[sel]),
+            max_snap_m=study.max_snap_m),
+        "uncovered_area_m2_euclidean": round(float((area * (1.0 - frac)).sum()), 1),
+        "uncovered_area_m2_network": round(float(area[~covered].sum()), 1),
+    }
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One unit's row of the ``<kind>`` table (reasons in words)."""
+    out = {k: v for k, v in row.items() if k not in ("reasons", "target")}
+    out["target_share"] = row["target"]
+    out["reasons"] = reasons_line(row["reasons"])
+    return out
+
+
+def _summary(study: Study, spec: ParkSpec, parks: gpd.GeoDataFrame, used: gpd.GeoDataFrame, whole: dict[str, Any],
+             net: Network, residents: Residents | None) -> dict[str, Any]:
+    p = spec.parks
+    area = study.demand["area_m2"].to_numpy()
     pop = residents.per_cell if residents is not None else None
-    share_net = share(area, net.covered) if res_area > 0 else 0.0
-    share_primary = euc.share if spec.primary == "euclidean" else share_net
     return {
         "analysis": "park coverage",
         "standard": p.standard, "source": p.source, "plan_text": p.plan_text,
         "radius_m": float(p.radius_m.value) if p.size_rule == "none" else None,
         "size_rule": p.size_rule,
-        "residential_area_m2": round(res_area, 1),
-        "covered_share_euclidean": round(euc.share, 6),
-        "covered_share_network": round(share_net, 6),
-        "target": target,
-        "primary_method": spec.primary,
-        "passes": bool(share_primary >= target - 1e-9),
-        "passes_euclidean": bool(euc.share >= target - 1e-9),
-        "passes_network": bool(share_net >= target - 1e-9),
-        # why the primary reading falls short (no park, land off the network, beyond the radius)
-        "reasons": distance_reasons(
-            p.kind, facilities=len(used), share=share_primary, target=target,
-            distance_m=float(p.radius_m.value) if p.size_rule == "none" else None, method=spec.primary,
-            off_network_share=study.off_network_share_land, max_snap_m=study.max_snap_m),
-        "uncovered_area_m2_euclidean": round(float(euc.uncovered.area), 1),
-        "uncovered_area_m2_network": round(float(area[~net.covered].sum()), 1),
+        "residential_area_m2": round(float(area.sum()), 1),
+        **whole,
         "parks_found": len(parks),
         "parks_used": len(used),
         "parks_too_small": int(parks["radius_m"].isna().sum()),
         "parks_off_network": net.parks_off_network,
         "residents": None if pop is None else round(float(np.nansum(pop)), 0),
-        "covered_share_residents_euclidean": None if pop is None else round(
-            float(np.nansum(pop * cells["euclidean_covered_fraction"]) / max(np.nansum(pop), 1e-12)), 6),
-        "covered_share_residents_network": None if pop is None else round(share(pop, net.covered), 6),
         "population_source": None if residents is None else residents.source,
         "walk_speed_kmh": study.net.speed_kmh,
         "note": messages.PARKS_NOTE,

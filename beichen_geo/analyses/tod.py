@@ -34,7 +34,9 @@ buffer_residential_land_m2, buffer_residents
     "radius" reading), so that the network penalty shows.
 
 District totals (summary) use the UNION of station catchments, so land and residents near
-two close stations are counted once; per-station rows overlap by design.
+two close stations are counted once; per-station rows overlap by design. The land in the
+union is measured per demand cell (the area of the cell inside it), so that the figures of
+units (``units=``) add up to the whole area's.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.areal import areas_inside
 from geo.engine import Catchments
 from geo.errors import InputError
 from geo.isochrones import Method, isochrones
@@ -69,6 +72,7 @@ from ..present import tod as present
 from ..result import AnalysisResult
 from ..standards import Standards, TodVariant
 from ..study import Study
+from ..units import Grouping, attach, groupings, minutes_tag, rounded, share_of, unit_rows
 from ._stations_common import (
     Services,
     StationSnap,
@@ -91,6 +95,8 @@ def tod_station_areas(
     residents: Residents | None = None,
     stations: gpd.GeoDataFrame | None = None,
     isochrone_method: Method = "raster",
+    units: Grouping | None = None,
+    zones: Grouping | None = None,
 ) -> AnalysisResult:
     """Measure the walking catchments of TOD stations for each TOD variant.
 
@@ -113,6 +119,13 @@ def tod_station_areas(
     isochrone_method
         ``"raster"`` (default, ~10 ms per station) or ``"exact"`` (the vector union of
         buffered street pieces, ~0.1-0.3 s per station); see :func:`geo.isochrones.isochrones`.
+    units, zones
+        Groupings (:func:`beichen_geo.units.grouping_for`): the summary then gets ``units`` /
+        ``zones``, per unit ``variants.<v>.bands.<band>`` with the whole area's
+        ``residential_land_in_any_m2``, ``share_of_residential_land``, ``residents_in_any``,
+        ``share_of_residents``, ``demand_cells_in_any`` measured by the same code on the unit's
+        cells, and ``stations_reaching`` (stations whose band reaches a cell of the unit);
+        and ``units_check`` / ``zones_check``.
 
     Returns
     -------
@@ -139,6 +152,7 @@ def tod_station_areas(
     if study.net.mode != "walk":
         raise InputError(f"the TOD analysis needs a walk network, the study's network is {study.net.mode!r}")
     vlist = _variants(standards, variants)
+    given = groupings(units, zones, study)
     default = tod.default_variant if tod.default_variant in [v.name for v in vlist] else vlist[0].name
     st = station_points(study, standards, stations)
     pop = residents_per_cell(study, residents)
@@ -147,7 +161,8 @@ def tod_station_areas(
     ctx = _prepare(study, st, snapped.snap, sorted({m for v in vlist for m in v.minutes}), pop,
                    station_kind=tod.station_kind, buffer_m=buffer_m, isochrone_method=isochrone_method)
     measures = {key: row for b in ctx.band_mins for key, row in _band_measures(ctx, b).items()}
-    totals = _totals(ctx, measures)
+    reach = {b: _band_reach(ctx, b) for b in ctx.band_mins}
+    totals = _totals(ctx, measures, reach)
     pop_source = None if residents is None else residents.source
     table = _table(st, snapped.snap, vlist, measures, list(ctx.svc.kinds), pop_source)
     geoms = table.pop("geometry") if "geometry" in table else pd.Series([None] * len(table))
@@ -164,6 +179,17 @@ def tod_station_areas(
         layers={"stations": stations_layer, "catchments": catchments},
         tables={"stations": table},
     )
+    area = study.demand["area_m2"].to_numpy()
+    names = st["station"].astype(str).to_numpy()
+
+    def figures(sel: np.ndarray) -> dict[str, Any]:
+        return {"variants": {v.name: {"bands": {
+            band: {"minutes": b, **_reach_figures(ctx, reach[b], sel),
+                   "stations_reaching": reach[b].stations(sel, names)}
+            for band, b in zip(BANDS, v.minutes, strict=True)}} for v in vlist}}
+
+    for g in given:
+        attach(result, g, unit_rows(g, figures, area_m2=area, residents=pop), _flat)
     result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
     return result
 
@@ -207,6 +233,9 @@ class _Prepared:
     buf_station: np.ndarray  # station of each (station, cell) pair within the largest band's circle
     buf_cell: np.ndarray
     buf_dist: np.ndarray  # their straight-line distance, m
+    cells: np.ndarray  # demand cell polygons
+    cell_tree: shapely.STRtree
+    cell_area: np.ndarray  # m²
 
 
 def _prepare(study: Study, st: gpd.GeoDataFrame, snap: SnappedPoints, band_mins: list[float],
@@ -231,6 +260,8 @@ def _prepare(study: Study, st: gpd.GeoDataFrame, snap: SnappedPoints, band_mins:
         st=st, snap=snap, band_mins=band_mins, mpm=mpm, pop=pop, cat=cat, demand_cat=demand_cat, poly_of=poly_of,
         is_x=_network_intersections(eng), res_parts=res_parts, res_tree=res_tree, res_area=res_area, svc=svc,
         fac_cat=fac_cat, buf_station=bi, buf_cell=bc, buf_dist=shapely.distance(pts[bi], cell_pts[bc]),
+        cells=study.demand.geometry.to_numpy(), cell_tree=shapely.STRtree(study.demand.geometry.to_numpy()),
+        cell_area=study.demand["area_m2"].to_numpy(dtype=float),
     )
 
 
@@ -286,34 +317,85 @@ def _catchment_figures(ctx: _Prepared, poly: shapely.Geometry, circle_area: floa
     }
 
 
-def _totals(ctx: _Prepared, measures: dict[tuple[int, float], dict[str, Any]]) -> dict[float, dict[str, Any]]:
+@dataclasses.dataclass(frozen=True)
+class BandReach:
+    """What the stations reach within one band, per demand cell.
+
+    ``land_m2``: the area of each cell inside the union of the stations' catchment polygons
+    (so that land adds up over units to the whole area); ``reached``: cells whose demand point
+    walks to some station within the band (residents and cells counted once); ``pair_station``
+    / ``pair_cell``: every (station, cell) pair within the band.
+    """
+
+    union: shapely.Geometry
+    land_m2: np.ndarray
+    reached: np.ndarray
+    pair_station: np.ndarray
+    pair_cell: np.ndarray
+
+    def stations(self, sel: np.ndarray, names: np.ndarray) -> list[str]:
+        """Names of the stations (in station order) whose band reaches a cell of ``sel``."""
+        return [str(n) for n in names[np.unique(self.pair_station[sel[self.pair_cell]])]]
+
+
+def _band_reach(ctx: _Prepared, b: float) -> BandReach:
+    """The union of the catchments of band ``b`` and what it holds, per cell."""
+    on_idx = [int(i) for i in np.flatnonzero(ctx.snap.on_network)]
+    union = shapely.union_all([ctx.poly_of[(i, b)] for i in on_idx])
+    within = ctx.demand_cat.minutes <= b + EPS_MIN
+    reached = np.zeros(len(ctx.cells), dtype=bool)
+    reached[ctx.demand_cat.node[within]] = True
+    return BandReach(union=union, land_m2=areas_inside(ctx.cells, union, tree=ctx.cell_tree), reached=reached,
+                     pair_station=ctx.demand_cat.source[within], pair_cell=ctx.demand_cat.node[within])
+
+
+def _reach_figures(ctx: _Prepared, br: BandReach, sel: np.ndarray) -> dict[str, Any]:
+    """The measured figures of one band on the cells ``sel`` (the whole area: every cell; a unit: its cells)."""
+    land_any = float(br.land_m2[sel].sum())
+    land = float(ctx.cell_area[sel].sum())
+    pop = None if ctx.pop is None else ctx.pop[sel]
+    res_any = None if pop is None else float(pop[br.reached[sel]].sum())
+    return {
+        "residential_land_in_any_m2": round(land_any, 1),
+        "residents_in_any": None if res_any is None else round(res_any, 1),
+        "share_of_residential_land": round(land_any / land, 6) if land > 0 else None,
+        "share_of_residents": rounded(share_of(pop, br.reached[sel])),
+        "demand_cells_in_any": int(br.reached[sel].sum()),
+    }
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One unit's row of the ``<kind>`` table: ``<variant>_<band>_<minutes>min_<figure>`` columns."""
+    out = {k: row[k] for k in ("name", "residential_area_m2", "residents", "demand_cells")}
+    for v, vd in row["variants"].items():
+        for band, f in vd["bands"].items():
+            tag = f"{v}_{band}_{minutes_tag(f['minutes'])}"
+            out.update({f"{tag}_{k}": x for k, x in f.items() if k not in ("minutes", "stations_reaching")})
+            out[f"{tag}_stations_reaching"] = "; ".join(f["stations_reaching"])
+    return out
+
+
+def _totals(ctx: _Prepared, measures: dict[tuple[int, float], dict[str, Any]],
+            reach: dict[float, BandReach]) -> dict[float, dict[str, Any]]:
     """District totals per band: the union of station catchments (land and cells counted once)
     next to the sums of the per-station figures (which double count overlaps)."""
     n = len(ctx.st)
     on_idx = [int(i) for i in np.flatnonzero(ctx.snap.on_network)]
     pts = ctx.st.geometry.to_numpy()
     pop, res_area = ctx.pop, ctx.res_area
+    every = np.ones(len(ctx.cells), dtype=bool)
     out: dict[float, dict[str, Any]] = {}
     for b in ctx.band_mins:
-        union = shapely.union_all([ctx.poly_of[(i, b)] for i in on_idx])
-        land_any = land_in_polygon(union, ctx.res_parts, ctx.res_tree)
-        cells = np.unique(ctx.demand_cat.node[ctx.demand_cat.minutes <= b + EPS_MIN])
         r = b * ctx.mpm
         circles = shapely.union_all(shapely.buffer(pts, r, quad_segs=64))
         buf_land = land_in_polygon(circles, ctx.res_parts, ctx.res_tree)
         rows = [measures[(i, b)] for i in range(n)]
         per_on = [measures[(i, b)] for i in on_idx]
-        res_any = None if pop is None else float(pop[cells].sum())
-        total_pop = None if pop is None else float(pop.sum())
         out[b] = {
             "minutes": b,
             "distance_m": round(r, 1),
-            "union_catchment_area_m2": round(float(union.area), 1),
-            "residential_land_in_any_m2": round(land_any, 1),
-            "residents_in_any": None if res_any is None else round(res_any, 1),
-            "share_of_residential_land": round(land_any / res_area, 6) if res_area > 0 else None,
-            "share_of_residents": None if res_any is None or not total_pop else round(res_any / total_pop, 6),
-            "demand_cells_in_any": len(cells),
+            "union_catchment_area_m2": round(float(reach[b].union.area), 1),
+            **_reach_figures(ctx, reach[b], every),
             "sum_station_residential_land_m2": round(float(sum(m["residential_land_m2"] for m in per_on)), 1),
             "sum_station_residents": None if pop is None else round(float(sum(m["residents"] for m in per_on)), 1),
             "buffer_residential_land_in_any_m2": round(buf_land, 1),

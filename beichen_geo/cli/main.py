@@ -33,6 +33,8 @@ OPTION_FLAGS: Final = {
     "method": "--method auto|exact|greedy",
     "n_new": "--n N",
     "target_share": "--target-share SHARE",
+    "name_col": "--name-col NAME",
+    "zones_name_col": "--zones-name-col NAME",
 }
 
 
@@ -47,6 +49,11 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         return pipeline.demo(args, steps)
     if args.command == "assess":
         return pipeline.assess(args, steps)
+    if args.command == "serve":
+        from beichen_geo.cli.serve import serve
+
+        serve(args, steps)
+        return {}
     return pipeline.analyses(args, steps, [args.command])
 
 

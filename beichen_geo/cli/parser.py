@@ -44,12 +44,20 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                      help="community/sub-district polygons with a population column, a table joined to --units, or a "
                           "GeoTIFF of persons per pixel (default: estimate from the buildings on residential land)")
     src.add_argument("--units", metavar="PATH",
-                     help="community/sub-district polygons; with a --population TABLE (CSV/Excel) they are joined by "
+                     help="named polygons (街道/镇, 社区, planning units) every analysis breaks its figures down by "
+                          "(<command>_units.csv); their population column, when they have one, gives the residents "
+                          "unless --population is given; with a --population TABLE (CSV/Excel) they are joined by "
                           "name or code")
     src.add_argument("--join-col", help="column shared by --units and a --population table (default: a name/code "
                                         "column)")
-    src.add_argument("--pop-col", help="name of the population column in --population")
-    src.add_argument("--name-col", help="name of the unit-name column in --population")
+    src.add_argument("--pop-col", help="name of the population column in --population (or in --units without "
+                                       "--population)")
+    src.add_argument("--name-col", help="name of the unit-name column in --population and --units (default: found "
+                                        "by name: name, 名称, 街道, 社区...)")
+    src.add_argument("--zones", metavar="PATH",
+                     help="a second grouping reported like --units (e.g. inside/outside the Outer Ring Road): "
+                          "<command>_zones.csv")
+    src.add_argument("--zones-name-col", help="name of the zone-name column in --zones (default: found by name)")
     src.add_argument("--residential", metavar="PATH",
                      help="a planner's residential land polygons (居住用地; GeoJSON/GPKG/SHP), see --residential-mode")
     src.add_argument("--residential-coords", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
@@ -133,6 +141,15 @@ def assess_options(a: argparse.ArgumentParser) -> None:
                    help="also print assess.html to assess.pdf with headless Chromium (a line says why when it cannot)")
 
 
+def serve_options(sv: argparse.ArgumentParser) -> None:
+    """``serve``: where the what-if workbench listens."""
+    w = sv.add_argument_group("server")
+    w.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; any other asks for the access "
+                        "token printed at start)")
+    w.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole parser: ``demo`` and one subcommand per entry of the registry, in its order."""
     from beichen_geo import __version__
@@ -157,4 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_common(sp, out_default="out")
         if analysis.options is not None:
             analysis.options(sp)
+    sv = sub.add_parser("serve", help="the what-if workbench: load the study once and serve a local web app and "
+                                      "JSON API (add, move, remove facilities; scenarios; best next site)")
+    add_common(sv, out_default=None)
+    serve_options(sv)
     return parser

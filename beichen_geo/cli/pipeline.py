@@ -104,6 +104,11 @@ def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: 
 
     standards = clinics_from_file(load_standards(args.standards), args)
     options.facility_files(args, list(standards.kinds))  # unknown kinds and option counts refused before any work
+    if args.zones and not all(ANALYSES[n].by_units for n in names):
+        raise InputError(f"{', '.join(names)} gives no figures per zone: leave out --zones (circles, parks, tod, "
+                         "clinics and demo take it)")
+    if args.zones_name_col and not args.zones:
+        raise InputError("--zones-name-col names a column of --zones FILE: give --zones too")
     if args.basemap == "tianditu" and not os.environ.get("TIANDITU_KEY"):
         raise InputError("--basemap tianditu needs a Tianditu browser key in the TIANDITU_KEY environment variable "
                          "(free from console.tianditu.gov.cn); or choose another --basemap")
@@ -118,22 +123,58 @@ def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: 
     return summaries
 
 
-def _context(args: argparse.Namespace, steps: Steps, standards: Any,
+def _context(args: argparse.Namespace, steps: Steps, standards: Any, names: list[str],
              circle_variants: list[str | None] | None) -> RunContext:
-    """Load the study and its residents (and --units polygons when the residents do not carry them)."""
-    from beichen_geo.population import read_units, residents_for
+    """Load the study, its residents, and the --units / --zones groupings every analysis breaks down by."""
+    from beichen_geo.population import residents_for
 
     study = load(args, steps, standards)
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population, pop_col=args.pop_col,
                                   name_col=args.name_col, units=args.units, join_col=args.join_col)
-        units = None
-        if args.units and residents.units is None:
-            units = read_units(args.units, crs=study.crs)
     for msg in residents.warnings:  # e.g. much residential land holds nobody, and why
         warnings.warn(msg, stacklevel=2)
-    return RunContext(args=args, study=study, standards=standards, residents=residents, units=units,
+    by_units = all(ANALYSES[n].by_units for n in names)
+    if not by_units:
+        _refuse_unused_units(args, names, residents)
+    units, zones = groupings(args, study, residents) if by_units else (None, None)
+    return RunContext(args=args, study=study, standards=standards, residents=residents, units=units, zones=zones,
                       circle_variants=circle_variants)
+
+
+def _refuse_unused_units(args: argparse.Namespace, names: list[str], residents: Any) -> None:
+    """``gaps`` and ``stations`` give no per-unit figures: a --units layer that gives them no residents
+    (neither joined to a --population table nor carrying a population column) is refused."""
+    from beichen_geo.population import TABLE_SUFFIXES
+
+    what = ", ".join(names)
+    units_give_residents = residents.units is not None and (
+        args.population is None or str(args.population).lower().endswith(TABLE_SUFFIXES))
+    if args.units and not units_give_residents:
+        raise InputError(f"{what} gives no figures per unit, and --units {args.units} gives it no residents (no "
+                         "population column, no --population table to join): leave out --units")
+
+
+def groupings(args: argparse.Namespace, study: Any, residents: Any) -> tuple[Any, Any]:
+    """The --units and --zones groupings (None when not given).
+
+    With a --population table joined to --units, the units carry the joined populations.
+    """
+    from beichen_geo.population import TABLE_SUFFIXES
+    from beichen_geo.units import grouping_for, read_grouping
+
+    units = zones = None
+    if args.units:
+        joined = (args.population is not None and str(args.population).lower().endswith(TABLE_SUFFIXES)
+                  and residents.units is not None)
+        if joined:
+            units = grouping_for(study, residents.units, kind="units", residents=residents, name_col=None,
+                                 source=os.path.basename(str(args.units)))
+        else:
+            units = read_grouping(args.units, study, kind="units", residents=residents, name_col=args.name_col)
+    if args.zones:
+        zones = read_grouping(args.zones, study, kind="zones", residents=residents, name_col=args.zones_name_col)
+    return units, zones
 
 
 def _run_analyses(args: argparse.Namespace, steps: Steps, names: list[str], standards: Any, run_folder: Any,
@@ -142,7 +183,7 @@ def _run_analyses(args: argparse.Namespace, steps: Steps, names: list[str], stan
 
     Returns the summaries and the results (``AnalysisResult``; None for a stub), by file stem.
     """
-    ctx = _context(args, steps, standards, circle_variants)
+    ctx = _context(args, steps, standards, names, circle_variants)
     runners: dict[str, Runner] = {}
     for name in names:
         runners.update(ANALYSES[name].build(ctx))

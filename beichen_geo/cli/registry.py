@@ -33,6 +33,7 @@ class RunContext:
     standards: Any
     residents: Any
     units: Any = None
+    zones: Any = None
     circle_variants: list[str | None] | None = None
 
 
@@ -45,7 +46,8 @@ class Analysis:
 
     ``module`` and ``entry`` name the public entry function; ``runners`` builds the runners
     from it (and its module, for helpers such as ``read_stations``); ``options`` adds the
-    subcommand's own flags; ``in_demo`` says whether ``beichen-geo demo`` runs it.
+    subcommand's own flags; ``in_demo`` says whether ``beichen-geo demo`` runs it;
+    ``by_units`` whether it breaks its figures down by ``--units`` / ``--zones``.
     """
 
     module: str
@@ -54,6 +56,7 @@ class Analysis:
     help: str
     options: Callable[[argparse.ArgumentParser], None] | None = None
     in_demo: bool = False
+    by_units: bool = False
 
     def build(self, ctx: RunContext) -> dict[str, Runner]:
         """Import the module and build this analysis's runners."""
@@ -63,21 +66,25 @@ class Analysis:
 
 def _circles(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunContext) -> dict[str, Runner]:  # noqa: ARG001
     variants = ctx.circle_variants or [getattr(ctx.args, "variant", None)]
-    return {f"circles:{v}": functools.partial(entry, ctx.study, ctx.standards, variant=v, residents=ctx.residents)
+    return {f"circles:{v}": functools.partial(entry, ctx.study, ctx.standards, variant=v, residents=ctx.residents,
+                                              units=ctx.units, zones=ctx.zones)
             for v in variants}
 
 
 def _parks(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunContext) -> dict[str, Runner]:  # noqa: ARG001
-    return {"parks": functools.partial(entry, ctx.study, ctx.standards, residents=ctx.residents)}
+    return {"parks": functools.partial(entry, ctx.study, ctx.standards, residents=ctx.residents, units=ctx.units,
+                                       zones=ctx.zones)}
 
 
 def _tod(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunContext) -> dict[str, Runner]:  # noqa: ARG001
     tv = getattr(ctx.args, "variant", None) if ctx.args.command == "tod" else None
-    return {"tod": functools.partial(entry, ctx.study, ctx.standards, variants=tv, residents=ctx.residents)}
+    return {"tod": functools.partial(entry, ctx.study, ctx.standards, variants=tv, residents=ctx.residents,
+                                     units=ctx.units, zones=ctx.zones)}
 
 
 def _clinics(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunContext) -> dict[str, Runner]:  # noqa: ARG001
-    return {"clinics": functools.partial(entry, ctx.study, ctx.standards, residents=ctx.residents, units=ctx.units)}
+    return {"clinics": functools.partial(entry, ctx.study, ctx.standards, residents=ctx.residents, units=ctx.units,
+                                         zones=ctx.zones)}
 
 
 def _gaps(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunContext) -> dict[str, Runner]:  # noqa: ARG001
@@ -112,13 +119,15 @@ def _stations(entry: Callable[..., AnalysisResult], mod: ModuleType, ctx: RunCon
 #: place the CLI names the analyses' modules.
 ANALYSES: Final[Mapping[str, Analysis]] = MappingProxyType({
     "circles": Analysis("beichen_geo.analyses.circles", "living_circles", _circles, in_demo=True,
-                        options=parser.circles_options,
+                        by_units=True, options=parser.circles_options,
                         help="5-15-30 (or another variant's) living circles: homes reaching every required kind"),
-    "parks": Analysis("beichen_geo.analyses.parks", "park_coverage", _parks, in_demo=True,
+    "parks": Analysis("beichen_geo.analyses.parks", "park_coverage", _parks, in_demo=True, by_units=True,
                       help="share of residential land within 500 m of parks (straight line and network)"),
-    "tod": Analysis("beichen_geo.analyses.tod", "tod_station_areas", _tod, in_demo=True, options=parser.tod_options,
+    "tod": Analysis("beichen_geo.analyses.tod", "tod_station_areas", _tod, in_demo=True, by_units=True,
+                    options=parser.tod_options,
                     help="walking catchments and TOD figures of rail and metro stations"),
     "clinics": Analysis("beichen_geo.analyses.clinics", "clinics_per_community", _clinics, in_demo=True,
+                        by_units=True,
                         help="community health centres per community / sub-district (S-H-01)"),
     "gaps": Analysis("beichen_geo.analyses.gaps", "gap_analysis", _gaps, options=parser.gaps_options,
                      help="where coverage of a kind fails, and where N new facilities close the gap best"),

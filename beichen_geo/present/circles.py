@@ -11,6 +11,7 @@ import numpy as np
 from ..result import AnalysisResult
 from ..standards import Standards, Tier
 from .messages import brief_line
+from .units import add_units_layer
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -86,4 +87,5 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         labels = {k: (standards.kinds[k].label_zh if zh else standards.kinds[k].label_en) for k in fac["kind"].unique()}
         # off by default: a dozen kinds of markers hide the coverage; the layer control shows them
         m.add_points(fac, kind_col="kind", name_col="name", kind_labels=labels, show=False)
+    add_units_layer(m, result, lang)
     return m

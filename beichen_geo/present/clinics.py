@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .units import add_units_layer
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -20,7 +21,8 @@ def _pct(x: float | None) -> str:
 
 #: Unit results in Chinese.
 ZH_RESULT: Mapping[str, str] = {"pass": "达标", "fail: count": "未达标(数量)", "fail: reach": "未达标(可达)",
-                                  "fail: count and reach": "未达标(数量与可达)"}
+                                  "fail: count and reach": "未达标(数量与可达)",
+                                  "not measured: no residential land": "无居住用地(可达未测)"}
 
 
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
@@ -41,8 +43,8 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
             f"标准: {s['standard']} {cfg.plan_text} ({s['source']})",
             (f"目标: 每个镇街≥{s['min_per_town']}所, 每{s['residents_per_centre_max'] / 1e4:g}万人1所; "
              f"步行{s['walk_minutes']:g}分钟可达"),
-            (f"实测: 数量达标 {s['units_passing_count']}/{s['units']} 个单元, "
-            f"可达达标 {s['units_passing_reach']}/{s['units']} "
+            (f"实测: 数量达标 {s['units_passing_count']}/{s['units_count']} 个单元, "
+            f"可达达标 {s['units_passing_reach']}/{s['units_count']} "
             f"(目标 {pct(s['reach_target_share'])}); "
             f"{pct(s[s['keys']['share_residents']])} 居民{s['walk_minutes']:g}分钟内可达; "
             f"每所服务 {'–' if rpc is None else f'{rpc:,.0f}'} 人 ({s['centres_in_area']} 所)"),
@@ -53,9 +55,9 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
             f"Standard: {s['standard']} one CHSC per town/sub-district or per 30,000–100,000 residents ({s['source']})",
             (f"Target: ≥{s['min_per_town']} per unit and 1 per {s['residents_per_centre_max']:,.0f} residents; "
              f"within {s['walk_minutes']:g} min walk"),
-            (f"Measured: count test {s['units_passing_count']} of {s['units']} units, "
+            (f"Measured: count test {s['units_passing_count']} of {s['units_count']} units, "
             f"reach test {s['units_passing_reach']} of "
-            f"{s['units']} (target {pct(s['reach_target_share'])}); "
+            f"{s['units_count']} (target {pct(s['reach_target_share'])}); "
             f"{pct(s[s['keys']['share_residents']])} of residents within "
             f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre "
             f"({s['centres_in_area']} centres)"),
@@ -101,4 +103,5 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
                      f"over {s['residents_per_centre_max']:,.0f}": s["keys"]["over_cap"],
                      "unit": "unit_name"})
         m.add_points(cen, kind_col="kind", name_col="name", popup_cols=pop, kind_labels={cfg.kind: label})
+    add_units_layer(m, result, lang, kinds=("zones",))
     return m

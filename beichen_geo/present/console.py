@@ -2,7 +2,9 @@
 
 Each function reads the JSON summary its analysis wrote (``DIR/<name>.json``) and gives the
 lines to print; :func:`lines` dispatches on the summary's name (``circles_<variant>`` is a
-circles summary) and :func:`footer` says where the facilities and residents came from.
+circles summary) and adds one line per units/zones grouping
+(:func:`beichen_geo.present.units.console_lines`); :func:`footer` says where the facilities
+and residents came from.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from beichen_geo.present.messages import reasons_line
+from beichen_geo.present.units import console_lines as unit_lines
 
 Summary = Mapping[str, Any]
 
@@ -70,7 +73,7 @@ def stations(name: str, s: Summary) -> list[str]:  # noqa: ARG001
 
 def clinics(name: str, s: Summary) -> list[str]:  # noqa: ARG001
     """The count and reach tests of S-H-01 and the overall verdict."""
-    keys, n = s["keys"], s.get("units", 0)
+    keys, n = s["keys"], s.get("units_count", 0)
     failed = [t for t, k in (("count", "passes_count"), ("reach", "passes_reach")) if not s[k]]
     verdict = "pass" if s["passes"] else "FAIL (" + " and ".join(failed) + " test)"
     return [f"  clinics: {s.get('centres', '?')} centres — {verdict}: "
@@ -108,7 +111,7 @@ def lines(name: str, summary: Summary) -> list[str]:
         return [f"  {name}: not measured — {summary['reason']}"]
     analysis = "circles" if name.startswith("circles") else name
     fn = _BY_ANALYSIS.get(analysis)
-    return fn(name, summary) if fn is not None else []
+    return [*fn(name, summary), *unit_lines(name, summary)] if fn is not None else []
 
 
 def footer(summaries: Mapping[str, Summary]) -> list[str]:

@@ -28,6 +28,14 @@ def reason_text(reason: dict[str, Any], *, lang: str = "en", labels: dict[str, s
         pct = f"{reason['covered_share_land']:.1%}"
         return (f"仅{pct}的用地{reason['minutes']:g}分钟内可达{kind}" if lang == "zh"
                 else f"only {pct} of land reaches {kind} within {reason['minutes']:g} min")
+    if code == "residents_beyond_minutes":
+        pct = f"{reason['covered_share_residents']:.1%}"
+        return (f"仅{pct}的居民{reason['minutes']:g}分钟内可达{kind}" if lang == "zh"
+                else f"only {pct} of residents reach {kind} within {reason['minutes']:g} min")
+    if code == "too_few_centres":
+        have, need = reason["centres_inside"], reason["required_centres"]
+        return (f"单元内{kind}{have}所, 需要{need}所" if lang == "zh"
+                else f"{have} {kind} inside the unit, {need} required")
     if code == "beyond_distance":
         pct = f"{reason['covered_share_land']:.1%}"
         words = {"euclidean": ("直线", "in a straight line"), "network": ("沿路网", "along the streets")}
@@ -59,7 +67,8 @@ def brief_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dict[
         kinds = ", ".join(f"{lab.get(r['kind'], r['kind'])} {r['covered_share_land']:.1%}" for r in beyond)
         mins = beyond[0]["minutes"]
         parts.append(f"{mins:g}分钟内可达用地比例: {kinds}" if zh else f"land within {mins:g} min of: {kinds}")
-    parts += [reason_text(r, lang=lang, labels=lab) for r in reasons if r["code"] == "beyond_distance"]
+    parts += [reason_text(r, lang=lang, labels=lab) for r in reasons
+              if r["code"] in ("beyond_distance", "residents_beyond_minutes", "too_few_centres")]
     return ("；" if zh else "; ").join(parts)
 
 
@@ -136,7 +145,8 @@ GAPS_NOTE = ("Coverage is along the walk network (a cell counts when its represe
              "gaps: check that a site can actually be built there.")
 PARKS_NOTE = ("Straight-line buffers overstate access across rivers, railways and walls; "
               "the network figure is what residents walk.")
-CLINICS_UNITS_IGNORED = "the units argument was ignored: the population layer's units are used"
+CLINICS_UNITS_OVER_POPULATION = ("the units grouping gives the units of S-H-01; the population layer's units only "
+                                 "spread the residents over the cells")
 
 
 def clinics_residents_unknown(source: str) -> str:
@@ -161,3 +171,43 @@ def clinics_rule(*, min_per_town: int, cap: float, reach_target: float, walk_min
         "a unit passes when both hold. "
         f"Fewer than {floor:,.0f} residents per centre is flagged below_min_catchment (informational)."
     )
+
+
+# --------------------------------------------------------------------------- units and zones
+#: How demand cells are assigned to units and zones (summary ``<kind>_check.rule``, README).
+UNITS_RULE = ("a demand cell belongs to the unit that covers its demand point (the point of the cell that is "
+              "snapped to the street network; a point on a unit's border belongs to that unit); where units "
+              "overlap, the first unit in file order wins, so every cell is counted once")
+
+#: Words of a unit's verdict (True, False, None = not measured: no residential land).
+PASS_WORDS = {"en": {True: "pass", False: "fail", None: "no residential land"},
+              "zh": {True: "达标", False: "未达标", None: "无居住用地"}}
+
+
+def _names(names: Sequence[str], n: int = 5) -> str:
+    return ", ".join(repr(str(x)) for x in names[:n]) + ("..." if len(names) > n else "")
+
+
+def grouping_warnings(kind: str, check: dict[str, Any]) -> list[str]:
+    """One sentence per finding of a units/zones check (overlaps, gaps, empty units, duplicate names)."""
+    what = kind + (f" ({check['source']})" if check.get("source") else "")
+    out: list[str] = []
+    if check.get("overlaps_count"):
+        pairs = "; ".join(f"{o['a']!r} and {o['b']!r} {o['area_m2']:,.0f} m²" for o in check["overlaps"][:3])
+        out.append(f"{what}: {check['overlaps_count']} pair(s) of units overlap ({check['overlap_area_m2']:,.0f} m² "
+                   f"in all, e.g. {pairs}); a demand cell in an overlap counts for the first unit in file order only")
+    if check.get("cells_outside_units"):
+        res = check.get("residents_outside_units")
+        out.append(f"{what}: {check['cells_outside_units']} demand cells "
+                   f"({check['residential_area_m2_outside_units']:,.0f} m² of residential land"
+                   + ("" if res is None else f", {res:,.0f} residents") + ") lie in no unit: they count for the "
+                   "whole area but for no unit; check that the units cover the study area")
+    empty = check.get("units_without_residential_land") or []
+    if empty:
+        out.append(f"{what}: {len(empty)} unit(s) hold no residential land ({_names(empty)}): their shares and "
+                   "passes are null (not measured), they stay in the tables")
+    dup = check.get("duplicate_names") or []
+    if dup:
+        out.append(f"{what}: {len(dup)} name(s) appear more than once ({_names(dup)}); the units are kept apart, "
+                   "the second one named 'NAME (2)', the third 'NAME (3)'...")
+    return out

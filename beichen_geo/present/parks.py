@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ..result import AnalysisResult
 from ..standards import Standards
 from .messages import reasons_line
+from .units import add_units_layer
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -52,4 +53,5 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     if len(parks):
         m.add_polygons(parks.loc[parks.geom_type.isin(["Polygon", "MultiPolygon"])], name="公园" if zh else "Parks",
                        color="#1a9850", tooltip_cols={("名称" if zh else "name"): "name", "m²": "park_area_m2"})
+    add_units_layer(m, result, lang)
     return m

@@ -15,6 +15,7 @@ import pandas as pd
 from ..result import AnalysisResult
 from ..standards import Standards, TodVariant
 from ..study import Study
+from .units import add_units_layer
 
 _TXT = {
     "en": {
@@ -138,4 +139,5 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
     pop, cols = _popups(result, variants, T)
     m.add_points(pop, kind_col="_kind", name_col="station", popup_cols=cols, kind_labels={"station": T["station"]},
                  colors={"station": "#d62728"}, cluster=False, legend_title=T["stations_legend"])
+    add_units_layer(m, result, lang)
     return m

@@ -256,6 +256,17 @@ def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
     return atomic_write(path, write)
 
 
+def csv_bytes(df: pd.DataFrame, *, index: bool = False, round_by_unit: bool = True) -> bytes:
+    """The bytes :func:`write_csv` writes for ``df`` (UTF-8 with BOM, CRLF rows, formula-safe text).
+
+    ``round_by_unit=False`` keeps floats at full precision (e.g. coordinates meant to be read
+    back exactly); infinities are still left empty.
+    """
+    ready = _csv_ready(df) if round_by_unit else df.replace([np.inf, -np.inf], np.nan)
+    text = _formula_safe_frame(ready, index=index).to_csv(index=index, lineterminator="\r\n")
+    return "\ufeff".encode() + text.encode("utf-8")
+
+
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): _jsonable(v) for k, v in obj.items()}
