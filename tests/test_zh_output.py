@@ -329,3 +329,88 @@ def test_progress_display_in_chinese():
         pass
     assert buf.getvalue().startswith("[1] 各需求单元格的居民 ...") and buf.getvalue().rstrip().endswith("秒")
     assert list(steps.timings) == ["Residents per demand cell"]  # the English name stays the key
+
+
+# ------------------------------------------------------------------------------ the program's warnings
+def test_warnings_of_the_program_are_worded_in_chinese():
+    check = {"source": "u.gpkg", "overlaps_count": 2, "overlap_area_m2": 1234.0,
+             "overlaps": [{"a": "A", "b": "B", "area_m2": 1000.0}, {"a": "C", "b": "D", "area_m2": 234.0}],
+             "cells_outside_units": 33, "residential_area_m2_outside_units": 330000.0,
+             "residents_outside_units": 1200.0,
+             "units_without_residential_land": ["Empty"], "duplicate_names": ["A"]}
+    english = [
+        messages.off_network_warning(0.067, 422, max_snap_m=150),
+        messages.excluded_features("clinic", [{"name": "Dextra", "osmid": 1, "why": "healthcare:speciality=x"}]),
+        messages.facilities_outside_area(2, ["f.csv"], [2, 3], reach_m=2000),
+        messages.land_without_residents(0.35, 4.71e6, "estimate: ...", messages.CAUSE_NO_BUILDINGS),
+        messages.land_without_residents(0.2, 1e6, "given: p.csv", messages.CAUSE_NO_UNIT),
+        messages.land_without_buildings(0.35, 1.66e6, 4.71e6, 0.0055),
+        messages.RESCALE_ESTIMATE_ONLY,
+        messages.units_outside_area(2, ["X", "Y"]),
+        messages.units_outside_area(1, []),
+        messages.units_without_land(1234.0, 2, ["X", "Y"]),
+        messages.facilities_off_network("bus_stop", 3, max_snap_m=150),
+        *messages.grouping_warnings("units", check),
+        *messages.grouping_warnings("zones", {**check, "source": None, "residents_outside_units": None}),
+    ]
+    assert len(english) == 19  # 11 sentences, 4 + 4 findings of the two checks
+    labels = dict(Labels.from_standards(load_standards(), "zh").kinds)
+    data = {"Dextra", "healthcare:speciality=x", "f.csv", "'A'", "'B'", "'C'", "'D'", "'Empty'", "X", "Y",
+            "u.gpkg"}
+    for text in english:
+        zh, worded = messages.warning_text(text, lang="zh", labels=labels)
+        assert worded, text
+        assert CJK.search(zh) and not _ascii_words(zh, data), (text, zh)
+        assert messages.warning_text(text) == (text, True)
+    # the figures are kept
+    zh = messages.warning_text(english[0], lang="zh")[0]
+    assert zh.startswith("6.7%的居住用地（422个需求单元格）距步行路网的任何道路超过150米")
+    assert messages.warning_text(english[1], lang="zh", labels=labels)[0].startswith(
+        f"{labels['clinic']}：1个OSM要素符合该类型的标签")
+    # an engine warning is not worded: the caller shows it under a heading
+    other = "clinic facilities file 'f.csv': 2 of 2 points were left unchanged by the GCJ-02 -> WGS84 conversion"
+    assert messages.warning_text(other, lang="zh") == (other, False)
+
+
+def test_chinese_warning_lines_on_the_console(capsys):
+    import importlib
+
+    cli_main = importlib.import_module("beichen_geo.cli.main")
+    cli_main._RUNNING["steps"] = type("S", (), {"lang": "zh"})()
+    try:
+        cli_main._show_warning(UserWarning(messages.facilities_off_network("bus_stop", 3, max_snap_m=150)),
+                               UserWarning, "f", 1)
+        cli_main._show_warning(UserWarning("something else"), UserWarning, "f", 1)
+    finally:
+        cli_main._RUNNING.clear()
+    cli_main._show_warning(UserWarning("something else"), UserWarning, "f", 1)
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["beichen-geo：警告：公交站：3处距路网超过150米（在此不服务任何人）",
+                   "beichen-geo：警告（程序的英文原文）：something else",
+                   "beichen-geo: warning: something else"]
+
+
+# ------------------------------------------------------------------------------ the standards' notes
+def test_chinese_notes_of_the_standards_and_their_overrides(tmp_path):
+    from beichen_geo.assess.document import parameters
+
+    st = load_standards()
+    noted = [p for p in parameters(st) if p["note"]]
+    assert len(noted) >= 10 and all(p["note_zh"] and CJK.search(p["note_zh"]) for p in noted)
+    # an override: a bare number drops both notes; a new value with its source keeps them; a new note
+    # without its Chinese drops the old Chinese note
+    f = tmp_path / "o.toml"
+    f.write_text("[travel]\nwalk_speed_kmh = 4.5\n[travel.max_snap_m]\nvalue = 100\nsource = \"survey\"\n"
+                 "[travel.isochrone_buffer_m]\nvalue = 20\nsource = \"x\"\nnote = \"new note\"\n", encoding="utf-8")
+    o = load_standards(f).travel
+    assert o.walk_speed_kmh.note is None and o.walk_speed_kmh.note_zh is None
+    assert o.max_snap_m.note == st.travel.max_snap_m.note and o.max_snap_m.note_zh == st.travel.max_snap_m.note_zh
+    assert o.isochrone_buffer_m.note == "new note" and o.isochrone_buffer_m.note_zh is None
+    from beichen_geo.assess import tables
+
+    doc = {"assumptions": {"parameters": parameters(load_standards(f))}}
+    notes = {r[1]: r[-1] for r in tables.parameter_table(doc, "zh").rows}
+    assert notes["等时圈道路缓冲"] == "(程序的英文原文) new note"
+    assert notes["最大接入距离(超出视为不在路网上)"] == st.travel.max_snap_m.note_zh
+    assert tables.note_text("no stations in the data", "zh") == "(程序的英文原文) no stations in the data"
+    assert tables.note_text("no stations in the data", "en") == "no stations in the data"

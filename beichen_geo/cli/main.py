@@ -87,10 +87,14 @@ def error_line(exc: GeoError, *, lang: str = "en") -> str:
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,  # noqa: ARG001
                   file: TextIO | None = None, line: str | None = None) -> None:  # noqa: ARG001
     """Warnings as one readable line (no source file and line of the library)."""
-    from beichen_geo.present.messages import ConsoleWords
+    from beichen_geo.present.messages import ConsoleWords, default_labels, warning_text
 
     lang = _lang()
-    print(ConsoleWords(lang)("warning", text=message) + _flag(message, lang), file=sys.stderr)
+    text, worded = str(message), False
+    if lang == "zh":  # the program's own sentences in Chinese; others under a heading saying they are English
+        text, worded = warning_text(text, lang="zh", labels=dict(default_labels("zh").kinds))
+    print(ConsoleWords(lang)("warning_worded" if worded else "warning", text=text) + _flag(message, lang),
+          file=sys.stderr)
 
 
 class Interrupted(KeyboardInterrupt):

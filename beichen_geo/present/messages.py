@@ -10,6 +10,7 @@ engine are in :mod:`geo.maps.text`). A text shown on a map exists in both langua
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -622,6 +623,7 @@ class Labels:
         return self.tod_variants.get(code, code)
 
 
+@functools.lru_cache(maxsize=2)
 def default_labels(lang: str = "zh") -> Labels:
     """The display names of the built-in standards (when a caller gives none)."""
     from beichen_geo.standards import load_standards
@@ -666,6 +668,7 @@ CONSOLE_WORDS: dict[str, dict[str, str]] = {
         "assess_units": "{n} units",
         "assess_no_units": "no units (--units): the whole area only",
         "assess_no_pdf": "      assess.pdf not written: {reason}",
+        "assess_no_pdf_stderr": "beichen-geo: assess.pdf not written: {reason}; assess.html prints the same report",
         "grouping_units": "units",
         "grouping_zones": "zones",
         "units_lowest": "      {kind}: {n}; lowest {label}: {shown}{more}",
@@ -686,6 +689,7 @@ CONSOLE_WORDS: dict[str, dict[str, str]] = {
         "assess_banner": "beichen-geo assess: {analyses} ({n} living-circle variants, every TOD variant), then "
                          "assess.json, assess.xlsx, assess.html{pdf} (language: {lang})",
         "warning": "beichen-geo: warning: {text}",
+        "warning_worded": "beichen-geo: warning: {text}",
         "error": "beichen-geo: error: {text}",
         "interrupted": "beichen-geo: interrupted ({signal}); {outcome}",
         "step_failed": " failed",
@@ -722,6 +726,8 @@ CONSOLE_WORDS: dict[str, dict[str, str]] = {
         "assess_units": "{n}个单元",
         "assess_no_units": "未提供单元（--units），只评估全域",
         "assess_no_pdf": "      未生成 assess.pdf，原因（程序的英文原文）：{reason}",
+        "assess_no_pdf_stderr": "beichen-geo：未生成 assess.pdf，原因（程序的英文原文）：{reason}；"
+                                "assess.html 可打印同样的报告",
         "grouping_units": "单元",
         "grouping_zones": "分区",
         "units_lowest": "      {kind}：{n}个；{label}最低：{shown}{more}",
@@ -741,6 +747,7 @@ CONSOLE_WORDS: dict[str, dict[str, str]] = {
         "assess_banner": "beichen-geo assess：{analyses}（{n}种生活圈方案，全部TOD方案），然后写出 assess.json、"
                          "assess.xlsx、assess.html{pdf}（语言：{lang}）",
         "warning": "beichen-geo：警告（程序的英文原文）：{text}",
+        "warning_worded": "beichen-geo：警告：{text}",
         "error": "beichen-geo：错误（程序的英文原文）：{text}",
         "interrupted": "beichen-geo：已中断（{signal}）；输出文件夹（程序的英文原文）：{outcome}",
         "step_failed": " 失败",
@@ -819,3 +826,94 @@ def step_label(name: str, lang: str) -> str:
                 return text.format(a=a + (f"（{fields['v']}）" if fields.get("v") else ""))
             return text.format(**fields)
     return name
+
+
+# --------------------------------------------------------------------------- warnings in Chinese
+#: The residents' sources (the word before ``:`` of ``population_source``) in Chinese.
+_SOURCE_WORDS_ZH = {"estimate": "估算", "given": "给定", "raster": "栅格", "unknown": "未知"}
+_CAUSES_ZH = {
+    CAUSE_NO_BUILDINGS: "数据中该用地上没有建筑（OSM缺少建筑）；如需准确人数请提供 --population（单元或栅格）",
+    CAUSE_NO_UNIT: "该用地不在任何 --population 单元内；请检查单元是否覆盖研究区",
+}
+_GROUPING_ZH = {"units": "单元", "zones": "分区"}
+_WHAT = r"(?P<what>units|zones)(?: \((?P<src>[^)]*)\))?"
+
+
+def _what_zh(g: dict[str, str]) -> str:
+    return _GROUPING_ZH[g["what"]] + (f"（{g['src']}）" if g.get("src") else "")
+
+
+#: The program's warnings (the English sentences of this module) and their Chinese wording:
+#: ``(pattern, words)``, ``words(groups, kind_labels)``; the data in them (names, files) is kept.
+_WARNINGS_ZH: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"(?P<share>[\d.]+%) of residential land \((?P<n>\d+) demand cells\) is more than (?P<m>[\d.]+) m "
+                r"from any street of the walk network and counts as not covered in every analysis\. .*", re.S),
+     lambda g, lab: (f"{g['share']}的居住用地（{g['n']}个需求单元格）距步行路网的任何道路超过{g['m']}米，"
+                     "在每项分析中都计为未覆盖。通常是数据在该处缺少人行道或服务道路，或研究区超出了路网范围；请检查OSM数据或研究区边界"
+                     "（只有在道路确实那么远时，才在 --standards 文件中调大最大接入距离）。")),
+    (re.compile(r"(?P<kind>[\w-]+): (?P<n>\d+) OSM feature\(s\) matched the kind's tags but are left out by its "
+                r"exclude rules \(standards \[kinds\.[\w-]+\] exclude\): (?P<shown>.*)", re.S),
+     lambda g, lab: f"{lab.get(g['kind'], g['kind'])}：{g['n']}个OSM要素符合该类型的标签，"
+                    f"但按标准文件中该类型的排除条件未计入：{g['shown']}"),
+    (re.compile(r"(?P<n>\d+) facilities from (?P<files>.+) lie outside the study area \(\+(?P<reach>[\d,]+) m\) and "
+                r"are not used \(rows (?P<rows>[\d, .]+)\)\. Check their coordinates and --coords\.", re.S),
+     lambda g, lab: f"{g['files']}中的{g['n']}处设施位于研究区（外扩{g['reach']}米）之外，未被使用（第{g['rows']}行）。"
+                    "请检查其坐标和 --coords。"),
+    (re.compile(r"(?P<share>\d+%) of residential land \((?P<a>[\d,.]+) of (?P<b>[\d,.]+) km²\) holds no residents "
+                r"\((?P<src>[^)]*)\): (?P<cause>.*)", re.S),
+     lambda g, lab: f"{g['share']}的居住用地（{g['b']} km²中的{g['a']} km²）没有居民（"
+                    f"{_SOURCE_WORDS_ZH.get(g['src'], g['src'])}）：{_CAUSES_ZH.get(g['cause'], g['cause'])}"),
+    (re.compile(r"(?P<share>\d+%) of residential land \((?P<a>[\d,.]+) of (?P<b>[\d,.]+) km²\) has no building in "
+                r"the data \(buildings missing in OSM\?\); its residents are assumed at the density of the rest "
+                r"\((?P<d>[\d,]+)/ha\)\. Give --population \(units or a raster\) for counts", re.S),
+     lambda g, lab: f"{g['share']}的居住用地（{g['b']} km²中的{g['a']} km²）在数据中没有建筑（OSM缺少建筑？）；其居民按"
+                    f"其余用地的密度（每公顷{g['d']}人）估计。如需准确人数请提供 --population（单元或栅格）"),
+    (re.compile(re.escape(RESCALE_ESTIMATE_ONLY)),
+     lambda g, lab: "标准文件人口部分中按总人口缩放的设置只作用于估算人口：给定的人数保持不变"),
+    (re.compile(r"(?P<n>\d+) population unit\(s\) lie outside the study area and are not counted"
+                r"(?: \((?P<names>.*)\))?", re.S),
+     lambda g, lab: f"{g['n']}个人口单元位于研究区之外，未计入" + (f"（{g['names']}）" if g["names"] else "")),
+    (re.compile(r"(?P<r>[\d,]+) residents of (?P<n>\d+) unit\(s\) hold no residential land in the data and are "
+                r"reported as residents_unplaced \((?P<names>.*)\)", re.S),
+     lambda g, lab: f"{g['n']}个单元的{g['r']}名居民在数据中没有居住用地，计为未落位居民（{g['names']}）"),
+    (re.compile(r"(?P<kind>[\w-]+) facilities: (?P<n>\d+) more than (?P<m>[\d.]+) m from the street network "
+                r"\(they serve nobody here\)"),
+     lambda g, lab: f"{lab.get(g['kind'], g['kind'])}：{g['n']}处距路网超过{g['m']}米（在此不服务任何人）"),
+    (re.compile(_WHAT + r": (?P<c>\d+) pair\(s\) of units overlap \((?P<area>[\d,]+) m² in all, e\.g\. "
+                r"(?P<pairs>.*)\); a demand cell in an overlap counts for the first unit in file order only", re.S),
+     lambda g, lab: f"{_what_zh(g)}：{g['c']}对单元相互重叠（共{g['area']} m²，例如 "
+                    f"{g['pairs'].replace(chr(39) + ' and ' + chr(39), chr(39) + ' 与 ' + chr(39))}）；"
+                    "重叠处的需求单元格只计入文件顺序中的第一个单元"),
+    (re.compile(_WHAT + r": (?P<n>\d+) demand cells \((?P<area>[\d,]+) m² of residential land"
+                r"(?:, (?P<res>[\d,]+) residents)?\) lie in no unit: they count for the whole area but for no unit; "
+                r"check that the units cover the study area"),
+     lambda g, lab: f"{_what_zh(g)}：{g['n']}个需求单元格（居住用地{g['area']} m²"
+                    + (f"，居民{g['res']}人" if g["res"] else "") + "）不在任何单元内：计入全域但不计入任何单元；"
+                    "请检查单元是否覆盖研究区"),
+    (re.compile(_WHAT + r": (?P<n>\d+) unit\(s\) hold no residential land \((?P<names>.*)\): their shares and "
+                r"passes are null \(not measured\), they stay in the tables", re.S),
+     lambda g, lab: f"{_what_zh(g)}：{g['n']}个单元没有居住用地（{g['names']}）："
+                    "其比例和达标结果为空（未测量），仍保留在表中"),
+    (re.compile(_WHAT + r": (?P<n>\d+) name\(s\) appear more than once \((?P<names>.*)\); the units are kept apart, "
+                r"the second one named 'NAME \(2\)', the third 'NAME \(3\)'\.\.\.", re.S),
+     lambda g, lab: f"{_what_zh(g)}：{g['n']}个名称重复出现（{g['names']}）；这些单元分开保留，第二个命名为“名称 (2)”，"
+                    "第三个为“名称 (3)”……"),
+)
+
+
+def warning_text(text: str, *, lang: str = "en", labels: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """A warning of the program in ``lang``: ``(text, translated)``.
+
+    The warnings are written in English (the summaries' ``warnings``); in Chinese the
+    sentences of this module are worded again from their figures (the data in them, names and
+    files, kept), with ``labels`` naming the kinds. Any other warning (of the engine, e.g. a
+    repaired geometry) is returned as it is with ``translated = False``: the caller shows it
+    under a heading that says it is the program's English text.
+    """
+    if lang != "zh":
+        return text, True
+    for pattern, words in _WARNINGS_ZH:
+        hit = pattern.fullmatch(text)
+        if hit is not None:
+            return str(words(hit.groupdict(), dict(labels or {}))), True
+    return text, False
