@@ -692,6 +692,10 @@ CONSOLE_WORDS: dict[str, dict[str, str]] = {
         "warning_worded": "beichen-geo: warning: {text}",
         "error": "beichen-geo: error: {text}",
         "interrupted": "beichen-geo: interrupted ({signal}); {outcome}",
+        "serve_url": "beichen-geo: the what-if workbench is serving at {url}",
+        "serve_token": "beichen-geo: every request needs this token (a cookie after the first visit, or "
+                       "Authorization: Bearer <token>)",
+        "serve_stop": "beichen-geo: stop it with Ctrl-C",
         "step_failed": " failed",
         "step_done": " {s:.1f} s",
     },
@@ -750,6 +754,10 @@ CONSOLE_WORDS: dict[str, dict[str, str]] = {
         "warning_worded": "beichen-geo：警告：{text}",
         "error": "beichen-geo：错误（程序的英文原文）：{text}",
         "interrupted": "beichen-geo：已中断（{signal}）；输出文件夹（程序的英文原文）：{outcome}",
+        "serve_url": "beichen-geo：情景推演工作台已启动，地址 {url}",
+        "serve_token": "beichen-geo：每个请求都需要此令牌（首次访问后由浏览器记住，或在请求头中给出 "
+                       "Authorization: Bearer <token>）",
+        "serve_stop": "beichen-geo：按 Ctrl-C 停止",
         "step_failed": " 失败",
         "step_done": " {s:.1f} 秒",
     },
