@@ -179,6 +179,8 @@ def test_header_rules_for_generated_names():
     assert h("services_bus_stop") == "服务设施·公交站（处）"
     assert h("meets_community", tiers={"community": "15分钟社区生活圈"}) == "满足15分钟社区生活圈"
     assert h("metro_outer_15min_share_of_residents") == "地铁站点TOD·外圈15分钟·居民比例"
+    assert h("x_outer_15min_share_of_residents") is None  # not a TOD variant
+    assert h("x_outer_15min_share_of_residents", variants=["x"]) == "x·外圈15分钟·居民比例"
     assert h("inner_residents_in_any") == "内圈·任一站点范围内的居民（人）"
     assert h("min10_street_length_m") == "10分钟·道路长度（米）"
     assert h("15min_residents") == "15分钟·居民（人）"

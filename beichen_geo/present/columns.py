@@ -235,9 +235,11 @@ def _rule_variant_band(hit: re.Match[str], ctx: Context, depth: int) -> str | No
         return None
     band = _BANDS_ZH[hit["band"]] + (f"{_minutes(hit['m'])}分钟" if hit["m"] else "")
     variant = hit["variant"]
-    if variant:
-        return f"{ctx.labels.tod_variant(variant)}·{band}·{measure}"
-    return f"{band}·{measure}"
+    if not variant:
+        return f"{band}·{measure}"
+    if variant not in ctx.variants and variant not in ctx.labels.tod_variants:
+        return None  # not a TOD variant: no rule of this kind
+    return f"{ctx.labels.tod_variant(variant)}·{band}·{measure}"
 
 
 def _rule_services(hit: re.Match[str], ctx: Context, depth: int) -> str | None:  # noqa: ARG001
@@ -349,8 +351,6 @@ def _reason_texts(result: AnalysisResult, table_name: str, n_rows: int, labels: 
     s = result.summary
     kinds = dict(labels.kinds)
     rows = s.get("tiers") if table_name == "tiers" else s.get(table_name)
-    if table_name == "units" and result.name == "clinics" and not isinstance(rows, list):
-        rows = None
     if not isinstance(rows, list) or len(rows) != n_rows:
         return None
     if result.name.startswith("circles") and table_name != "tiers":
@@ -361,6 +361,8 @@ def _reason_texts(result: AnalysisResult, table_name: str, n_rows: int, labels: 
 def _cells(result: AnalysisResult, table_name: str, table: pd.DataFrame, labels: Labels,
            tiers: Mapping[str, str]) -> pd.DataFrame:
     """The table with the program's own words in its cells in Chinese (data values unchanged)."""
+    from .gaps import fca_status
+
     s = result.summary
     W = Words("zh")
     out = table.copy()
@@ -390,8 +392,6 @@ def _cells(result: AnalysisResult, table_name: str, table: pd.DataFrame, labels:
         elif name == "result":
             out[name] = _map(col, lambda v: MAP_WORDS["zh"].get(f"result_{v}", v))
         elif str(name).startswith("status_"):
-            from .gaps import fca_status
-
             out[name] = _map(col, lambda v: fca_status(str(v), W))
         elif name == "population_source" and s.get("population_source_zh"):
             out[name] = _map(col, lambda v: s["population_source_zh"] if v == s.get("population_source") else v)
