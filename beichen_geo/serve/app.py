@@ -33,6 +33,17 @@ STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("beichen_geo.serve")
 
 
+def leaflet_dir() -> Path:
+    """Leaflet's files (``leaflet.js``, ``leaflet.css``, ``images/``) from the XStatic-Leaflet package.
+
+    The maps inline the same copy (:mod:`geo.maps.assets`); the page loads it from
+    ``/static/leaflet/`` so that it needs no internet.
+    """
+    import xstatic.pkg.leaflet as leaflet
+
+    return Path(leaflet.BASE_DIR)
+
+
 def create_app(workbench: Workbench, *, token: str | None = None, loopback_only: bool = True) -> FastAPI:
     """The web application serving ``workbench``.
 
@@ -51,6 +62,7 @@ def create_app(workbench: Workbench, *, token: str | None = None, loopback_only:
     app.state.workbench = workbench
     app.middleware("http")(access_middleware(token, loopback_only=loopback_only))
     app.include_router(router)
+    app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

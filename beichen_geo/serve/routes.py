@@ -127,6 +127,24 @@ def cells(request: Request, kind: str | None = None, minutes: float | None = Non
         return wb.cells_geojson(_state_of(wb, scenario, kind, minutes))
 
 
+@router.get("/covered")
+def covered(request: Request, kind: str | None = None, minutes: float | None = None,
+            scenario: str | None = None) -> dict[str, Any]:
+    """Each demand cell's ``covered`` and ``minutes`` (by cell id, no geometry) and the figures: the page's refresh."""
+    wb = _wb(request)
+    with wb.lock:
+        return wb.covered_cells(_state_of(wb, scenario, kind, minutes))
+
+
+@router.get("/layers")
+def layers(request: Request) -> dict[str, Any]:
+    """The page's background as GeoJSON (WGS84): ``area`` (the study area), ``units`` (``unit``, ``unit_name``)."""
+    from .layers import area_geojson, units_geojson
+
+    wb = _wb(request)
+    return {"area": area_geojson(wb.study), "units": units_geojson(wb.units, wb.study)}
+
+
 @router.get("/isochrone")
 def isochrone(request: Request, lon: float, lat: float, minutes: float) -> dict[str, Any]:
     """The street-based area within ``minutes`` of one point (as GeoJSON, WGS84): a new facility's reach."""

@@ -34,6 +34,7 @@ from ..standards import LIMITS, Standards
 from ..study import Study
 from ..units import Grouping
 from .choices import standard_choices
+from .layers import tile_layers
 
 #: Scenario names: letters, digits, spaces and ``-_.``, 1-64 characters (they appear in URLs).
 NAME_RE = re.compile(r"^[\w][\w .\-]{0,63}$")
@@ -119,6 +120,7 @@ class Workbench:
         self.pop0 = np.nan_to_num(pop, nan=0.0) if pop is not None else np.zeros(len(self.area_m2))
         self.reach_m = self.max_minutes * study.net.metres_per_minute
         self.zone = shapely.buffer(study.area, self.reach_m)
+        self.units = None if units is None else units.aligned(study)
         self.unit_names, self.unit_of = _units(study, units)
         self.choices = standard_choices(standards, metres_per_minute=study.net.metres_per_minute,
                                         max_minutes=self.max_minutes)
@@ -447,6 +449,18 @@ class Workbench:
 
         return json.loads(gdf.to_json(na="null", drop_id=True))
 
+    def covered_cells(self, sc: Scenario) -> dict[str, Any]:
+        """Each demand cell's state in ``sc`` without its geometry (the page's light refresh).
+
+        ``covered`` (bool per cell id, as in :meth:`cells_geojson`), ``minutes`` (walk to the
+        nearest open facility, min; null beyond the cutoff) and the scenario's ``figures``.
+        """
+        mins = sc.state.minutes
+        return {"scenario": sc.name, "kind": sc.kind, "minutes_cutoff": sc.minutes,
+                "covered": sc.state.covered.tolist(),
+                "minutes": [float(m) if np.isfinite(m) else None for m in mins],
+                "figures": self.figures(sc)}
+
     def node_lonlat(self) -> np.ndarray:
         """WGS84 (lon, lat) of every network node (for benchmarks and tests that click on streets)."""
         lon, lat = _lonlat(self.study.net.nodes.geometry.to_numpy(), self.study.crs)
@@ -463,6 +477,7 @@ class Workbench:
                 "population_source": None if self.residents is None else self.residents.source,
                 "population_is_estimate": None if self.residents is None else bool(self.residents.is_estimate),
                 "units": self.unit_names, "lang": self.lang, "basemap": self.basemap,
+                "tiles": tile_layers(self.basemap, lang=self.lang),
                 "scenarios": sorted(self.scenarios)}
 
 
