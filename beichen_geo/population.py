@@ -56,6 +56,8 @@ class Residents:
         Residents of each demand cell (aligned with ``study.demand``), float persons.
     source
         ``"given: <file> (<column>)"``, ``"raster: <file>"`` or ``"estimate: ..."``.
+    source_zh
+        The same in Chinese (for zh maps and reports); None: ``source`` is shown.
     is_estimate
         True when estimated from buildings.
     units
@@ -81,6 +83,7 @@ class Residents:
     land_share_without_residents: float | None = None
     land_share_without_buildings: float | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
+    source_zh: str | None = None
 
     @property
     def total(self) -> float:
@@ -91,6 +94,7 @@ class Residents:
         share = self.land_share_without_residents
         return {
             "population_source": self.source,
+            "population_source_zh": self.source_zh or self.source,
             "residents_total": None if np.isnan(self.per_cell).all() and len(self.per_cell) else round(self.total, 1),
             "residents_unplaced": round(float(self.unplaced), 1),
             "residential_land_share_without_residents": None if share is None else round(float(share), 6),
@@ -255,8 +259,8 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
     area = d["area_m2"].to_numpy(dtype=float)
     m2pp = float(rules.floor_area_per_person_m2.value)
     if fp.buildings == 0:
-        return _finish(Residents(per_cell=np.full(n, np.nan), source="unknown: no population given and no building "
-                                 "on residential land", is_estimate=True), study,
+        return _finish(Residents(per_cell=np.full(n, np.nan), source=messages.population_unknown(), is_estimate=True,
+                                 source_zh=messages.population_unknown(lang="zh")), study,
                        cause="no building stands on it in the data (buildings missing in OSM); give --population")
     floor_cell = np.bincount(fp.cell, weights=fp.floor_m2, minlength=n)
     parent = d["parent"].to_numpy() if "parent" in d else np.arange(n)
@@ -268,15 +272,13 @@ def estimate_residents(study: Study, rules: Population) -> Residents:
     poly_pop = np.where(built, poly_floor / m2pp, density * poly_land)
     per_cell, _ = allocate(poly_pop, poly, np.arange(n), area, n_cells=n)
     unbuilt = float(poly_land[~built].sum() / poly_land.sum())
-    src = (f"estimate: floor area of {fp.buildings:,} buildings on residential land / {m2pp:g} m² per person, spread "
-           "over each residential polygon by land area (levels from building:levels, height or building value)")
-    if unbuilt > 0:
-        shown = f"{unbuilt:.1%}" if unbuilt >= 0.001 else "under 0.1%"
-        src += f"; {shown} of the land has no building and is given {density * 1e4:,.0f} residents/ha"
+    facts: dict[str, Any] = {"buildings": fp.buildings, "m2_per_person": m2pp, "unbuilt_share": unbuilt,
+                             "density_per_m2": float(density)}
     if rules.rescale_to_total:
         per_cell = rescale(per_cell, float(rules.district_residents.value))
-        src += f"; rescaled to {float(rules.district_residents.value):,.0f} ({rules.district_residents.source})"
-    res = Residents(per_cell=per_cell, source=src, is_estimate=True, land_share_without_buildings=unbuilt)
+        facts.update(rescaled_to=float(rules.district_residents.value), rescale_source=rules.district_residents.source)
+    res = Residents(per_cell=per_cell, source=messages.population_estimate(**facts), is_estimate=True,
+                    land_share_without_buildings=unbuilt, source_zh=messages.population_estimate(**facts, lang="zh"))
     if unbuilt > EMPTY_LAND_WARN_SHARE:
         res.warnings.append(messages.land_without_buildings(unbuilt, float(poly_land[~built].sum()),
                                                             float(poly_land.sum()), density))
@@ -306,10 +308,10 @@ def raster_residents(study: Study, rules: Population, path: str | os.PathLike) -
     weight = np.concatenate([np.zeros(len(zi)), fw])
     fallback = np.concatenate([land, np.zeros(len(zj))])
     per_cell, unplaced = allocate(zones["count"].to_numpy(), zone, cell, weight, n_cells=len(cells), fallback=fallback)
-    src = (f"raster: {os.fspath(path)} ({zones.attrs['total']:,.0f} persons in the area, "
-           f"CRS {zones.attrs['raster_crs']}), "
-           "spread over residential land by building floor area")
-    return _finish(Residents(per_cell=per_cell, source=src, is_estimate=False, unplaced=float(unplaced.sum())), study,
+    where, total, rcrs = os.fspath(path), float(zones.attrs["total"]), str(zones.attrs["raster_crs"])
+    return _finish(Residents(per_cell=per_cell, source=messages.population_raster(where, total=total, crs=rcrs),
+                             source_zh=messages.population_raster(where, total=total, crs=rcrs, lang="zh"),
+                             is_estimate=False, unplaced=float(unplaced.sum())), study,
                    cause="the raster holds no persons (0 or nodata) over that land; check its extent and nodata value")
 
 
@@ -346,7 +348,7 @@ def find_column(gdf: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 
 def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
-                    rules: Population | None = None) -> Residents:
+                    rules: Population | None = None, source_zh: str | None = None) -> Residents:
     """Spread each unit's population over its residential cells by building floor area.
 
     A cell belongs to the unit covering its representative point, the first unit in file order
@@ -372,7 +374,8 @@ def given_residents(study: Study, units: gpd.GeoDataFrame, *, source: str,
     pop = np.where(inside, units["population"].to_numpy(dtype=float), 0.0)
     sel = unit_of >= 0
     per_cell, unplaced = allocate(pop, unit_of[sel], np.flatnonzero(sel), floor[sel], n_cells=n, fallback=area[sel])
-    res = Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=float(unplaced.sum()))
+    res = Residents(per_cell=per_cell, source=source, is_estimate=False, units=units, unplaced=float(unplaced.sum()),
+                    source_zh=source_zh)
     if (~inside).any():
         names = units["unit_name"].astype(str).to_numpy()[~inside] if "unit_name" in units else []
         res.warnings.append(messages.units_outside_area(int((~inside).sum()), list(names)))
@@ -511,7 +514,10 @@ def _given(study: Study, rules: Population, population: str | os.PathLike, *, po
         polys = read_units(units, crs=study.crs)
         joined = join_population(polys, table, pop_col=pop_col, join_col=join_col, where=str(population))
         u = _validated(joined, population, "population", "unit_name", study.crs)
-        src = f"given: {os.fspath(population)} joined to {os.fspath(units)}"
-        return given_residents(study, u, source=src, rules=rules)
+        where = {"joined_to": os.fspath(units)}
+        return given_residents(study, u, source=messages.population_given(os.fspath(population), **where), rules=rules,
+                               source_zh=messages.population_given(os.fspath(population), **where, lang="zh"))
     u = read_population(population, crs=study.crs, pop_col=pop_col, name_col=name_col)
-    return given_residents(study, u, source=f"given: {os.fspath(population)} ({u.attrs['pop_col']})", rules=rules)
+    col = {"column": str(u.attrs["pop_col"])}
+    return given_residents(study, u, source=messages.population_given(os.fspath(population), **col), rules=rules,
+                           source_zh=messages.population_given(os.fspath(population), **col, lang="zh"))

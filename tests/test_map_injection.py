@@ -164,8 +164,8 @@ def test_payload_text_is_kept_exactly_in_the_data(marker):
         assert [f["properties"]["t"] for f in data["geo"][0]["features"]] == [
             [f"{p} unit 0", f"{p} 20%"], [f"{p} unit 1", f"{p} 80%"], [f"{p} unit 2", "No data"]]
         legend = data["meta"]["legend"]
-        assert [s["title"] for s in legend] == [f"{p} share", f"{p} minutes", None, None, None,
-                                                f"{p} facilities"]
+        # the untitled sections of consecutive polygon layers are shown as one block
+        assert [s["title"] for s in legend] == [f"{p} share", f"{p} minutes", None, f"{p} facilities"]
         assert [r["label"] for r in legend[0]["rows"]] == [f"{p} 0% – {p} 50%", f"{p} 50% – {p} 100%", "No data"]
         assert [r["label"] for r in legend[-1]["rows"]] == [f"{p} label A", f"{p} B"]
 

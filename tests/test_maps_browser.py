@@ -175,10 +175,10 @@ def test_bands_map(render):
     assert p.n_paths() == 3
     fills = p.js("[...document.querySelectorAll('.leaflet-overlay-pane path')].map(e => e.getAttribute('fill'))")
     assert len(set(fills)) == 3
-    # largest drawn first: the first path in the DOM is the widest
+    # non-overlapping rings, shortest first: 5 min (a disc), then the 15- and 30-min rings
     widths = p.js("[...document.querySelectorAll('.leaflet-overlay-pane path')]"
                   ".map(e => e.getBoundingClientRect().width)")
-    assert widths == sorted(widths, reverse=True)
+    assert widths == sorted(widths)
     assert "Walking time (min)" in p.legend_text() and "≤ 15" in p.legend_text()
     assert any("basemaps.cartocdn.com" in u for u in p.blocked)  # tiles tried, failed silently
 
@@ -243,9 +243,10 @@ def test_choropleth_map(render):
     fills = p.js("[...document.querySelectorAll('.leaflet-overlay-pane path')].map(e => e.getAttribute('fill'))")
     legend_colours = p.js("[...document.querySelectorAll('.bg-legend .bg-sw')].map(e => e.style.background)")
     assert len(set(fills)) == 4 and "#bdbdbd" in fills
-    assert len(legend_colours) == 5  # 4 classes + no data
+    assert len(legend_colours) == 4  # the 3 classes drawn (30-50% holds no area) + no data
     text = p.legend_text()
     assert "10% – 30%" in text and "70% – 90%" in text and "No data" in text
+    assert "30% – 50%" not in text
 
 
 def test_full_map_in_chinese_with_controls(render):

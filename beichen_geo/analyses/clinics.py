@@ -45,7 +45,7 @@ from ..study import Study
 from ..units import Grouping, assign_cells, attach, groupings, normalise_units
 
 #: Name of the single unit used when no units are given.
-STUDY_AREA_UNIT = "study area"
+STUDY_AREA_UNIT = messages.STUDY_AREA_UNIT
 
 #: Centres per chunk of the per-centre catchment searches: memory holds one chunk's
 #: (centre, cell) pairs, never all of them (100,000 centres would need many GB).
@@ -592,7 +592,8 @@ def _resolve_units(
             notes.append(messages.CLINICS_UNITS_OVER_POPULATION)
         if residents is None:
             if "population" in u.columns:
-                residents = given_residents(study, u, source="given: units argument (population)")
+                residents = given_residents(study, u, source="given: units argument (population)",
+                                           source_zh="给定：units 参数（population 列）")
             else:
                 residents = estimate_residents(study, standards.population)
         src = units.check.get("source")

@@ -47,6 +47,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     steps = pipeline.Steps(quiet=args.quiet)
     if args.command == "demo":
         return pipeline.demo(args, steps)
+    if args.command == "assess":
+        return pipeline.assess(args, steps)
     if args.command == "serve":
         from beichen_geo.cli.serve import serve
 

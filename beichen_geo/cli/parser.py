@@ -79,7 +79,9 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="DIR", default=out_default, help=f"output folder (default {out_default})")
     o.add_argument("--overwrite", action="store_true", help="allow writing into a folder that already holds files")
-    o.add_argument("--lang", choices=["zh", "en"], default="en", help="map labels (default en)")
+    o.add_argument("--lang", choices=["zh", "en"], default="en",
+                   help="language of the maps, and of the assess workbook and report (default en; assess: zh with "
+                        "--boundary beichen)")
     o.add_argument("--basemap", choices=["positron", "osm", "gaode", "tianditu", "none"], default="positron",
                    help="map background; gaode shifts overlays to GCJ-02; tianditu needs TIANDITU_KEY")
     o.add_argument("--no-self-contained", dest="self_contained", action="store_false",
@@ -132,6 +134,13 @@ def stations_options(sc: argparse.ArgumentParser) -> None:
     sc.add_argument("--chunk-size", type=int, default=128, help="stations per task (default 128)")
 
 
+def assess_options(a: argparse.ArgumentParser) -> None:
+    """``assess --pdf``; its ``--lang`` defaults to zh with ``--boundary beichen`` (en otherwise)."""
+    a.set_defaults(lang=None)
+    a.add_argument("--pdf", action="store_true",
+                   help="also print assess.html to assess.pdf with headless Chromium (a line says why when it cannot)")
+
+
 def serve_options(sv: argparse.ArgumentParser) -> None:
     """``serve``: where the what-if workbench listens."""
     w = sv.add_argument_group("server")
@@ -156,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run all four analyses offline on the embedded sample and write maps")
     add_common(d, out_default="maps")
     d.add_argument("--quick", action="store_true", help="a smaller variant (one circle variant, fewer map layers)")
+    a = sub.add_parser("assess", help="every standard (all living-circle and TOD variants, parks, clinics) per unit: "
+                                      "assess.json, assess.xlsx, assess.html (and --pdf)")
+    add_common(a, out_default="out")
+    assess_options(a)
     for name, analysis in ANALYSES.items():
         sp = sub.add_parser(name, help=analysis.help)
         add_common(sp, out_default="out")

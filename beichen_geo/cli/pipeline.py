@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from beichen_geo.cli import options
-from beichen_geo.cli.registry import ANALYSES, DEMO, RunContext, Runner
+from beichen_geo.cli.registry import ANALYSES, ASSESS, DEMO, RunContext, Runner
 from beichen_geo.progress import Steps
 from geo.errors import DataError, InputError
 
@@ -64,9 +65,40 @@ def demo(args: argparse.Namespace, steps: Steps) -> dict[str, Any]:
     return analyses(args, steps, list(DEMO), demo=True, circle_variants=variants)
 
 
+#: ``finish(summaries, results, standards, run_folder)``: more outputs written into the run folder
+#: from the analyses' summaries and results before it is swapped in (``assess``); returns more
+#: summaries to print (name -> summary)
+Finish = Callable[[dict[str, Any], dict[str, Any], Any, Any], dict[str, Any]]
+
+
+def assess(args: argparse.Namespace, steps: Steps) -> dict[str, Any]:
+    """``beichen-geo assess``: every standard's analysis (all circle and TOD variants), then the assessment.
+
+    ``--lang`` defaults to zh with ``--boundary beichen`` and to en otherwise (maps, CSVs,
+    workbook and report alike).
+    """
+    from beichen_geo.cli import assess as assess_mod
+    from beichen_geo.standards import load_standards
+
+    if args.lang is None:
+        args.lang = "zh" if str(args.boundary or "").strip().lower() == "beichen" else "en"
+    standards = load_standards(args.standards)
+    variants: list[str | None] = list(standards.circles.variants)
+    if not args.quiet:
+        print(f"beichen-geo assess: {', '.join(ASSESS)} ({len(variants)} living-circle variants, every TOD variant), "
+              f"then assess.json, assess.xlsx, assess.html{', assess.pdf' if args.pdf else ''} "
+              f"(language: {args.lang})", file=sys.stderr)
+    return analyses(args, steps, list(ASSESS), circle_variants=variants,
+                    finish=functools.partial(assess_mod.write_assessment, args=args, steps=steps))
+
+
 def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: bool = False,
-             circle_variants: list[str | None] | None = None) -> dict[str, Any]:
-    """Run ``names`` into ``--out`` (staged, swapped in at the end) and print the result lines."""
+             circle_variants: list[str | None] | None = None, finish: Finish | None = None) -> dict[str, Any]:
+    """Run ``names`` into ``--out`` (staged, swapped in at the end) and print the result lines.
+
+    ``finish`` writes further outputs from the analyses' summaries and results into the same
+    run before it is swapped in (the assessment).
+    """
     from beichen_geo.outdir import RunFolder
     from beichen_geo.standards import load_standards
 
@@ -83,7 +115,9 @@ def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: 
     # the lock, the overwrite policy and a write probe come before any analysis work
     command = "demo" if demo else args.command
     with RunFolder(args.out, command=command, overwrite=args.overwrite) as run_folder:
-        summaries = _run_analyses(args, steps, names, standards, run_folder, circle_variants=circle_variants)
+        summaries, results = _run_analyses(args, steps, names, standards, run_folder, circle_variants=circle_variants)
+        if finish is not None:
+            summaries.update(finish(summaries, results, standards, run_folder))
         out = run_folder.commit()
     print_summaries(summaries, out, steps)  # the result lines stay with --quiet (it hides progress only)
     return summaries
@@ -144,24 +178,30 @@ def groupings(args: argparse.Namespace, study: Any, residents: Any) -> tuple[Any
 
 
 def _run_analyses(args: argparse.Namespace, steps: Steps, names: list[str], standards: Any, run_folder: Any,
-                  *, circle_variants: list[str | None] | None) -> dict[str, Any]:
-    """Load the study and write every analysis (and stub) into the run folder's staging folder."""
+                  *, circle_variants: list[str | None] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Load the study and write every analysis (and stub) into the run folder's staging folder.
+
+    Returns the summaries and the results (``AnalysisResult``; None for a stub), by file stem.
+    """
     ctx = _context(args, steps, standards, names, circle_variants)
     runners: dict[str, Runner] = {}
     for name in names:
         runners.update(ANALYSES[name].build(ctx))
     summaries: dict[str, Any] = {}
+    results: dict[str, Any] = {}
     info = study_info(ctx.study, standards)
     for key, fn in runners.items():
         analysis, _, variant = key.partition(":")
-        name, summary = _run_one(args, steps, fn, analysis, variant, standards, run_folder, info, ctx.residents,
-                                 alone=len(runners) == 1)
+        name, summary, res = _run_one(args, steps, fn, analysis, variant, standards, run_folder, info, ctx.residents,
+                                      alone=len(runners) == 1)
         summaries[name] = summary
-    return summaries
+        results[name] = res
+    return summaries, results
 
 
 def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, variant: str, standards: Any,
-             run_folder: Any, info: dict[str, Any], residents: Any, *, alone: bool) -> tuple[str, dict[str, Any]]:
+             run_folder: Any, info: dict[str, Any], residents: Any,
+             *, alone: bool) -> tuple[str, dict[str, Any], Any]:
     """Run one analysis and write its outputs; a DataError in a multi-analysis run writes a stub instead."""
     from beichen_geo.result import write_result
     from geo.io import write_json
@@ -180,7 +220,7 @@ def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, 
                 **residents.summary(), "run_id": run_folder.run_id, "outputs": {}}
         name = f"{analysis}_{variant}" if named_variant else analysis
         write_json(stub, out / f"{name}.json")
-        return name, stub
+        return name, stub, None
     if analysis == "circles" and named_variant and variant != standards.circles.default_variant:
         res.name = f"circles_{variant}"
     res.summary["study"] = info
@@ -192,7 +232,7 @@ def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, 
                                                   *res.summary.get("warnings", [])]))
     with steps(f"Writing {res.name} outputs"):
         write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
-    return res.name, res.summary
+    return res.name, res.summary, res
 
 
 def clinics_from_file(standards: Any, args: argparse.Namespace) -> Any:

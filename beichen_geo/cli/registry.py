@@ -137,3 +137,7 @@ ANALYSES: Final[Mapping[str, Analysis]] = MappingProxyType({
 
 #: what ``beichen-geo demo`` runs (``gaps`` and ``stations`` are separate)
 DEMO: Final = tuple(name for name, a in ANALYSES.items() if a.in_demo)
+
+#: what ``beichen-geo assess`` runs: every analysis that measures a standard of the plan (the
+#: demo's four), all living-circle and TOD variants
+ASSESS: Final = DEMO

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .colours import kind_colors
+from .messages import MAP_WORDS, STUDY_AREA_UNIT, Words, words
 from .units import add_units_layer
 
 if TYPE_CHECKING:
@@ -19,89 +22,109 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
 
-#: Unit results in Chinese.
-ZH_RESULT: Mapping[str, str] = {"pass": "达标", "fail: count": "未达标(数量)", "fail: reach": "未达标(可达)",
-                                  "fail: count and reach": "未达标(数量与可达)",
-                                  "not measured: no residential land": "无居住用地(可达未测)"}
+def unit_classes(share: np.ndarray, target: float) -> tuple[np.ndarray, list[float]]:
+    """Class of each unit's reach share: below 50 %, 50-75 %, above 75 % but below target, target met.
+
+    Returns the class codes (NaN where the share is unknown) and the cut points below the
+    target that were used (cuts at or above the target are dropped).
+    """
+    cuts = [c for c in (0.5, 0.75) if c < target]
+    v = np.asarray(share, dtype=float)
+    code = np.searchsorted(np.array(cuts), v, side="right").astype(float)
+    code[v >= target - 1e-12] = len(cuts) + 1
+    code[np.isnan(v)] = np.nan
+    return code, cuts
+
+
+def _class_labels(cuts: list[float], target: float, W: Words) -> dict[int, str]:
+    edges = [0.0, *cuts, target]
+    out = {}
+    for k in range(len(cuts) + 1):
+        a, b = f"{edges[k]:.0%}", f"{edges[k + 1]:.0%}"
+        if k == 0 and cuts:
+            out[k] = W("clinics_class_low", a=f"{cuts[0]:.0%}")
+        elif k == len(cuts):
+            out[k] = W("clinics_class_high", a=a, b=b)
+        else:
+            out[k] = W("clinics_class_mid", a=a, b=b)
+    out[len(cuts) + 1] = W("clinics_class_pass", t=f"{target:.0%}")
+    return out
 
 
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
              basemap: str = "positron") -> MapBuilder:
-    """The clinics map: units by share of residents within the walk, the walk area, land beyond it, centres."""
-    from geo.maps import MapBuilder
+    """The clinics map: units by share of residents within the walk, the walk area, land beyond it, centres.
+
+    Units are coloured from failing (red) to target met (blue). When no units were given,
+    the one unit is the whole study area: it is drawn as an outline only (a fill would be
+    one large blob) and the walk area is filled; with units, the units are filled and the
+    walk area is an outline, so no two fills mix.
+    """
+    from geo.maps import IntegerClasses, MapBuilder, palette
 
     s = result.summary
-    zh = lang == "zh"
+    W = words(lang)
     cfg = standards.clinics
 
     def pct(v: float | None) -> str:
         return "–" if v is None else f"{v:.1%}"
 
     rpc = s["residents_per_centre"]
-    if zh:
-        lines = [
-            f"标准: {s['standard']} {cfg.plan_text} ({s['source']})",
-            (f"目标: 每个镇街≥{s['min_per_town']}所, 每{s['residents_per_centre_max'] / 1e4:g}万人1所; "
-             f"步行{s['walk_minutes']:g}分钟可达"),
-            (f"实测: 数量达标 {s['units_passing_count']}/{s['units_count']} 个单元, "
-            f"可达达标 {s['units_passing_reach']}/{s['units_count']} "
-            f"(目标 {pct(s['reach_target_share'])}); "
-            f"{pct(s[s['keys']['share_residents']])} 居民{s['walk_minutes']:g}分钟内可达; "
-            f"每所服务 {'–' if rpc is None else f'{rpc:,.0f}'} 人 ({s['centres_in_area']} 所)"),
-            f"人口: {s['population_source']}",
-        ]
-    else:
-        lines = [
-            f"Standard: {s['standard']} one CHSC per town/sub-district or per 30,000–100,000 residents ({s['source']})",
-            (f"Target: ≥{s['min_per_town']} per unit and 1 per {s['residents_per_centre_max']:,.0f} residents; "
-             f"within {s['walk_minutes']:g} min walk"),
-            (f"Measured: count test {s['units_passing_count']} of {s['units_count']} units, "
-            f"reach test {s['units_passing_reach']} of "
-            f"{s['units_count']} (target {pct(s['reach_target_share'])}); "
-            f"{pct(s[s['keys']['share_residents']])} of residents within "
-            f"{s['walk_minutes']:g} min; {'–' if rpc is None else f'{rpc:,.0f}'} residents per centre "
-            f"({s['centres_in_area']} centres)"),
-            f"Residents: {s['population_source']}",
-        ]
-    m = MapBuilder(title="社区卫生服务中心 S-H-01" if zh else "Community health service centres (S-H-01)",
-                   subtitle_lines=lines, basemap=basemap, lang=lang)
+    mins = f"{s['walk_minutes']:g}"
+    cap = (f"{s['residents_per_centre_max'] / 1e4:g}万" if W.zh else f"{s['residents_per_centre_max']:,.0f}")
+    source = str(s.get("population_source_zh") or s["population_source"]) if W.zh else str(s["population_source"])
+    lines = [
+        W("clinics_standard", std=s["standard"], plan=W.of(cfg, "plan_text"), source=W.of(cfg, "source")),
+        W("clinics_target", n=s["min_per_town"], cap=cap, m=mins),
+        W("clinics_measured", count=s["units_passing_count"], units=s["units_count"], reach=s["units_passing_reach"],
+          target=pct(s["reach_target_share"]), share=pct(s[s["keys"]["share_residents"]]), m=mins,
+          rpc="–" if rpc is None else f"{rpc:,.0f}", centres=s["centres_in_area"]),
+        W("residents_line", source=source),
+    ]
+    m = MapBuilder(title=W("clinics_title", std=s["standard"]), subtitle_lines=lines, basemap=basemap, lang=lang)
+    whole_area = str(s.get("units_source", "")).startswith(STUDY_AREA_UNIT)
     units = result.layers["units"].copy()
-    units["_result"] = units["result"].map(ZH_RESULT) if zh else units["result"]
-    tip = (
-        {"单元": "unit_name", "居民": "residents", "单元内中心数": "centres_inside", "需要中心数": "required_centres",
-         "每所服务人数": "residents_per_centre", "结果": "_result"}
-        if zh else
-        {"unit": "unit_name", "residents": "residents", "centres inside": "centres_inside",
-         "centres required": "required_centres", "residents per centre": "residents_per_centre", "result": "_result"}
-    )
-    legend = f"{s['walk_minutes']:g}分钟内居民比例" if zh else f"Residents within {s['walk_minutes']:g} min"
-    m.add_choropleth(units, value_col=s["keys"]["share_residents"], name="单元" if zh else "Units",
-                     legend_title=legend, tooltip_cols=tip, bins=[0.0, 0.25, 0.5, 0.75, 1.0], value_format="{:.0%}")
+    units["_result"] = [W(f"result_{r}") if f"result_{r}" in MAP_WORDS["en"] else str(r) for r in units["result"]]
+    if whole_area:
+        units["unit_name"] = W("study_area")
+    target = float(s["reach_target_share"])
+    units["_class"], cuts = unit_classes(units[s["keys"]["share_residents"]].to_numpy(dtype=float), target)
+    shares = units[s["keys"]["share_residents"]].to_numpy(dtype=float)
+    units["_share"] = [("–" if np.isnan(v) else f"{v:.0%}") for v in shares]
+    tip = {W("unit"): "unit_name", W("residents"): "residents", W("clinics_centres_in"): "centres_inside",
+           W("clinics_required"): "required_centres", W("clinics_per_centre"): "residents_per_centre",
+           W("clinics_units_legend", m=mins): "_share", W("clinics_result"): "_result"}
+    n_cls = len(cuts) + 2
+    m.add_choropleth(units, value_col="_class", name=W("clinics_units"), legend_title=W("clinics_units_legend", m=mins),
+                     tooltip_cols=tip, bins=IntegerClasses(0, n_cls - 1, labels=_class_labels(cuts, target, W)),
+                     colors=palette.diverging_colors(n_cls), fill_opacity=0.55, outline_only=whole_area)
     area = result.layers["walk_area"]
     area = area.loc[~area.geometry.is_empty] if len(area) else area
     if len(area):
-        m.add_bands(area, minutes_col="minutes", name=(f"中心{s['walk_minutes']:g}分钟步行范围" if zh
-                                                       else f"{s['walk_minutes']:g}-min walk to a centre"))
+        m.add_bands(area, minutes_col="minutes", name=W("clinics_walk", m=mins), colors=[palette.COVERED],
+                    labels={float(s["walk_minutes"]): W("clinics_walk_row", m=mins)},
+                    draw="rings" if whole_area else "outlines")
     unc = result.layers["uncovered_cells"]
     if len(unc):
         # one shape per unit for the web map (the GeoPackage keeps every 50 m cell)
         unc = unc[["unit_name", "residents", "geometry"]].dissolve(by="unit_name", aggfunc={"residents": "sum"},
                                                                    as_index=False)
         unc["residents"] = unc["residents"].round(0)
-        m.add_polygons(unc, name=(f"{s['walk_minutes']:g}分钟外的居住用地" if zh
-                                  else f"Residential land beyond {s['walk_minutes']:g} min"),
-                       color="#d7191c", hatch=True,
-                       tooltip_cols={("单元" if zh else "unit"): "unit_name",
-                                     ("居民" if zh else "residents"): "residents"})
+        if whole_area:
+            unc["unit_name"] = W("study_area")
+        m.add_polygons(unc, name=W("clinics_beyond", m=mins), color=palette.NOT_COVERED, hatch=True,
+                       tooltip_cols={W("unit"): "unit_name", W("residents"): "residents"})
     cen = result.layers["centres"]
     if len(cen):
         cen = cen.copy()
-        label = standards.kinds[cfg.kind].label_zh if zh else standards.kinds[cfg.kind].label_en
-        pop = ({"服务居民(最近中心)": "catchment_residents",
-                f"超过{s['residents_per_centre_max'] / 1e4:g}万": s["keys"]["over_cap"], "所在单元": "unit_name"} if zh
-               else {"catchment residents (nearest centre)": "catchment_residents",
-                     f"over {s['residents_per_centre_max']:,.0f}": s["keys"]["over_cap"],
-                     "unit": "unit_name"})
-        m.add_points(cen, kind_col="kind", name_col="name", popup_cols=pop, kind_labels={cfg.kind: label})
+        if whole_area and "unit_name" in cen:
+            cen["unit_name"] = W("study_area")
+        over = s["keys"]["over_cap"]
+        if over in cen:
+            cen[over] = [W("yes") if bool(v) else W("no") for v in cen[over].fillna(False)]
+        pop = {W("clinics_catchment"): "catchment_residents", W("clinics_over", cap=cap): over, W("unit"): "unit_name"}
+        m.add_points(cen, kind_col="kind", name_col="name", popup_cols=pop,
+                     kind_labels={cfg.kind: W.of(standards.kinds[cfg.kind], "label")},
+                     colors=kind_colors(standards), legend_title=W("facilities"))
     add_units_layer(m, result, lang, kinds=("zones",))
     return m

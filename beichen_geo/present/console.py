@@ -82,8 +82,22 @@ def clinics(name: str, s: Summary) -> list[str]:  # noqa: ARG001
             f"target {pct(s['reach_target_share'])})"]
 
 
+def assess(name: str, s: Summary) -> list[str]:  # noqa: ARG001
+    """The assessment's count of standards met, its units and its files."""
+    c = s["counts"]
+    units = len(s.get("units") or [])
+    files = ", ".join(s.get("outputs", {}).values())
+    out = [f"  assess: {c['standards']} standards for the whole area — {c['met']} met, {c['not_met']} not met, "
+           f"{c['no_target']} without target, {c['not_measured']} not measured; "
+           + (f"{units} units" if units else "no units (--units): the whole area only") + f"; {files}"]
+    if s.get("pdf_not_written"):
+        out.append(f"      assess.pdf not written: {s['pdf_not_written']}")
+    return out
+
+
 _BY_ANALYSIS: dict[str, Callable[[str, Summary], list[str]]] = {
     "circles": circles, "parks": parks, "tod": tod, "gaps": gaps, "stations": stations, "clinics": clinics,
+    "assess": assess,
 }
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .colours import kind_colors
+from .messages import MAP_WORDS, Words, words
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -41,14 +44,35 @@ def headline(s: dict[str, Any], *, lang: str = "en") -> str:
 
 
 # ---------------------------------------------------------------------------- map
+def _site_label(rank: int, name: str, candidate: Any, W: Words) -> str:
+    """``#1 site 4``: generated names ("site 4", "candidate 4") in the map's language."""
+    if candidate is not None and name in (f"site {candidate}", f"candidate {candidate}"):
+        name = W("gaps_site", n=candidate)
+    return f"#{rank} {name}"
+
+
+def fca_status(status: str, W: Words) -> str:
+    """A 2SFCA unit status ("ok", "no centre within reach", "overloaded (> N residents per centre)") in words."""
+    hit = re.match(r"overloaded \(> ([\d,]+) residents per centre\)$", status)
+    if hit:
+        return W("fca_overloaded", cap=hit.group(1))
+    key = f"fca_{status}"
+    return W(key) if key in MAP_WORDS["en"] else status
+
+
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
              basemap: str = "positron") -> MapBuilder:
-    """The gaps map: covered today, gap areas, newly covered, 2SFCA units, existing and proposed sites."""
-    from geo.maps import MapBuilder
+    """The gaps map: covered today, newly covered by the proposed sites, still not covered, gap outlines, sites.
+
+    The three fills are disjoint sets of demand cells (covered today in blue, newly covered
+    in the colour of the proposals, still not covered in red hatching), so no fill lies over
+    another; the gap areas of today are outlines with their figures in the tooltip.
+    """
+    from geo.maps import MapBuilder, palette
 
     s = result.summary
-    zh = lang == "zh"
-    label = s["kind_label_zh"] if zh else s["kind_label_en"]
+    W = words(lang)
+    label = s["kind_label_zh"] if W.zh else s["kind_label_en"]
 
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.1%}"
@@ -56,60 +80,60 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     b, a = s["before"], s["after"]
     sol = s["solver"]
     bound = sol["bound"]
-    how = (f"{sol['problem']} {sol['method']}" + (", optimal" if sol["optimal"] else
-           (f", greedy ≥ {bound['ratio']:.0%} of optimum" if bound["kind"] == "greedy MCLP" else
-            f", ≤ {bound['ratio']:.2f}× optimum" if bound["kind"] == "greedy LSCP" else "")))
+    method = W(f"method_{sol['method']}") if f"method_{sol['method']}" in MAP_WORDS["en"] else str(sol["method"])
+    sep = "，" if W.zh else ", "
+    how = (f"{sol['problem']} {method}" + (sep + W("gaps_optimal") if sol["optimal"] else
+           (sep + W("gaps_greedy_mclp", r=f"{bound['ratio']:.0%}") if bound["kind"] == "greedy MCLP" else
+            sep + W("gaps_greedy_lscp", r=f"{bound['ratio']:.2f}") if bound["kind"] == "greedy LSCP" else "")))
     lines = [
         headline(s, lang=lang),
-        f"{'步行' if zh else 'Walk'} {s['minutes']:g} min ({s['distance_m']:,.0f} m) — {label}",
-        (f"居住用地覆盖: {pct(b['covered_share_land'])} → {pct(a['covered_share_land'])}" if zh else
-         f"Residential land covered: {pct(b['covered_share_land'])} → {pct(a['covered_share_land'])}")
+        W("gaps_walk", m=f"{s['minutes']:g}", d=f"{s['distance_m']:,.0f}", label=label),
+        W("gaps_land", b=pct(b["covered_share_land"]), a=pct(a["covered_share_land"]))
         + ("" if b["covered_share_residents"] is None else
-           (f"; 人口 {pct(b['covered_share_residents'])} → {pct(a['covered_share_residents'])}" if zh else
-            f"; residents {pct(b['covered_share_residents'])} → {pct(a['covered_share_residents'])}")),
-        f"{s['gap_areas']} {'个缺口区' if zh else 'gap areas'} ({how})",
+           W("gaps_res", b=pct(b["covered_share_residents"]), a=pct(a["covered_share_residents"]))),
+        W("gaps_areas_line", n=s["gap_areas"], how=how),
     ]
-    m = MapBuilder(title=("设施缺口与新增选址" if zh else "Service gaps and proposed sites"), subtitle_lines=lines,
-                   basemap=basemap, lang=lang)
+    m = MapBuilder(title=W("gaps_title"), subtitle_lines=lines, basemap=basemap, lang=lang)
     cells = result.layers["demand_cells"]
     before = cells.loc[cells["covered_before"]]
     newly = cells.loc[cells["covered_after"] & ~cells["covered_before"]]
+    still = cells.loc[~cells["covered_after"]]
     if len(before):
-        m.add_polygons(before, name="现状已覆盖" if zh else "Covered today", color="#1a9850", fill_opacity=0.3)
+        m.add_polygons(before, name=W("gaps_covered"), color=palette.COVERED, fill_opacity=0.35, weight=0)
+    if len(newly):
+        m.add_polygons(newly, name=W("gaps_newly"), color=palette.PROPOSED, fill_opacity=0.45, weight=0,
+                       tooltip_cols={W("gaps_by_site"): "new_site_rank"})
+    if len(still):
+        m.add_polygons(still[["geometry"]].dissolve(), name=W("gaps_still"), color=palette.NOT_COVERED, hatch=True)
     gaps = result.layers["gap_areas"]
     if len(gaps):
-        tip = {("面积 (m²)" if zh else "area (m²)"): "area_m2", ("单元格" if zh else "cells"): "cells"}
+        tip = {W("gaps_area_m2"): "area_m2", W("gaps_cells"): "cells"}
         if gaps["residents"].notna().any():
-            tip[("人口" if zh else "residents")] = "residents"
-        m.add_polygons(gaps, name="缺口区(未覆盖)" if zh else "Gap areas (not covered)", color="#d7191c", hatch=True,
-                       tooltip_cols={("缺口区" if zh else "gap area"): "gap_area", **tip})
-    if len(newly):
-        m.add_polygons(newly, name="新增选址后覆盖" if zh else "Covered after the proposed sites", color="#2c7bb6",
-                       fill_opacity=0.45, tooltip_cols={("由选址" if zh else "by site #"): "new_site_rank"})
+            tip[W("residents")] = "residents"
+        m.add_polygons(gaps, name=W("gaps_areas"), color=palette.NOT_COVERED, fill_opacity=0, weight=2,
+                       tooltip_cols={W("gaps_gap_area"): "gap_area", **tip})
     units = result.layers.get("fca_units")
     if units is not None and len(units) and units["residents"].sum() > 0:
-        m.add_choropleth(units, value_col="centres_per_100k_residents_before",
-                         name="2SFCA 每10万人机构数(现状)" if zh else "2SFCA centres per 100,000 residents (today)",
-                         legend_title="每10万人机构数" if zh else "Centres per 100k residents",
-                         tooltip_cols={("单元" if zh else "unit"): "unit_name",
-                                       ("状态" if zh else "status"): "status_before"},
+        units = units.assign(_status=[fca_status(str(v), W) for v in units["status_before"]])
+        m.add_choropleth(units, value_col="centres_per_100k_residents_before", name=W("gaps_fca"),
+                         legend_title=W("gaps_fca_legend"),
+                         tooltip_cols={W("unit"): "unit_name", W("gaps_status"): "_status"},
                          value_format="{:.1f}", show=False)
     fac = result.layers["facilities"]
     if len(fac):
-        f = fac.assign(name=fac["name"].fillna("").astype(str), layer="现有" if zh else "Existing")
-        m.add_points(f, kind_col="layer", name_col="name", colors={f["layer"].iloc[0]: "#1a9850"},
-                     legend_title="设施" if zh else "Facilities")
+        f = fac.assign(name=fac["name"].fillna("").astype(str), layer=W("gaps_existing"))
+        m.add_points(f, kind_col="layer", name_col="name", colors={W("gaps_existing"): kind_colors(standards).get(
+                     str(s.get("kind")), palette.qualitative()[0])}, legend_title=W("facilities"))
     sites = result.layers["proposed_sites"]
     if len(sites):
+        cand = sites["candidate"].tolist() if "candidate" in sites else [None] * len(sites)
         p = sites.assign(
-            layer="新增选址(按增益排序)" if zh else "Proposed sites (numbered by gain)",
-            label=[f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"], strict=True)],
+            layer=W("gaps_proposed"),
+            label=[_site_label(r, str(n), c, W) for r, n, c in zip(sites["rank"], sites["name"], cand, strict=True)],
         )
-        pc = {("排序" if zh else "rank"): "rank",
-              ("新增覆盖用地 (m²)" if zh else "land newly covered (m²)"): "gain_area_m2",
-              ("累计覆盖率(用地)" if zh else "land covered after"): "covered_share_land_after"}
+        pc = {W("gaps_rank"): "rank", W("gaps_gain_land"): "gain_area_m2", W("gaps_after"): "covered_share_land_after"}
         if p["gain_residents"].notna().any():
-            pc[("新增覆盖人口" if zh else "residents newly covered")] = "gain_residents"
+            pc[W("gaps_gain_res")] = "gain_residents"
         m.add_points(p, kind_col="layer", name_col="label", popup_cols=pc, cluster=False,
-                     colors={p["layer"].iloc[0]: "#7b3294"}, legend_title="选址" if zh else "Proposals")
+                     colors={W("gaps_proposed"): palette.PROPOSED}, legend_title=W("gaps_proposals"))
     return m

@@ -2,7 +2,9 @@
 
 The analyses, the study and the population module produce figures and codes; the words for
 them are here: the reasons a standard is not met, the study's and the residents' warnings,
-and the notes and rules of the summaries.
+the notes and rules of the summaries, where the residents come from, and every text of the
+maps (:data:`MAP_WORDS`, read through :func:`words`; the generic interface words of the map
+engine are in :mod:`geo.maps.text`). A text shown on a map exists in both languages.
 """
 
 from __future__ import annotations
@@ -98,6 +100,50 @@ def facilities_outside_area(n: int, files: Sequence[str], rows: Sequence[int], *
 
 
 # --------------------------------------------------------------------------- residents
+def population_estimate(*, buildings: int, m2_per_person: float, unbuilt_share: float, density_per_m2: float,
+                        rescaled_to: float | None = None, rescale_source: str | None = None,
+                        lang: str = "en") -> str:
+    """Where estimated residents come from (summary ``population_source`` / ``_zh``)."""
+    zh = lang == "zh"
+    if zh:
+        text = (f"估算：居住用地上{buildings:,}栋建筑的建筑面积 ÷ 每人{m2_per_person:g} m²，按用地面积分配到各居住地块"
+                "（层数取自OSM的层数或高度标签，否则按建筑类型）")
+    else:
+        text = (f"estimate: floor area of {buildings:,} buildings on residential land / {m2_per_person:g} m² per "
+                "person, spread over each residential polygon by land area (levels from building:levels, height or "
+                "building value)")
+    if unbuilt_share > 0:
+        if zh:
+            shown = f"{unbuilt_share:.1%}" if unbuilt_share >= 0.001 else "不足0.1%"
+            text += f"；{shown}的用地上没有建筑，按每公顷{density_per_m2 * 1e4:,.0f}人计"
+        else:
+            shown = f"{unbuilt_share:.1%}" if unbuilt_share >= 0.001 else "under 0.1%"
+            text += f"; {shown} of the land has no building and is given {density_per_m2 * 1e4:,.0f} residents/ha"
+    if rescaled_to is not None:
+        text += (f"；按{rescale_source}缩放至{rescaled_to:,.0f}人" if zh
+                 else f"; rescaled to {rescaled_to:,.0f} ({rescale_source})")
+    return text
+
+
+def population_unknown(*, lang: str = "en") -> str:
+    return ("未知：未给出人口，居住用地上也没有建筑" if lang == "zh"
+            else "unknown: no population given and no building on residential land")
+
+
+def population_raster(path: str, *, total: float, crs: str, lang: str = "en") -> str:
+    return (f"栅格：{path}（区内{total:,.0f}人，坐标系 {crs}），按建筑面积分配到居住用地" if lang == "zh"
+            else f"raster: {path} ({total:,.0f} persons in the area, CRS {crs}), "
+                 "spread over residential land by building floor area")
+
+
+def population_given(path: str, *, column: str | None = None, joined_to: str | None = None,
+                     lang: str = "en") -> str:
+    """Residents given in a file: its column, or the units it is joined to."""
+    if joined_to is not None:
+        return f"给定：{path} 连接到 {joined_to}" if lang == "zh" else f"given: {path} joined to {joined_to}"
+    return f"给定：{path}（{column}）" if lang == "zh" else f"given: {path} ({column})"
+
+
 def land_without_residents(share: float, area_m2: float, source: str, cause: str) -> str:
     """Much residential land holds nobody, and the likely cause."""
     return (f"{share:.0%} of residential land ({area_m2 * share / 1e6:,.2f} of {area_m2 / 1e6:,.2f} km²) "
@@ -139,6 +185,8 @@ def facilities_off_network(kind: str, n: int, *, max_snap_m: float) -> str:
     return f"{kind} facilities: {n} more than {max_snap_m:g} m from the street network (they serve nobody here)"
 
 
+#: Name of the one unit of the clinics analysis when no units are given (the whole study area).
+STUDY_AREA_UNIT = "study area"
 FCA_NEEDS_RESIDENTS = "2SFCA needs residents per cell (none given)"
 GAPS_NOTE = ("Coverage is along the walk network (a cell counts when its representative point is within the "
              "time). Existing facilities stay open. Generated candidates are street nodes within reach of the "
@@ -211,3 +259,323 @@ def grouping_warnings(kind: str, check: dict[str, Any]) -> list[str]:
         out.append(f"{what}: {len(dup)} name(s) appear more than once ({_names(dup)}); the units are kept apart, "
                    "the second one named 'NAME (2)', the third 'NAME (3)'...")
     return out
+
+
+# --------------------------------------------------------------------------- maps
+#: Every text of the maps (titles, subtitle lines, layer names, legends, tooltip and popup
+#: rows), per language; ``{...}`` fields are filled by :class:`Words`. Both languages hold
+#: the same keys with the same fields (tested).
+MAP_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        # shared
+        "standard": "Standard: {text}",
+        "target": "Target: {text}",
+        "not_met": "not met: {reasons}",
+        "min": "{m} min",
+        "facilities": "Facilities",
+        "kind": "type",
+        "name": "name",
+        "unit": "unit",
+        "residents": "residents",
+        "residents_line": "Residents: {source}",
+        "study_area": "study area",
+        "each_station": "one station's catchment, {band}",
+        # circles
+        "circles_title": "Living circles {name}",
+        "circles_standard": "Standard: {label} ({codes}; {source})",
+        "circles_target": "Target: {share} of residential land",
+        "circles_tier": "{m} min: {land} of land{res}{why}",
+        "circles_tier_res": ", {share} of residents",
+        "circles_tier_why": " ({text})",
+        "circles_areas": "Area meeting each tier (outline)",
+        "circles_areas_legend": "Area meeting the tier",
+        "circles_area_row": "{m}-min tier met",
+        "circles_cells": "Tiers met per cell",
+        "circles_cells_legend": "Tiers met (of {n})",
+        "circles_tiers_met": "tiers met",
+        "circles_land": "land m²",
+        "circles_missing": "missing within {m} min",
+        # parks
+        "parks_title": "Parks within {r} m of homes",
+        "parks_standard": "Standard: {plan} ({std}, {source})",
+        "parks_target": "Target: {share} of residential land covered",
+        "parks_measured": "Within {r} m in a straight line: {e}; along the network: {n}",
+        "parks_not_met": "Not met: {reasons}",
+        "parks_buffer": "Straight-line {r} m buffer (outline)",
+        "parks_covered": "Residential land within {r} m walk of a park",
+        "parks_uncovered": "Residential land beyond {r} m walk",
+        "parks_walk": "longest walk to a park (m)",
+        "parks_parks": "Parks",
+        # tod
+        "tod_title": "TOD station areas",
+        "tod_variant": "{std} {a}-{b} min ({source}): {label}",
+        "tod_target": "Target: high-density, mixed-use development within the band (the plan sets no numeric share)",
+        "tod_stations": "{n} stations",
+        "tod_off": "{n} off the network",
+        "tod_measured": "{std} {a} / {b} min: {la} / {lb} of residential land{res} within any station's band",
+        "tod_res": ", {ra} / {rb} residents",
+        "tod_catch": "{std} {a}-{b} min walk: station catchments",
+        "tod_circle": "Straight-line circle {r} m ({std} {m} min)",
+        "tod_station": "TOD station",
+        "tod_area": "{m}: catchment (ha)",
+        "tod_ratio": "{m}: ped-shed ratio",
+        "tod_res_row": "{m}: residents",
+        "tod_land": "{m}: residential land (ha)",
+        "tod_srv": "{m}: services (kinds)",
+        "tod_xd": "{m}: intersections per km²",
+        "tod_onnet": "on the walk network",
+        "tod_band": "{m} min ({std})",
+        "tod_mix": "{m}: service mix (0-1)",
+        "tod_legend": "{std} walking time (min)",
+        "tod_stations_legend": "Stations",
+        "tod_pop": "; residents: {source}",
+        "yes": "yes",
+        "no": "no",
+        # clinics
+        "clinics_title": "Community health service centres ({std})",
+        "clinics_standard": "Standard: {std} {plan} ({source})",
+        "clinics_target": "Target: ≥{n} per unit and 1 per {cap} residents; within {m} min walk",
+        "clinics_measured": ("Measured: count test {count} of {units} units, reach test {reach} of {units} "
+                             "(target {target}); {share} of residents within {m} min; {rpc} residents per centre "
+                             "({centres} centres)"),
+        "clinics_units": "Units",
+        "clinics_units_legend": "Residents within {m} min",
+        "clinics_class_low": "below {a}",
+        "clinics_class_mid": "{a} – {b}",
+        "clinics_class_high": "{a} – {b}, below target",
+        "clinics_class_pass": "target {t} met",
+        "clinics_walk": "{m}-min walk to a centre",
+        "clinics_walk_row": "within {m} min walk of a centre",
+        "clinics_beyond": "Residential land beyond {m} min",
+        "clinics_centres_in": "centres inside",
+        "clinics_required": "centres required",
+        "clinics_per_centre": "residents per centre",
+        "clinics_result": "result",
+        "clinics_catchment": "catchment residents (nearest centre)",
+        "clinics_over": "over {cap}",
+        "result_pass": "pass",
+        "result_fail: count": "fail: count",
+        "result_fail: reach": "fail: reach",
+        "result_fail: count and reach": "fail: count and reach",
+        "result_not measured: no residential land": "not measured: no residential land",
+        # gaps
+        "gaps_title": "Service gaps and proposed sites",
+        "gaps_walk": "Walk {m} min ({d} m) — {label}",
+        "gaps_land": "Residential land covered: {b} → {a}",
+        "gaps_res": "; residents {b} → {a}",
+        "gaps_areas_line": "{n} gap areas ({how})",
+        "gaps_optimal": "optimal",
+        "gaps_greedy_mclp": "greedy ≥ {r} of optimum",
+        "gaps_greedy_lscp": "≤ {r}× optimum",
+        "method_exact": "exact",
+        "method_greedy": "greedy",
+        "gaps_covered": "Covered today",
+        "gaps_newly": "Newly covered by the proposed sites",
+        "gaps_still": "Still not covered",
+        "gaps_areas": "Gap areas today (outline)",
+        "gaps_area_m2": "area (m²)",
+        "gaps_cells": "cells",
+        "gaps_gap_area": "gap area",
+        "gaps_by_site": "by site #",
+        "gaps_fca": "2SFCA centres per 100,000 residents (today)",
+        "gaps_fca_legend": "Centres per 100k residents",
+        "gaps_status": "status",
+        "fca_no residents": "no residents",
+        "fca_no centre within reach": "no centre within reach",
+        "fca_overloaded": "overloaded (> {cap} residents per centre)",
+        "fca_ok": "ok",
+        "gaps_existing": "Existing",
+        "gaps_proposed": "Proposed sites (numbered by gain)",
+        "gaps_proposals": "Proposals",
+        "gaps_site": "site {n}",
+        "gaps_rank": "rank",
+        "gaps_gain_land": "land newly covered (m²)",
+        "gaps_after": "land covered after",
+        "gaps_gain_res": "residents newly covered",
+        # stations
+        "st_title": "TOD potential of station areas",
+        "st_score": "TOD score (0-100)",
+        "st_stations": "Stations by score",
+        "st_rank": "rank",
+        "st_name": "station",
+        "st_catch": "Walking catchments (top {n})",
+        "st_legend": "Walking time (min)",
+        "st_top": "Top {n} stations",
+        "st_line1": ("{n} stations scored on {b} min walks; composite score = weighted percentile ranks "
+                     "(see stations.json)"),
+        "st_line2": "Best: {best}",
+        "st_res": "residents within {b} min",
+        "st_land": "residential land within {b} min (ha)",
+        "st_srv": "services within {b} min",
+        "st_ped": "ped-shed ratio (streets), {b} min",
+        "st_park": "residential land near a park, {b} min",
+        "st_off": "{n} off the network",
+    },
+    "zh": {
+        "standard": "标准：{text}",
+        "target": "目标：{text}",
+        "not_met": "未达标：{reasons}",
+        "min": "{m}分钟",
+        "facilities": "设施",
+        "kind": "类型",
+        "name": "名称",
+        "unit": "单元",
+        "residents": "居民",
+        "residents_line": "人口：{source}",
+        "study_area": "研究区",
+        "each_station": "单个站点服务范围，{band}",
+        "circles_title": "生活圈覆盖 {name}",
+        "circles_standard": "标准：{label}（{codes}；{source}）",
+        "circles_target": "目标：居住用地覆盖 {share}",
+        "circles_tier": "{m}分钟：用地 {land}{res}{why}",
+        "circles_tier_res": "，人口 {share}",
+        "circles_tier_why": "（{text}）",
+        "circles_areas": "满足各层级的区域（轮廓）",
+        "circles_areas_legend": "满足层级的区域",
+        "circles_area_row": "满足{m}分钟层级",
+        "circles_cells": "各单元格满足层级数",
+        "circles_cells_legend": "满足层级数（共{n}级）",
+        "circles_tiers_met": "满足层级数",
+        "circles_land": "居住用地 m²",
+        "circles_missing": "{m}分钟内缺少",
+        "parks_title": "公园绿地{r}米覆盖",
+        "parks_standard": "标准：{plan}（{std}，{source}）",
+        "parks_target": "目标：居住用地覆盖率 {share}",
+        "parks_measured": "直线{r}米：{e}；沿路网：{n}",
+        "parks_not_met": "未达标：{reasons}",
+        "parks_buffer": "直线{r}米缓冲区（轮廓）",
+        "parks_covered": "步行{r}米内有公园的居住用地",
+        "parks_uncovered": "步行{r}米内无公园的居住用地",
+        "parks_walk": "最远步行距离（米）",
+        "parks_parks": "公园",
+        "tod_title": "TOD站点地区",
+        "tod_variant": "{std} {a}-{b}分钟（{source}）：{label}",
+        "tod_target": "目标：步行范围内高密度、多功能开发（规划未给出量化比例）",
+        "tod_stations": "{n}个站点",
+        "tod_off": "{n}个不在步行网络上",
+        "tod_measured": "{std} {a} / {b}分钟：居住用地 {la} / {lb}{res} 在任一站点范围内",
+        "tod_res": "，人口 {ra} / {rb}",
+        "tod_catch": "{std} 步行{a}-{b}分钟：站点服务范围",
+        "tod_circle": "直线半径{r}米（{std} {m}分钟）",
+        "tod_station": "TOD站点",
+        "tod_area": "{m}：服务范围（公顷）",
+        "tod_ratio": "{m}：步行可达比",
+        "tod_res_row": "{m}：居民",
+        "tod_land": "{m}：居住用地（公顷）",
+        "tod_srv": "{m}：服务设施（类）",
+        "tod_xd": "{m}：交叉口/平方公里",
+        "tod_onnet": "位于步行网络上",
+        "tod_band": "{m}分钟（{std}）",
+        "tod_mix": "{m}：设施混合度（0-1）",
+        "tod_legend": "{std} 步行时间（分钟）",
+        "tod_stations_legend": "站点",
+        "tod_pop": "；人口：{source}",
+        "yes": "是",
+        "no": "否",
+        "clinics_title": "社区卫生服务中心 {std}",
+        "clinics_standard": "标准：{std} {plan}（{source}）",
+        "clinics_target": "目标：每个单元≥{n}所，每{cap}人1所；步行{m}分钟可达",
+        "clinics_measured": ("实测：数量达标 {count}/{units} 个单元，可达达标 {reach}/{units}（目标 {target}）；"
+                             "{share} 居民{m}分钟内可达；每所服务 {rpc} 人（{centres} 所）"),
+        "clinics_units": "单元",
+        "clinics_units_legend": "{m}分钟内居民比例",
+        "clinics_class_low": "低于{a}",
+        "clinics_class_mid": "{a} – {b}",
+        "clinics_class_high": "{a} – {b}，未达目标",
+        "clinics_class_pass": "达到目标 {t}",
+        "clinics_walk": "中心{m}分钟步行范围",
+        "clinics_walk_row": "距中心步行{m}分钟内",
+        "clinics_beyond": "{m}分钟外的居住用地",
+        "clinics_centres_in": "单元内中心数",
+        "clinics_required": "需要中心数",
+        "clinics_per_centre": "每所服务人数",
+        "clinics_result": "结果",
+        "clinics_catchment": "服务居民（最近中心）",
+        "clinics_over": "超过{cap}",
+        "result_pass": "达标",
+        "result_fail: count": "未达标（数量）",
+        "result_fail: reach": "未达标（可达）",
+        "result_fail: count and reach": "未达标（数量与可达）",
+        "result_not measured: no residential land": "无居住用地（可达未测）",
+        "gaps_title": "设施缺口与新增选址",
+        "gaps_walk": "步行{m}分钟（{d}米）— {label}",
+        "gaps_land": "居住用地覆盖：{b} → {a}",
+        "gaps_res": "；人口 {b} → {a}",
+        "gaps_areas_line": "{n}个缺口区（{how}）",
+        "gaps_optimal": "最优",
+        "gaps_greedy_mclp": "贪心解 ≥ 最优的{r}",
+        "gaps_greedy_lscp": "≤ 最优的{r}倍",
+        "method_exact": "精确求解",
+        "method_greedy": "贪心求解",
+        "gaps_covered": "现状已覆盖",
+        "gaps_newly": "新增选址后覆盖",
+        "gaps_still": "仍未覆盖",
+        "gaps_areas": "现状缺口区（轮廓）",
+        "gaps_area_m2": "面积（m²）",
+        "gaps_cells": "单元格",
+        "gaps_gap_area": "缺口区",
+        "gaps_by_site": "由选址",
+        "gaps_fca": "2SFCA 每10万人机构数（现状）",
+        "gaps_fca_legend": "每10万人机构数",
+        "gaps_status": "状态",
+        "fca_no residents": "无居民",
+        "fca_no centre within reach": "可达范围内无机构",
+        "fca_overloaded": "超负荷（每所 > {cap} 人）",
+        "fca_ok": "正常",
+        "gaps_existing": "现有",
+        "gaps_proposed": "新增选址（按增益排序）",
+        "gaps_proposals": "选址",
+        "gaps_site": "候选点 {n}",
+        "gaps_rank": "排序",
+        "gaps_gain_land": "新增覆盖用地（m²）",
+        "gaps_after": "累计覆盖率（用地）",
+        "gaps_gain_res": "新增覆盖人口",
+        "st_title": "站点地区TOD潜力",
+        "st_score": "TOD综合得分（0-100）",
+        "st_stations": "站点（按得分）",
+        "st_rank": "排名",
+        "st_name": "站点",
+        "st_catch": "步行范围（前{n}名）",
+        "st_legend": "步行时间（分钟）",
+        "st_top": "前{n}名站点",
+        "st_line1": "{n}个站点，步行{b}分钟；综合得分 = 各指标百分位排名加权（见 stations.json）",
+        "st_line2": "最佳：{best}",
+        "st_res": "{b}分钟内居民",
+        "st_land": "{b}分钟内居住用地（公顷）",
+        "st_srv": "{b}分钟内服务设施",
+        "st_ped": "{b}分钟步行可达比（道路）",
+        "st_park": "{b}分钟内公园覆盖的居住用地",
+        "st_off": "{n}个不在步行网络上",
+    },
+}
+
+
+class Words:
+    """The map texts of one language: ``W("key", field=value)``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = "zh" if lang == "zh" else "en"
+        self.zh = self.lang == "zh"
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        return MAP_WORDS[self.lang][key].format(**fields)
+
+    def minutes(self, m: float) -> str:
+        """``5 min`` / ``5分钟``."""
+        return self("min", m=f"{float(m):g}")
+
+    def of(self, obj: Any, field: str) -> str:
+        """A standards text in this language: ``label`` (``label_zh``/``label_en``), ``source`` or
+        ``plan_text`` (``source_zh``, ``plan_text_en``... when given, else the text itself)."""
+        if field == "label":
+            return str(getattr(obj, f"label_{self.lang}"))
+        return str(getattr(obj, f"{field}_{self.lang}", None) or getattr(obj, field))
+
+    def kind_labels(self, standards: Any) -> dict[str, str]:
+        """Display name of every kind of the standards."""
+        return {k: self.of(kd, "label") for k, kd in standards.kinds.items()}
+
+
+def words(lang: str) -> Words:
+    """The map texts in ``lang`` (``"zh"`` or ``"en"``)."""
+    return Words(lang)

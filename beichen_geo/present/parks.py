@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..result import AnalysisResult
 from ..standards import Standards
-from .messages import reasons_line
+from .messages import reasons_line, words
 from .units import add_units_layer
 
 if TYPE_CHECKING:
@@ -21,25 +21,25 @@ def _pct(x: float | None) -> str:
 
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang: str = "en",
              basemap: str = "positron") -> MapBuilder:
-    """The parks map: straight-line buffer, residential land covered / not covered along the network, parks."""
-    from geo.maps import MapBuilder
+    """The parks map: land covered / not covered along the network, parks, the straight-line buffer.
+
+    Covered land is blue, land not covered red hatching, parks green (never the colour of
+    covered land); the straight-line buffer is a dashed outline, so it changes no colour.
+    """
+    from geo.maps import MapBuilder, palette
 
     s = result.summary
-    zh = lang == "zh"
+    W = words(lang)
+    p = standards.parks
+    r = f"{s['radius_m']:g}"
     lines = [
-        f"{'标准' if zh else 'Standard'}: {s['plan_text']} ({s['standard']}, {s['source']})",
-        f"{'目标' if zh else 'Target'}: {s['target']:.0%} {'居住用地覆盖' if zh else 'of residential land covered'}",
-        (f"{'直线500米' if zh else 'Straight-line'}: {s['covered_share_euclidean']:.1%}; "
-        f"{'沿路网' if zh else 'along the network'}: {s['covered_share_network']:.1%}"),
+        W("parks_standard", plan=W.of(p, "plan_text"), std=s["standard"], source=W.of(p, "source")),
+        W("parks_target", share=f"{s['target']:.0%}"),
+        W("parks_measured", r=r, e=f"{s['covered_share_euclidean']:.1%}", n=f"{s['covered_share_network']:.1%}"),
     ]
     if s.get("reasons"):
-        labels = {k: (kd.label_zh if zh else kd.label_en) for k, kd in standards.kinds.items()}
-        lines.append(f"{'未达标' if zh else 'Not met'}: {reasons_line(s['reasons'], lang=lang, labels=labels)}")
-    m = MapBuilder(title="公园绿地500米覆盖" if zh else "Parks within 500 m of homes", subtitle_lines=lines,
-                   basemap=basemap, lang=lang)
-    buf = result.layers["buffer"]
-    if not buf.geometry.iloc[0].is_empty:
-        m.add_polygons(buf, name="直线缓冲区" if zh else "Straight-line buffer", color="#74a9cf", fill_opacity=0.08)
+        lines.append(W("parks_not_met", reasons=reasons_line(s["reasons"], lang=lang, labels=W.kind_labels(standards))))
+    m = MapBuilder(title=W("parks_title", r=r), subtitle_lines=lines, basemap=basemap, lang=lang)
     cells = result.layers["residential_cells"]
     # one shape per residential polygon and outcome for the web map (cells stay in the GeoPackage)
     merged = cells[["parent", "network_covered", "walk_m_to_park", "geometry"]].dissolve(
@@ -47,11 +47,16 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     merged["walk_m_to_park"] = merged["walk_m_to_park"].round(0)
     cov = merged.loc[merged["network_covered"]]
     unc = merged.loc[~merged["network_covered"]]
-    tip = {("最远步行距离(米)" if zh else "longest walk to a park (m)"): "walk_m_to_park"}
-    m.add_coverage(cov, unc, tooltip_cols=tip)
+    m.add_coverage(cov, unc, tooltip_cols={W("parks_walk"): "walk_m_to_park"},
+                   covered_name=W("parks_covered", r=r), uncovered_name=W("parks_uncovered", r=r))
     parks = result.layers["parks"]
     if len(parks):
-        m.add_polygons(parks.loc[parks.geom_type.isin(["Polygon", "MultiPolygon"])], name="公园" if zh else "Parks",
-                       color="#1a9850", tooltip_cols={("名称" if zh else "name"): "name", "m²": "park_area_m2"})
+        m.add_polygons(parks.loc[parks.geom_type.isin(["Polygon", "MultiPolygon"])], name=W("parks_parks"),
+                       color=palette.PARKS, fill_opacity=0.6,
+                       tooltip_cols={W("name"): "name", "m²": "park_area_m2"})
+    buf = result.layers["buffer"]
+    if not buf.geometry.iloc[0].is_empty:
+        m.add_polygons(buf, name=W("parks_buffer", r=r), color=palette.BUFFER, fill_opacity=0, dash=True,
+                       weight=1.5)
     add_units_layer(m, result, lang)
     return m

@@ -14,22 +14,8 @@ from ..analyses._stations_table import band_prefix
 from ..result import AnalysisResult
 from ..standards import Standards
 from ..study import Study
-
-_TXT = {
-    "en": {"title": "TOD potential of station areas", "score": "TOD score (0-100)", "stations": "Stations by score",
-           "rank": "rank", "name": "station", "catch": "Walking catchments (top {n})", "legend": "Walking time (min)",
-           "top": "Top {n} stations", "line1": "{n} stations scored on {b} min walks; composite score = weighted "
-           "percentile ranks (see stations.json)", "line2": "Best: {best}", "res": "residents within {b:g} min",
-           "land": "residential land within {b:g} min (ha)", "srv": "services within {b:g} min",
-           "ped": "ped-shed ratio (streets), {b:g} min", "park": "residential land near a park, {b:g} min",
-           "off": "{n} off the network"},
-    "zh": {"title": "站点地区TOD潜力", "score": "TOD综合得分 (0-100)", "stations": "站点 (按得分)",
-           "rank": "排名", "name": "站点", "catch": "步行范围 (前{n}名)", "legend": "步行时间（分钟）",
-           "top": "前{n}名站点", "line1": "{n}个站点, 步行{b}分钟; 综合得分 = 各指标百分位排名加权 (见 stations.json)",
-           "line2": "最佳: {best}", "res": "{b:g}分钟内居民", "land": "{b:g}分钟内居住用地 (公顷)",
-           "srv": "{b:g}分钟内服务设施", "ped": "{b:g}分钟步行可达比 (道路)", "park": "{b:g}分钟内公园覆盖的居住用地",
-           "off": "{n}个不在步行网络上"},
-}
+from .colours import kind_colors
+from .messages import Words, words
 
 
 def _dash(fmt: str) -> Any:
@@ -37,7 +23,7 @@ def _dash(fmt: str) -> Any:
     return lambda v: "–" if pd.isna(v) else fmt.format(v)
 
 
-def _top_points(m: Any, on: pd.DataFrame, s: dict[str, Any], T: dict[str, str]) -> None:
+def _top_points(m: Any, on: pd.DataFrame, s: dict[str, Any], W: Words, color: str) -> None:
     """The best-ranked stations (those with polygons) as points with their figures' popup."""
     top = on.loc[on["rank"].astype(float) <= max(1, s["polygon_stations"])].copy()
     if not len(top):
@@ -46,9 +32,10 @@ def _top_points(m: Any, on: pd.DataFrame, s: dict[str, Any], T: dict[str, str]) 
     top["_kind"] = "top"
     b_out = bands[-1]
     p = band_prefix(b_out)
-    cols = {T["rank"]: "rank", T["score"]: "score_txt", T["res"].format(b=b_out): "res_txt",
-            T["land"].format(b=b_out): "land_txt", T["srv"].format(b=b_out): "srv_txt",
-            T["ped"].format(b=b_out): "ped_txt", T["park"].format(b=b_out): "park_txt"}
+    bo = f"{b_out:g}"
+    cols = {W("st_rank"): "rank", W("st_score"): "score_txt", W("st_res", b=bo): "res_txt",
+            W("st_land", b=bo): "land_txt", W("st_srv", b=bo): "srv_txt",
+            W("st_ped", b=bo): "ped_txt", W("st_park", b=bo): "park_txt"}
     top["score_txt"] = top["score"].map(lambda v: f"{v:.1f}")
     top["res_txt"] = top[p + "residents"].map(_dash("{:,.0f}"))
     top["land_txt"] = (top[p + "residential_land_reached_m2"] / 1e4).map(_dash("{:,.1f}"))
@@ -58,38 +45,40 @@ def _top_points(m: Any, on: pd.DataFrame, s: dict[str, Any], T: dict[str, str]) 
     top["park_txt"] = top[p + "park_coverage_share"].map(_dash("{:.0%}"))
     top["rank"] = top["rank"].astype(int)
     m.add_points(top, kind_col="_kind", name_col="station", popup_cols=cols, cluster=False,
-                 kind_labels={"top": T["top"].format(n=len(top))}, colors={"top": "#d62728"},
-                 legend_title=T["stations"])
+                 kind_labels={"top": W("st_top", n=len(top))}, colors={"top": color},
+                 legend_title=W("st_stations"))
 
 
 def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
              lang: str = "en", basemap: str = "positron") -> Any:
     """Stations coloured by score, the drawn catchments, and a popup with each station's figures.
 
-    Everything drawn is read from ``result``; ``study`` and ``standards`` are not needed here.
+    The catchments are non-overlapping rings of the union of the stations' catchments, with
+    each station's catchment as an outline. Everything drawn is read from ``result``;
+    ``standards`` gives the station kind's colour, ``study`` is not needed here.
     """
     from geo.maps import MapBuilder
 
-    T = _TXT["zh" if lang == "zh" else "en"]
+    W = words(lang)
     s = result.summary
     bands = s["bands_min"]
     best = ", ".join(f"{t['rank']}. {t['station']} ({t['score']:.0f})" for t in s["top_stations"][:3])
-    lines = [T["line1"].format(n=s["stations"], b="/".join(f"{b:g}" for b in bands)), T["line2"].format(best=best)]
+    lines = [W("st_line1", n=s["stations"], b="/".join(f"{b:g}" for b in bands)), W("st_line2", best=best)]
     if s["stations_off_network"]:
-        lines.append(T["off"].format(n=len(s["stations_off_network"])))
-    m = MapBuilder(title=T["title"], subtitle_lines=lines, basemap=basemap, lang=lang)
+        lines.append(W("st_off", n=len(s["stations_off_network"])))
+    m = MapBuilder(title=W("st_title"), subtitle_lines=lines, basemap=basemap, lang=lang)
     cat = result.layers["catchments"]
     if len(cat):
-        m.add_bands(cat, minutes_col="band_min", name=T["catch"].format(n=s["polygon_stations"]),
-                    legend_title=T["legend"])
+        m.add_bands(cat, minutes_col="band_min", source_col="station", name=W("st_catch", n=s["polygon_stations"]),
+                    legend_title=W("st_legend"), each_label=W("each_station", band="{band}"))
     st = result.layers["stations"]
     on = st.loc[st["on_network"].to_numpy(bool)].copy()
     if len(on):
         dots = on[["station", "rank", "score", "geometry"]].copy()
         dots["rank"] = dots["rank"].astype(float)
         dots = dots.set_geometry(on.geometry.buffer(40.0, quad_segs=8))
-        m.add_choropleth(dots, value_col="score", name=T["stations"], legend_title=T["score"],
-                         tooltip_cols={T["name"]: "station", T["rank"]: "rank"}, bins=[0, 20, 40, 60, 80, 100],
+        m.add_choropleth(dots, value_col="score", name=W("st_stations"), legend_title=W("st_score"),
+                         tooltip_cols={W("st_name"): "station", W("st_rank"): "rank"}, bins=[0, 20, 40, 60, 80, 100],
                          value_format="{:.0f}", fill_opacity=0.85)
-        _top_points(m, on, s, T)
+        _top_points(m, on, s, W, kind_colors(standards)[standards.tod.station_kind])
     return m

@@ -118,6 +118,10 @@ class CircleVariant:
     target_share: Quantity
     tiers: tuple[Tier, ...]
     note: str | None = None
+    source_zh: str | None = None  # the source and the plan's words on zh / en maps (default: as above)
+    source_en: str | None = None
+    plan_text_zh: str | None = None
+    plan_text_en: str | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -158,6 +162,10 @@ class Parks:
     radius_m: Quantity
     target_share: Quantity
     min_area_m2: Quantity
+    source_zh: str | None = None  # the source and the plan's words on zh / en maps (default: as above)
+    source_en: str | None = None
+    plan_text_zh: str | None = None
+    plan_text_en: str | None = None
     size_tiers: tuple[ParkSizeTier, ...] = ()
 
     def radius_for_area(self, area_m2: float) -> float | None:
@@ -212,6 +220,10 @@ class Clinics:
     reach_target_share: Quantity
     existing_centres: Quantity | None = None
     towns: Quantity | None = None
+    source_zh: str | None = None  # the source and the plan's words on zh / en maps (default: as above)
+    source_en: str | None = None
+    plan_text_zh: str | None = None
+    plan_text_en: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -41,6 +41,14 @@ from beichen_geo.standards.schema import (
     Travel,
 )
 
+#: Optional texts of a standard for the maps of each language (default: source, plan_text).
+_TEXTS = ("source_zh", "source_en", "plan_text_zh", "plan_text_en")
+
+
+def _texts(ctx: _Ctx, p: Path_, t: Mapping[str, Any]) -> dict[str, str | None]:
+    return {k: _str(ctx, (*p, k), t.get(k), optional=True) for k in _TEXTS}
+
+
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -166,8 +174,8 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
     for name, v in _variants(ctx, p, d, ("default_variant",)).items():
         vp = (*p, name)
         t = _table(ctx, vp, v, required=("tiers",),
-                   optional=("label_zh", "label_en", "standards", "source", "plan_text", "mode", "target_share",
-                             "note"))
+                   optional=("label_zh", "label_en", "standards", "source", "plan_text", *_TEXTS, "mode",
+                             "target_share", "note"))
         mode = _choice(ctx, (*vp, "mode"), t.get("mode"), MODES, default="walk")
         share = _quantity(ctx, (*vp, "target_share"), t.get("target_share", 1.0), "share")
         tp = (*vp, "tiers")
@@ -208,6 +216,7 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
             target_share=share,
             tiers=tuple(tiers),
             note=_str(ctx, (*vp, "note"), t.get("note"), optional=True),
+            **_texts(ctx, vp, t),
         )
     default = _str(ctx, (*p, "default_variant"), d["default_variant"])
     if default not in variants:
@@ -218,7 +227,8 @@ def _circles(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Circles:
 def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
     p: Path_ = ("parks",)
     t = _table(ctx, p, d, required=("kind", "radius_m", "target_share", "min_area_m2"),
-               optional=("standard", "source", "plan_text", "primary_method", "size_rule", "size_tiers"))
+               optional=("standard", "source", "plan_text", *_TEXTS, "primary_method",
+                         "size_rule", "size_tiers"))
     # both methods are always measured and reported; the primary one decides `passes`
     primary = _choice(ctx, (*p, "primary_method"), t.get("primary_method"), ("euclidean", "network"),
                       default="euclidean")
@@ -246,6 +256,7 @@ def _parks(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Parks:
         target_share=_quantity(ctx, (*p, "target_share"), t["target_share"], "share"),
         min_area_m2=_quantity(ctx, (*p, "min_area_m2"), t["min_area_m2"], "m2"),
         size_tiers=tuple(tiers),
+        **_texts(ctx, p, t),
     )
 
 
@@ -289,7 +300,7 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
     t = _table(ctx, p, d,
                required=("kind", "min_per_town", "residents_per_centre_min", "residents_per_centre_max", "walk_minutes",
                          "reach_target_share"),
-               optional=("standard", "source", "plan_text", "existing_centres", "towns"))
+               optional=("standard", "source", "plan_text", *_TEXTS, "existing_centres", "towns"))
     lo = _quantity(ctx, (*p, "residents_per_centre_min"), t["residents_per_centre_min"], "persons")
     hi = _quantity(ctx, (*p, "residents_per_centre_max"), t["residents_per_centre_max"], "persons")
     if float(hi.value) < float(lo.value):
@@ -307,6 +318,7 @@ def _clinics(ctx: _Ctx, d: Any, kinds: Mapping[str, Kind]) -> Clinics:
         existing_centres=_quantity(ctx, (*p, "existing_centres"), t.get("existing_centres"), "count",
                                    optional=True),
         towns=_quantity(ctx, (*p, "towns"), t.get("towns"), "count", optional=True),
+        **_texts(ctx, p, t),
     )
 
 

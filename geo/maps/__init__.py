@@ -38,20 +38,31 @@ What it takes care of
 - **Output.** Written atomically through :func:`geo.io.write_text` (a temporary file
   beside the target, then :func:`os.replace`); a disk error is one :class:`InputError` line.
 
+- **Legends say what is drawn.** One colour per meaning in every map (:mod:`.palette`:
+  covered, not covered, parks, proposed, straight-line buffer, facility kinds, bands,
+  sequential and diverging classes, all ColorBrewer members read from branca). Nested bands
+  are drawn as non-overlapping rings (and several sources' bands as outlines), so no two
+  translucent fills mix into a colour the legend does not show; counts are classed by whole
+  numbers (:class:`IntegerClasses`); the legend lists only the classes, bands and kinds
+  actually drawn, and a heading is hidden while all its layers are off.
+
 Modules
 -------
 ``builder`` (:class:`MapBuilder`), ``layers`` (each layer kind's features, texts, colours
-and legend rows), ``geometry`` (simplify, reproject, shift, round), ``style`` (palettes),
-``text`` (zh/en interface strings), ``basemaps`` (tile layers), ``assets`` (Leaflet files
-and their inlining), ``elements`` (the folium page and the data put into it) and the
-page's own code and style, the package files ``page.js`` and ``page.css``.
+and legend rows), ``classes`` (choropleth classes), ``geometry`` (simplify, reproject,
+shift, round), ``palette`` (colours by meaning), ``text`` (zh/en interface strings),
+``basemaps`` (tile layers), ``assets`` (Leaflet files and their inlining), ``elements``
+(the folium page and the data put into it) and the page's own code and style, the package
+files ``page.js`` and ``page.css``.
 """
 
 from __future__ import annotations
 
+from . import palette
 from .assets import inline_assets
 from .basemaps import BASEMAPS
 from .builder import MapBuilder
+from .classes import IntegerClasses
 from .layers import CLUSTER_THRESHOLD
 from .text import LANGS, UI_TEXT
 
@@ -60,6 +71,8 @@ __all__ = [
     "CLUSTER_THRESHOLD",
     "LANGS",
     "UI_TEXT",
+    "IntegerClasses",
     "MapBuilder",
     "inline_assets",
+    "palette",
 ]

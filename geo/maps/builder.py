@@ -13,8 +13,9 @@ import numpy as np
 
 from ..errors import DataError, InputError
 from ..io import write_text
-from . import style
+from . import palette
 from .basemaps import BASEMAPS, basemap_layers, resolve_tianditu_key
+from .classes import IntegerClasses
 from .elements import render_page
 from .geometry import Display
 from .layers import (
@@ -140,10 +141,21 @@ class MapBuilder:
         name: str | None = None,
         legend_title: str | None = None,
         colors: Sequence[str] | None = None,
-        fill_opacity: float = 0.3,
+        fill_opacity: float = 0.45,
         show: bool = True,
+        source_col: str | None = None,
+        draw: str = "rings",
+        labels: Mapping[float, str] | None = None,
+        each_label: str | None = None,
     ) -> MapBuilder:
-        """Add nested isochrone bands (e.g. 5, 15 and 30 minutes) as one switchable layer.
+        """Add walking-time bands (e.g. 5, 15 and 30 minutes) as one switchable layer.
+
+        Bands are drawn so that overlaps never make new colours. ``draw="rings"`` (default)
+        fills non-overlapping rings: band ``k`` minus every shorter band, of the union of all
+        sources; with several sources (``source_col``, e.g. one catchment per station) each
+        source's band is added as a dark outline (solid for the shortest band, then dashed,
+        dotted, dash-dotted), never as a fill. ``draw="outlines"`` draws each band as an outline only, for
+        bands that are not nested or that lie over another filled layer.
 
         Parameters
         ----------
@@ -156,11 +168,22 @@ class MapBuilder:
         legend_title
             Default "Walking time (min)".
         colors
-            One colour per distinct band, shortest first; default green -> yellow -> orange.
+            One colour per distinct band, shortest first; default dark to light orange-brown
+            (:func:`geo.maps.palette.band_colors`).
         fill_opacity
-            Opacity of each band (bands overlap, so inner ones look darker).
+            Opacity of the rings (the legend swatches use the same).
         show
             Whether the layer is visible on opening.
+        source_col
+            Column naming each polygon's source (station, facility); several sources add
+            their outlines, with the source in the tooltip.
+        draw
+            ``"rings"`` or ``"outlines"``.
+        labels
+            Legend text of a band by its minutes; default "≤ 15".
+        each_label
+            Legend text of the per-source outlines, a pattern with ``{band}`` (the band's
+            label); default "{band}: each one (outline)".
 
         Returns
         -------
@@ -170,11 +193,13 @@ class MapBuilder:
         Raises
         ------
         InputError
-            For a missing or non-numeric minutes column, non-polygon rows or a bad colour.
+            For a missing or non-numeric minutes column, non-polygon rows, an unknown
+            ``draw`` or a bad colour.
         """
         return self._add(band_layers(
             gdf, self._display(), lang=self.lang, minutes_col=minutes_col, name=name,
             legend_title=legend_title, colors=colors, fill_opacity=fill_opacity, show=show,
+            source_col=source_col, draw=draw, labels=labels, each_label=each_label,
         ))
 
     def add_points(
@@ -236,13 +261,15 @@ class MapBuilder:
         gdf: gpd.GeoDataFrame,
         *,
         name: str,
-        color: str = style.DEFAULT_POLYGON,
+        color: str = palette.OUTLINE,
         tooltip_cols: Mapping[str, str] | None = None,
         popup_cols: Mapping[str, str] | None = None,
         hatch: bool = False,
         fill_opacity: float = 0.35,
         weight: float = 1.0,
         show: bool = True,
+        dash: bool = False,
+        legend_label: str | None = None,
     ) -> MapBuilder:
         """Add polygons of one class (e.g. residential land covered / not covered).
 
@@ -260,11 +287,16 @@ class MapBuilder:
             Fill with diagonal hatching and a thick outline, to mark a problem area clearly
             (used for land that is not covered).
         fill_opacity
-            Opacity of a plain fill (hatching is drawn opaque).
+            Opacity of a plain fill (hatching is drawn opaque); 0 draws outlines only
+            (nothing underneath changes colour; the legend shows a line).
         weight
             Outline width in pixels (doubled for hatched layers).
         show
             Whether the layer is visible on opening.
+        dash
+            Dashed outline (e.g. straight-line buffers).
+        legend_label
+            Legend text; default ``name``.
 
         Returns
         -------
@@ -279,6 +311,7 @@ class MapBuilder:
         return self._add(polygon_layers(
             gdf, self._display(), name=name, color=color, tooltip_cols=tooltip_cols,
             popup_cols=popup_cols, hatch=hatch, fill_opacity=fill_opacity, weight=weight, show=show,
+            dash=dash, legend_label=legend_label,
         ))
 
     def add_coverage(
@@ -288,13 +321,17 @@ class MapBuilder:
         *,
         tooltip_cols: Mapping[str, str] | None = None,
         popup_cols: Mapping[str, str] | None = None,
-        covered_color: str = style.COVERED,
-        uncovered_color: str = style.NOT_COVERED,
+        covered_color: str = palette.COVERED,
+        uncovered_color: str = palette.NOT_COVERED,
+        covered_name: str | None = None,
+        uncovered_name: str | None = None,
     ) -> MapBuilder:
-        """Add covered land (green fill) and land not covered (red hatching) as two layers.
+        """Add covered land (blue fill) and land not covered (red hatching) as two layers.
 
-        Layer names are "Covered" / "Not covered" in the map's language; other parameters
-        are those of :meth:`add_polygons`.
+        Layer names are "Covered" / "Not covered" in the map's language unless
+        ``covered_name`` / ``uncovered_name`` are given; other parameters are those of
+        :meth:`add_polygons`. Colours: :data:`geo.maps.palette.COVERED` and
+        :data:`~geo.maps.palette.NOT_COVERED`.
 
         Returns
         -------
@@ -302,15 +339,14 @@ class MapBuilder:
             ``self``.
         """
         self.add_polygons(
-            covered, name=self.text("covered"), color=covered_color,
-            tooltip_cols=tooltip_cols, popup_cols=popup_cols,
+            covered, name=covered_name or self.text("covered"), color=covered_color,
+            tooltip_cols=tooltip_cols, popup_cols=popup_cols, fill_opacity=0.45,
         )
         self.add_polygons(
-            uncovered, name=self.text("not_covered"), color=uncovered_color,
+            uncovered, name=uncovered_name or self.text("not_covered"), color=uncovered_color,
             tooltip_cols=tooltip_cols, popup_cols=popup_cols, hatch=True,
         )
         return self
-
 
     def add_choropleth(
         self,
@@ -321,11 +357,12 @@ class MapBuilder:
         legend_title: str,
         tooltip_cols: Mapping[str, str] | None = None,
         popup_cols: Mapping[str, str] | None = None,
-        bins: int | Sequence[float] = 5,
+        bins: int | Sequence[float] | str | IntegerClasses = 5,
         colors: Sequence[str] | None = None,
         value_format: str | Callable[[float], str] = "{:.2f}",
         fill_opacity: float = 0.7,
         show: bool = True,
+        outline_only: bool = False,
     ) -> MapBuilder:
         """Add areas coloured by a value (e.g. each community's covered share).
 
@@ -342,10 +379,16 @@ class MapBuilder:
         tooltip_cols, popup_cols
             Rows ``{label: column}``; the tooltip always ends with the formatted value.
         bins
-            Number of equal-width classes between the minimum and maximum value, or the
-            class edges (increasing; values beyond them fall into the end classes).
+            Number of equal-width classes between the minimum and maximum value; the
+            class edges (increasing; values beyond them fall into the end classes);
+            ``"integer"`` for whole-number counts (one class per number between the
+            smallest and largest value); or :class:`~geo.maps.IntegerClasses` (a fixed
+            range of whole numbers, optionally labelled). The legend lists only the classes
+            that hold a drawn area.
         colors
-            One colour per class, low to high; default a yellow-green-blue ramp.
+            One colour per class, low to high; default ColorBrewer YlGnBu
+            (:func:`geo.maps.palette.class_colors`; ``palette.diverging_colors`` for
+            fail-to-pass classes).
         value_format
             Format of values in legend and tooltip: a ``str.format`` pattern such as
             ``"{:.0%}"`` for shares, or a function.
@@ -353,6 +396,9 @@ class MapBuilder:
             Opacity of the fill.
         show
             Whether the layer is visible on opening.
+        outline_only
+            Colour the outlines by class and fill nothing (e.g. one unit covering the
+            whole area, which a fill would turn into one large blob).
 
         Returns
         -------
@@ -362,14 +408,34 @@ class MapBuilder:
         Raises
         ------
         InputError
-            For missing or non-numeric columns, bad bins or colours.
+            For missing or non-numeric columns, bad bins or colours, or integer classes
+            of values that are not whole numbers.
         """
         return self._add(choropleth_layers(
             gdf, self._display(), lang=self.lang, value_col=value_col, name=name,
             legend_title=legend_title, tooltip_cols=tooltip_cols, popup_cols=popup_cols,
             bins=bins, colors=colors, value_format=value_format, fill_opacity=fill_opacity,
-            show=show,
+            show=show, outline_only=outline_only,
         ))
+
+    # ------------------------------------------------------------------ legend
+    def legend(self) -> list[dict[str, Any]]:
+        """The legend as drawn: ``[{"title", "rows": [{"label", "layer", "swatch"}]}]``.
+
+        A section with no row is left out (no heading with nothing under it); consecutive
+        sections without a title (one polygon layer each) are shown as one block. Each
+        row's ``"layer"`` is the index of its layer in the map; the page hides the row while
+        that layer is off, and a heading while all its rows are hidden.
+        """
+        out: list[dict[str, Any]] = []
+        for sec in self._legend:
+            if not sec.rows:
+                continue
+            if sec.title is None and out and out[-1]["title"] is None:
+                out[-1]["rows"].extend(sec.rows)
+            else:
+                out.append({"title": sec.title, "rows": list(sec.rows)})
+        return out
 
     # ------------------------------------------------------------------ output
     def _bounds(self) -> tuple[float, float, float, float]:
@@ -400,7 +466,7 @@ class MapBuilder:
             "bases": bases,
             "hatches": [{"id": pid, "color": c} for pid, c in self._hatches.items()],
             "layers": [spec.meta() for spec in self._layers],
-            "legend": [{"title": sec.title, "rows": sec.rows} for sec in self._legend],
+            "legend": self.legend(),
         }
         geo = ",".join(spec.geojson for spec in self._layers)
         return '{"meta":' + to_json(meta) + ',"geo":[' + geo + "]}"

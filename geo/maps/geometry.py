@@ -12,9 +12,9 @@ import shapely
 
 from ..errors import InputError
 
-__all__ = ["Display", "Prepared"]
+__all__ = ["POLYGONAL", "Display", "Prepared", "is_metric"]
 
-_POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
+POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 
 
 @dataclass
@@ -29,7 +29,8 @@ class Prepared:
         return Prepared(self.geoms[sel], self.rows[sel])
 
 
-def _is_metric(crs: pyproj.CRS) -> bool:
+def is_metric(crs: pyproj.CRS) -> bool:
+    """True for a projected CRS whose two axes are in metres."""
     if not crs.is_projected:
         return False
     units = {(a.unit_name or "").lower() for a in crs.axis_info[:2]}
@@ -98,11 +99,11 @@ class Display:
         if len(gs) == 0:
             return Prepared(np.empty(0, dtype=object), rows)
         crs = pyproj.CRS.from_user_input(gdf.crs)
-        metric = gs if _is_metric(crs) else gs.to_crs(gs.estimate_utm_crs())
+        metric = gs if is_metric(crs) else gs.to_crs(gs.estimate_utm_crs())
         geoms = np.asarray(metric.values)
         type_ids = shapely.get_type_id(geoms)
         if kind == "polygon":
-            bad = ~np.isin(type_ids, _POLYGONAL)
+            bad = ~np.isin(type_ids, POLYGONAL)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise InputError(

@@ -20,23 +20,19 @@ import pandas as pd
 import shapely
 
 from ..errors import InputError
-from .geometry import Display, Prepared
-from .style import (
-    CHOROPLETH_OUTLINE,
-    DEFAULT_POINT,
-    NO_DATA,
-    band_colors,
-    check_color,
-    class_colors,
-    kind_color,
-)
+from .classes import IntegerClasses, classify
+from .geometry import POLYGONAL as _POLYGONAL
+from .geometry import Display, Prepared, is_metric
+from .palette import NO_DATA, OUTLINE, band_colors, check_color, class_colors, qualitative
 from .text import fmt_minutes, fmt_value, ui_text
 
 __all__ = [
+    "BAND_DRAWS",
     "Drawn",
     "LayerSpec",
     "LegendSection",
     "band_layers",
+    "band_rings",
     "choropleth_layers",
     "point_layers",
     "polygon_layers",
@@ -71,7 +67,7 @@ class LayerSpec:
     name: str
     geojson: str  # FeatureCollection as JSON text (plain text values, not escaped)
     style: dict[str, Any]
-    point_color: str = DEFAULT_POINT
+    point_color: str = OUTLINE  # every point layer sets its own
     cluster: bool = False
     show: bool = True
     head: str | None = None  # tooltip/popup heading of every feature (a feature's "n" wins)
@@ -149,38 +145,128 @@ def _palette(colors: Sequence[str] | None, default: Callable[[int], list[str]], 
     return palette
 
 
+def _metric(gdf: gpd.GeoDataFrame, *, what: str) -> gpd.GeoSeries:
+    """``gdf``'s geometries in a metric CRS (its own, else its UTM zone), index reset."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}")
+    if gdf.crs is None:
+        raise InputError(f"{what}: the layer has no CRS; set one (e.g. gdf.set_crs(4548))")
+    gs = gdf.geometry.reset_index(drop=True)
+    return gs if is_metric(gdf.crs) else gs.to_crs(gs.estimate_utm_crs())
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    ok = [g for g in geoms if g is not None and not g.is_empty]
+    return shapely.union_all(ok) if ok else shapely.Polygon()
+
+
+def band_rings(geoms: gpd.GeoSeries, minutes: np.ndarray) -> gpd.GeoDataFrame:
+    """Non-overlapping rings of nested bands: band ``k`` minus every shorter band.
+
+    ``geoms`` (any polygons, one or more per band) and ``minutes`` (their band limits)
+    give one ring per distinct band, shortest first, with columns ``minutes`` and
+    ``geometry`` (empty rings dropped). The rings partition the union of all bands, so
+    drawn with one colour each no colour mixes with another.
+    """
+    levels = sorted(set(minutes.tolist()))
+    arr = geoms.to_numpy()
+    rows, inner = [], shapely.Polygon()
+    for v in levels:
+        band = _union(arr[minutes == v])
+        ring = shapely.difference(band, inner) if not inner.is_empty else band
+        inner = shapely.union(inner, band) if not inner.is_empty else band
+        if not ring.is_empty:
+            rows.append((v, shapely.make_valid(ring)))
+    out = gpd.GeoDataFrame({"minutes": [r[0] for r in rows]},
+                           geometry=[_polygonal(r[1]) for r in rows], crs=geoms.crs)
+    return out.loc[~out.geometry.is_empty].reset_index(drop=True)
+
+
+def _polygonal(g: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal part of ``g`` (a difference can leave slivers of lower dimension)."""
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+#: How nested bands are drawn.
+BAND_DRAWS = ("rings", "outlines")
+
+
 def band_layers(
     gdf: gpd.GeoDataFrame, display: Display, *, lang: str, minutes_col: str, name: str | None,
     legend_title: str | None, colors: Sequence[str] | None, fill_opacity: float, show: bool,
+    source_col: str | None = None, draw: str = "rings", labels: Mapping[float, str] | None = None,
+    each_label: str | None = None,
 ) -> Drawn:
-    """Nested isochrone bands as one layer (largest drawn first); see ``MapBuilder.add_bands``."""
+    """Walking-time bands as one layer; see ``MapBuilder.add_bands``.
+
+    ``draw="rings"``: the union of every source's band ``k`` minus the shorter bands, filled
+    (no two fills overlap, so the page shows exactly the legend's colours); with several
+    sources in ``source_col`` each source's band is drawn over the rings as an outline
+    (solid for the shortest band, then dashed, dotted, dash-dotted). ``draw="outlines"``: every band
+    as an outline in its colour, no fill (for bands that are not nested, or that lie over
+    another filled layer).
+    """
     what = f"bands layer {name or ''}".strip()
-    check_cols(gdf, [minutes_col], what=what)
+    if draw not in BAND_DRAWS:
+        raise InputError(f"{what}: draw must be one of {', '.join(BAND_DRAWS)}, got {draw!r}")
+    check_cols(gdf, [minutes_col, *([source_col] if source_col else [])], what=what)
     minutes = pd.to_numeric(gdf[minutes_col], errors="coerce").to_numpy(dtype=float)
     if np.isnan(minutes).any() or (minutes <= 0).any():
         raise InputError(f"{what}: column {minutes_col!r} must hold positive minutes")
-    levels = sorted(set(minutes.tolist()))
-    palette = _palette(colors, band_colors, len(levels), what=what, unit="bands")
-    color_of = dict(zip(levels, palette, strict=False))  # palette may hold more colours
-    prep = display.prepare(gdf, what=what, kind="polygon")
-    m = minutes[prep.rows]
-    order = np.argsort(-m, kind="stable")  # largest first: drawn underneath
-    prep, m = prep.take(order), m[order]
+    geoms = _metric(gdf, what=what)
+    if len(geoms) and not np.isin(shapely.get_type_id(geoms.dropna().to_numpy()), _POLYGONAL).all():
+        raise InputError(f"{what}: only Polygon/MultiPolygon geometries can be drawn as bands")
+    keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    drawn_levels = sorted(set(minutes[keep].tolist()))
+    palette = _palette(colors, band_colors, len(drawn_levels), what=what, unit="bands")
+    color_of = dict(zip(drawn_levels, palette, strict=False))  # palette may hold more colours
     tooltip = ui_text(lang, "band_tooltip")
-    props = [{"c": color_of[v], "n": tooltip.format(m=fmt_minutes(v))} for v in m]
+    label_of = {v: str((labels or {}).get(v, ui_text(lang, "band_label").format(m=fmt_minutes(v))))
+                for v in drawn_levels}
+    sources = (pd.Series(gdf[source_col].to_numpy()[keep]) if source_col else None)
+    outlines_per_source = draw == "rings" and sources is not None and sources.nunique() > 1
+    feats: list[tuple[shapely.Geometry, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
+    if draw == "rings":
+        rings = band_rings(geoms[keep], minutes[keep])
+        feats += [(g, {"c": color_of[v], "n": tooltip.format(m=fmt_minutes(v))})
+                  for v, g in zip(rings["minutes"], rings.geometry, strict=True)]
+        rows += [{"label": label_of[v], "layer": 0,
+                  "swatch": {"type": "sw", "color": color_of[v], "opacity": fill_opacity}}
+                 for v in drawn_levels if v in set(rings["minutes"])]
+    if draw == "outlines" or outlines_per_source:
+        sub = gpd.GeoDataFrame({"minutes": minutes[keep]}, geometry=geoms[keep].to_numpy(), crs=geoms.crs)
+        order = np.argsort(-sub["minutes"].to_numpy(), kind="stable")  # widest first
+        rank = {v: i for i, v in enumerate(drawn_levels)}  # 0 solid, 1 dashed, 2 dotted, 3+ dash-dot
+        for i in order:
+            v = float(sub["minutes"].iloc[i])
+            head = tooltip.format(m=fmt_minutes(v))
+            if sources is not None:
+                head = f"{fmt_value(sources.iloc[i])}: {head}"
+            props: dict[str, Any] = {"c": OUTLINE if outlines_per_source else color_of[v], "o": 1, "n": head}
+            if outlines_per_source and rank[v]:
+                props["d"] = rank[v]
+            feats.append((sub.geometry.iloc[i], props))
+        if draw == "outlines":
+            rows += [{"label": label_of[v], "layer": 0, "swatch": {"type": "line", "color": color_of[v]}}
+                     for v in drawn_levels]
+        else:
+            each = str(each_label or ui_text(lang, "band_each_source"))
+            rows += [{"label": each.format(band=label_of[v]), "layer": 0,
+                      "swatch": {"type": "line", "color": OUTLINE, **({"dash": rank[v]} if rank[v] else {})}}
+                     for v in drawn_levels]
+    src = gpd.GeoDataFrame(geometry=[g for g, _ in feats], crs=geoms.crs)
+    prep = display.prepare(src, what=what, kind="polygon")
+    props_kept = [feats[int(r)][1] for r in prep.rows]
     layer = _layer(
-        name or ui_text(lang, "bands"), prep, props,
-        style={"weight": 1, "opacity": 0.7, "fillOpacity": fill_opacity, "strokeFromFill": True},
+        name or ui_text(lang, "bands"), prep, props_kept,
+        style={"weight": 1, "opacity": 0.8, "fillOpacity": fill_opacity, "strokeFromFill": True,
+               "outlineWeight": 2.0 if draw == "outlines" else 1.5},
         show=show,
     )
-    rows = [
-        {
-            "label": ui_text(lang, "band_label").format(m=fmt_minutes(v)),
-            "layer": 0,
-            "swatch": {"type": "sw", "color": color_of[v], "opacity": 0.8},
-        }
-        for v in levels
-    ]
     return Drawn([layer], LegendSection(str(legend_title or ui_text(lang, "walking_time")), rows))
 
 
@@ -202,12 +288,15 @@ def point_layers(
     kind_series = pd.Series(gdf[kind_col].to_numpy()[prep.rows])
     names = gdf[name_col].to_numpy()[prep.rows]
     extra = _rows_table(gdf, pc, prep.rows)
-    kinds = sorted(set(gdf[kind_col].tolist()), key=str)
+    all_kinds = sorted(set(gdf[kind_col].tolist()), key=str)
+    pool = qualitative()
+    default = {k: pool[i % len(pool)] for i, k in enumerate(all_kinds)}
+    kinds = [k for k in all_kinds if (kind_series == k).any()]  # kinds with a point drawn
     pop_labels = [ui_text(lang, "kind"), *pc]
     layers: list[LayerSpec] = []
     rows: list[dict[str, Any]] = []
-    for i, k in enumerate(kinds):
-        color = check_color((colors or {}).get(k, kind_color(i)), what=what)
+    for k in kinds:
+        color = check_color((colors or {}).get(k, default[k]), what=what)
         label = str(labels.get(k, k))
         sel = np.flatnonzero((kind_series == k).to_numpy())
         props = [{"n": fmt_value(names[j]), "p": [label, *extra[j]]} for j in sel]
@@ -220,12 +309,18 @@ def point_layers(
     return Drawn(layers, LegendSection(str(legend_title or ui_text(lang, "facilities")), rows))
 
 
+
 def polygon_layers(
     gdf: gpd.GeoDataFrame, display: Display, *, name: str, color: str,
     tooltip_cols: Mapping[str, str] | None, popup_cols: Mapping[str, str] | None,
-    hatch: bool, fill_opacity: float, weight: float, show: bool,
+    hatch: bool, fill_opacity: float, weight: float, show: bool, dash: bool = False,
+    legend_label: str | None = None,
 ) -> Drawn:
-    """Polygons of one class, plain or hatched; see ``MapBuilder.add_polygons``."""
+    """Polygons of one class, filled, hatched or outlined; see ``MapBuilder.add_polygons``.
+
+    ``fill_opacity=0`` draws outlines only (no fill at all, so nothing under them changes
+    colour), shown in the legend as a line.
+    """
     what = f"polygon layer {name!r}"
     check_color(color, what=what)
     tc = check_mapping(tooltip_cols, what="tooltip_cols")
@@ -249,65 +344,34 @@ def polygon_layers(
         hatches[pid] = color
         layer_style.update(fillColor=f"url(#{pid})", fillOpacity=1.0, weight=weight * 2, dashArray="6 3")
         swatch: dict[str, Any] = {"type": "hatch", "color": color}
+    elif fill_opacity <= 0:
+        layer_style.update(fill=False, **({"dashArray": "6 4"} if dash else {}))
+        swatch = {"type": "line", "color": color, **({"dash": 1} if dash else {})}
     else:
-        layer_style.update(fillColor=color, fillOpacity=fill_opacity)
-        swatch = {"type": "sw", "color": color, "border": True}
+        layer_style.update(fillColor=color, fillOpacity=fill_opacity, **({"dashArray": "6 4"} if dash else {}))
+        swatch = {"type": "sw", "color": color, "border": True, "opacity": fill_opacity}
     layer = _layer(
         name, prep, props, style=layer_style, show=show, head=str(name),
         tip=list(tc) if tc else None, pop=list(pc) if pc else None,
     )
-    return Drawn([layer], LegendSection(None, [{"label": str(name), "layer": 0, "swatch": swatch}]),
-                 hatches)
-
-
-def class_edges(values: np.ndarray, bins: int | Sequence[float], *, what: str) -> np.ndarray:
-    """Class edges: ``bins`` equal-width classes over the finite ``values``, or ``bins`` itself.
-
-    Raises
-    ------
-    InputError
-        For fewer than one class, or edges that are not >= 2 increasing finite numbers.
-    """
-    finite = values[np.isfinite(values)]
-    if isinstance(bins, int) and not isinstance(bins, bool):
-        if bins < 1:
-            raise InputError(f"{what}: bins must be >= 1, got {bins}")
-        if finite.size == 0:
-            return np.array([0.0, 1.0])
-        if finite.min() == finite.max():
-            return np.array([finite.min(), finite.max()])
-        return np.linspace(finite.min(), finite.max(), bins + 1)
-    try:
-        given: Any = bins  # a sequence of numbers, or something else (refused below)
-        edges = np.asarray(list(given), dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what}: bins must be an int or a list of numbers") from exc
-    if edges.size < 2 or not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
-        raise InputError(f"{what}: bin edges must be >= 2 increasing numbers, got {edges.tolist()}")
-    return edges
-
-
-def _class_rows(edges: np.ndarray, palette: Sequence[str], fmt: Callable[[float], str],
-                *, no_data: str | None) -> list[dict[str, Any]]:
-    """Legend rows of the classes ``lo – hi`` (and of "no data" when ``no_data`` is given)."""
-    rows = []
-    for k in range(edges.size - 1):
-        lo, hi = str(fmt(edges[k])), str(fmt(edges[k + 1]))
-        label = lo if lo == hi else f"{lo} – {hi}"
-        rows.append({"label": label, "layer": 0, "swatch": {"type": "sw", "color": palette[k]}})
-    if no_data is not None:
-        rows.append({"label": no_data, "layer": 0, "swatch": {"type": "sw", "color": NO_DATA}})
-    return rows
+    rows = [{"label": str(legend_label or name), "layer": 0, "swatch": swatch}] if len(prep.rows) else []
+    return Drawn([layer], LegendSection(None, rows), hatches)
 
 
 def choropleth_layers(
     gdf: gpd.GeoDataFrame, display: Display, *, lang: str, value_col: str, name: str,
     legend_title: str, tooltip_cols: Mapping[str, str] | None,
-    popup_cols: Mapping[str, str] | None, bins: int | Sequence[float],
+    popup_cols: Mapping[str, str] | None, bins: int | Sequence[float] | str | IntegerClasses,
     colors: Sequence[str] | None, value_format: str | Callable[[float], str],
-    fill_opacity: float, show: bool,
+    fill_opacity: float, show: bool, outline_only: bool = False,
 ) -> Drawn:
-    """Areas coloured by class of a value; see ``MapBuilder.add_choropleth``."""
+    """Areas coloured by class of a value; see ``MapBuilder.add_choropleth``.
+
+    The legend lists the classes that hold at least one drawn area (and "No data" when an
+    area has no value); the colours keep their place in the whole scheme, so a class has
+    the same colour whether or not its neighbours occur. ``outline_only`` colours the
+    outlines by class and fills nothing.
+    """
     what = f"choropleth layer {name!r}"
     tc = check_mapping(tooltip_cols, what="tooltip_cols")
     pc = check_mapping(popup_cols, what="popup_cols")
@@ -317,28 +381,36 @@ def choropleth_layers(
         raise InputError(f"{what}: column {value_col!r} must be numeric (got {raw.dtype})")
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     fmt: Callable[[float], str] = value_format.format if isinstance(value_format, str) else value_format
-    edges = class_edges(values, bins, what=what)
-    n_cls = edges.size - 1
-    palette = _palette(colors, class_colors, n_cls, what=what, unit="classes")
+    scheme = classify(values, bins, fmt=fmt, what=what)
+    palette = _palette(colors, class_colors, scheme.n, what=what, unit="classes")
     prep = display.prepare(gdf, what=what, kind="polygon")
     vals = values[prep.rows]
-    cls = np.clip(np.searchsorted(edges[1:-1], vals, side="right"), 0, n_cls - 1)
+    cls = scheme.index(vals)
     tips = _rows_table(gdf, tc, prep.rows)
     pops = _rows_table(gdf, pc, prep.rows)
     no_data = ui_text(lang, "no_data")
     props = []
     for i, v in enumerate(vals):
-        shown = str(fmt(v)) if np.isfinite(v) else no_data
-        p: dict[str, Any] = {"c": palette[cls[i]] if np.isfinite(v) else NO_DATA,
-                             "t": [*tips[i], shown]}
+        shown = scheme.value_text(v) if np.isfinite(v) else no_data
+        p: dict[str, Any] = {"c": palette[cls[i]] if cls[i] >= 0 else NO_DATA, "t": [*tips[i], shown]}
         if pc:
             p["p"] = [*pops[i], shown]
         props.append(p)
+    style: dict[str, Any] = {"color": OUTLINE, "weight": 0.8, "opacity": 0.9, "fillOpacity": fill_opacity}
+    if outline_only:
+        style = {"weight": 3.0, "opacity": 0.95, "fill": False, "strokeFromFill": True}
     layer = _layer(
-        name, prep, props,
-        style={"color": CHOROPLETH_OUTLINE, "weight": 0.8, "opacity": 0.9,
-               "fillOpacity": fill_opacity},
+        name, prep, props, style=style,
         show=show, tip=[*tc, str(legend_title)], pop=[*pc, str(legend_title)] if pc else None,
     )
-    rows = _class_rows(edges, palette, fmt, no_data=no_data if np.isnan(vals).any() else None)
+    present = set(cls[cls >= 0].tolist())
+    kind = "line" if outline_only else "sw"
+    rows: list[dict[str, Any]] = [
+        {"label": scheme.labels[k], "layer": 0,
+         "swatch": {"type": kind, "color": palette[k], **({} if outline_only else {"opacity": fill_opacity})}}
+        for k in range(scheme.n) if k in present
+    ]
+    if (cls < 0).any():
+        rows.append({"label": no_data, "layer": 0,
+                     "swatch": {"type": kind, "color": NO_DATA, **({} if outline_only else {"opacity": fill_opacity})}})
     return Drawn([layer], LegendSection(str(legend_title), rows))

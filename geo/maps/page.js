@@ -38,12 +38,17 @@ function bgBinder(spec) {
 }
 function bgStyle(base) {
   return function (f) {
-    var s = L.extend({}, base);
-    var c = f && f.properties && f.properties.c;
+    var s = L.extend({}, base), p = (f && f.properties) || {};
+    var c = p.c;
     if (c) {
       s.fillColor = c;
       if (base.strokeFromFill) { s.color = c; }
     }
+    if (p.o) {  // an outline drawn over filled bands: no fill, so no colour mixes
+      s.fill = false; s.color = c || s.color; s.opacity = 0.95;
+      if (bgHas(base.outlineWeight)) { s.weight = base.outlineWeight; }
+    }
+    if (p.d) { s.dashArray = ['6 4', '2 4', '10 4 2 4'][Math.min(p.d, 3) - 1]; }
     return s;
   };
 }
@@ -81,6 +86,13 @@ function bgSwatch(s) {
     return i;
   }
   i.className = 'bg-sw';
+  if (s.type === 'line') {  // an outline drawn without fill
+    i.className = 'bg-sw bg-line';
+    i.style.border = (s.dash > 2 ? '4px ' : '2px ') +
+      ['solid ', 'dashed ', 'dotted ', 'double '][Math.min(s.dash || 0, 3)] + s.color;
+    i.style.background = 'transparent';
+    return i;
+  }
   if (s.type === 'hatch') {
     i.style.border = '2px dashed ' + s.color;
     i.style.background = 'repeating-linear-gradient(45deg,' + s.color + ' 0 2px,transparent 2px 6px)';
@@ -185,25 +197,35 @@ function bgVector(spec, geojson) {
   return group;
 }
 function bgLegend(map, sections, layers) {
-  var toggled = [];
-  bgControl(map, 'bottomright', 'bg-legend', function () {
+  var toggled = [], blocks = [];
+  var ctl = bgControl(map, 'bottomright', 'bg-legend', function () {
     var f = document.createDocumentFragment();
     sections.forEach(function (sec) {
-      var s = bgEl('div', 'bg-legend-sec');
+      var s = bgEl('div', 'bg-legend-sec'), rows = [];
       if (bgHas(sec.title)) { s.appendChild(bgEl('div', 'bg-legend-title', sec.title)); }
       sec.rows.forEach(function (r) {
         var row = bgEl('div', 'bg-legend-row');
         row.appendChild(bgSwatch(r.swatch));
         row.appendChild(document.createTextNode(r.label));
         if (bgHas(r.layer)) { toggled.push([row, layers[r.layer]]); }
+        rows.push(row);
         s.appendChild(row);
       });
+      blocks.push([s, rows]);
       f.appendChild(s);
     });
     return f;
   });
   function upd() {
     toggled.forEach(function (it) { it[0].style.display = map.hasLayer(it[1]) ? '' : 'none'; });
+    // a heading whose rows are all hidden is hidden too; so is the legend when empty
+    var any = false;
+    blocks.forEach(function (b) {
+      var shown = b[1].some(function (r) { return r.style.display !== 'none'; });
+      b[0].style.display = shown ? '' : 'none';
+      any = any || shown;
+    });
+    ctl.getContainer().style.display = any ? '' : 'none';
   }
   map.on('overlayadd overlayremove', upd);
   upd();

@@ -24,6 +24,7 @@ UI_TEXT: Final[dict[str, dict[str, str]]] = {
         "bands": "Walking-time bands",
         "band_tooltip": "Within {m} min walk",
         "band_label": "≤ {m}",
+        "band_each_source": "{band}: each one (outline)",
         "covered": "Covered",
         "not_covered": "Not covered",
         "no_data": "No data",
@@ -46,6 +47,7 @@ UI_TEXT: Final[dict[str, dict[str, str]]] = {
         "bands": "步行时间圈",
         "band_tooltip": "步行 {m} 分钟内",
         "band_label": "≤ {m}",
+        "band_each_source": "{band}：各自范围（轮廓）",
         "covered": "已覆盖",
         "not_covered": "未覆盖",
         "no_data": "无数据",
@@ -89,6 +91,8 @@ def fmt_value(value: object) -> str:
         return str(int(value))
     if isinstance(value, (float, np.floating)):
         v = float(value)
+        if np.isinf(v):
+            return "∞" if v > 0 else "-∞"  # e.g. a walk to a place never reached
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
     return str(value)
 
