@@ -215,9 +215,51 @@ def export_csv(request: Request, name: str, coords: Literal["wgs84", "gcj02", "b
     with wb.lock:
         sc = wb.scenario(name)
         frame = wb.facilities_frame(sc, coords=coords)
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
     return Response(csv_bytes(frame, round_by_unit=False), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}_{sc.kind}_{coords}.csv"'})
+                    headers=_attachment(f"{_safe(name)}_{sc.kind}_{coords}.csv"))
+
+
+@router.get("/scenarios/{name}/assess.json")
+def export_assess_json(request: Request, name: str, lang: Literal["zh", "en"] | None = None) -> Response:
+    """The scenario's assessment (``assess.json``'s layout): the analyses of its standard run on its facilities."""
+    from geo.io import jsonable
+
+    from .assessment import scenario_document
+
+    wb = _wb(request)
+    sc = wb.scenario(name)
+    doc = scenario_document(wb, sc, lang=lang or wb.lang)
+    body = json.dumps(jsonable(doc), ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8")
+    return Response(body, media_type="application/json; charset=utf-8",
+                    headers=_attachment(f"{_safe(name)}_assess.json"))
+
+
+@router.get("/scenarios/{name}/assess.xlsx")
+def export_assess_xlsx(request: Request, name: str, lang: Literal["zh", "en"] | None = None) -> Response:
+    """The scenario's assessment as the ``assess`` workbook (text cells are never formulas)."""
+    from .assessment import scenario_workbook
+
+    wb = _wb(request)
+    sc = wb.scenario(name)
+    data = scenario_workbook(wb, sc, lang=lang or wb.lang)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers=_attachment(f"{_safe(name)}_assess.xlsx"))
+
+
+def _safe(name: str) -> str:
+    """A scenario name as part of a download's file name (letters, digits, - and _; others as _)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    """A ``Content-Disposition`` header for ``filename``: ASCII ``filename=`` and UTF-8 ``filename*=`` (RFC 6266).
+
+    HTTP headers are Latin-1: a Chinese scenario name goes in ``filename*`` only.
+    """
+    from urllib.parse import quote
+
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
 
 
 @router.get("/compare")

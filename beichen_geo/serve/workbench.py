@@ -34,6 +34,7 @@ from ..standards import LIMITS, Standards
 from ..study import Study
 from ..units import Grouping
 from .choices import standard_choices
+from .assessment import EXPORTS
 from .layers import tile_layers
 
 #: Scenario names: letters, digits, spaces and ``-_.``, 1-64 characters (they appear in URLs).
@@ -383,10 +384,7 @@ class Workbench:
             raise InputError(f"n (new sites) must be a whole number from 1 to 50, got {n!r}")
         with self.lock:
             sc = self.scenario(scenario) if scenario is not None else self.today(kind or "", minutes or 0.0)
-            fac = self.scenario_facilities(sc)
-        others = self.study.facilities.loc[self.study.facilities["kind"] != sc.kind]
-        study = dataclasses.replace(self.study, facilities=gpd.GeoDataFrame(
-            pd.concat([others, fac], ignore_index=True), geometry="geometry", crs=self.study.crs))
+            study = self.scenario_study(sc)
         res = gap_analysis(study, self.standards, kind=sc.kind, minutes=sc.minutes, residents=self.residents,
                            n_new=n, objective=objective, method=method)  # type: ignore[arg-type]
         sites = with_lonlat(res.layers["proposed_sites"])
@@ -435,6 +433,17 @@ class Workbench:
                                           geometry=g.to_crs(self.study.crs).to_numpy(), crs=self.study.crs))
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=self.study.crs)
 
+    def scenario_study(self, sc: Scenario) -> Study:
+        """The study with the facilities of ``sc``'s kind replaced by the scenario's (the batch commands' input).
+
+        Every other kind keeps the study's facilities. The copy has its own caches (snaps are
+        computed again for it), so the workbench's study is not changed.
+        """
+        fac = self.scenario_facilities(sc)
+        others = self.study.facilities.loc[self.study.facilities["kind"] != sc.kind]
+        return dataclasses.replace(self.study, facilities=gpd.GeoDataFrame(
+            pd.concat([others, fac], ignore_index=True), geometry="geometry", crs=self.study.crs))
+
     def cells_geojson(self, sc: Scenario) -> dict[str, Any]:
         """The demand cells (WGS84) with id, land, residents, unit, minutes and covered, as GeoJSON."""
         cells = self.study.demand
@@ -477,7 +486,7 @@ class Workbench:
                 "population_source": None if self.residents is None else self.residents.source,
                 "population_is_estimate": None if self.residents is None else bool(self.residents.is_estimate),
                 "units": self.unit_names, "lang": self.lang, "basemap": self.basemap,
-                "tiles": tile_layers(self.basemap, lang=self.lang),
+                "tiles": tile_layers(self.basemap, lang=self.lang), "exports": list(EXPORTS),
                 "scenarios": sorted(self.scenarios)}
 
 
