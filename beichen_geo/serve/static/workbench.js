@@ -161,14 +161,15 @@
     setValue($("f-res"), fig.residents, num(fig.residents));
     setValue($("f-fac"), fig.facilities_open, String(fig.facilities_open));
     $("f-fac-off").textContent = fig.facilities_off_network ? `(${fig.facilities_off_network} ${w("off_network")})` : "";
-    const dl = t ? fig.covered_share_land - t.covered_share_land : null;
-    const dr = t && fig.covered_share_residents != null ? fig.covered_share_residents - t.covered_share_residents : null;
-    const dn = t && fig.residents_covered != null ? fig.residents_covered - t.residents_covered : null;
-    setDelta($("d-share-land"), dl, "Δ " + pp(dl));
+    const vs = t && S.scenario !== TODAY;
+    const dl = vs ? fig.covered_share_land - t.covered_share_land : null;
+    const dr = vs && fig.covered_share_residents != null ? fig.covered_share_residents - t.covered_share_residents : null;
+    const dn = vs && fig.residents_covered != null ? fig.residents_covered - t.residents_covered : null;
+    setDelta($("d-share-land"), dl, dl == null ? "" : "Δ " + pp(dl));
     setDelta($("d-share-res"), dr, dr == null ? "" : "Δ " + pp(dr));
     setDelta($("d-res-cov"), dn, dn == null ? "" : "Δ " + signed(dn, num));
     if (change !== undefined) renderChange(change);
-    renderUnits(fig, t);
+    renderUnits(fig, vs ? t : null);
     S.version += 1;
     $("figures").dataset.version = String(S.version);
     $("figures").dataset.scenario = S.scenario;
@@ -645,11 +646,15 @@
     S.lang = S.info.lang === "zh" ? "zh" : "en";
     words();
     const i = S.info;
-    $("study").textContent = `${w("study")}: ${i.data} · ${i.area_km2} km² · ${i.demand_cells} cells · ` +
-      `${i.walk_speed_kmh} km/h` + (i.population_source ? ` · ${w("residents")}: ${i.population_source}` : "");
+    const source = String(i.data).split(/[\\/]/).pop();
+    $("study").replaceChildren(
+      el("span", { text: `${w("study")}: ${source} · ${i.area_km2} km² · ${i.demand_cells} ${w("cells")} · ` +
+                         `${i.walk_speed_kmh} km/h` }), el("br"),
+      el("span", { cls: "small", text: i.population_source ? `${w("residents")}: ${i.population_source}` : "" }));
+    $("study").title = String(i.data);
     const st = await api("GET", "standards");
     S.choices = st.choices;
-    S.exports = (st.exports || []);
+    S.exports = i.exports || [];
     const sel = $("standard");
     const groups = new Map();
     for (const c of S.choices) {
