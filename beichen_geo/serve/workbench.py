@@ -33,8 +33,8 @@ from ..population import Residents
 from ..standards import LIMITS, Standards
 from ..study import Study
 from ..units import Grouping
-from .choices import standard_choices
 from .assessment import EXPORTS
+from .choices import standard_choices
 from .layers import tile_layers
 
 #: Scenario names: letters, digits, spaces and ``-_.``, 1-64 characters (they appear in URLs).

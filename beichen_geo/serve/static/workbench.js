@@ -15,7 +15,7 @@
   const S = {
     lang: "en", info: null, choices: [], choice: null, scenario: TODAY, scenarios: [],
     today: null, figures: null, covered: [], onNetwork: [], cellLayers: new Map(),
-    markers: new Map(), version: 0, pending: 0, compare: null, exports: [],
+    markers: new Map(), version: 0, pending: 0, done: 0, compare: null, exports: [],
   };
   const $ = (id) => document.getElementById(id);
   const w = (key) => (WORDS[S.lang] && WORDS[S.lang][key]) || WORDS.en[key] || key;
@@ -78,18 +78,22 @@
   let chain = Promise.resolve();
   function enqueue(fn) {  // one request after the other; errors are shown, the queue goes on
     busy(+1);
-    const next = chain.then(fn).catch((e) => say(w("error") + ": " + e.message, true)).finally(() => busy(-1));
+    const next = chain.then(fn).catch((e) => say(w("error") + ": " + e.message, true)).finally(() => {
+      S.done += 1;
+      document.body.dataset.done = String(S.done);  // requests answered (or refused) so far
+      busy(-1);
+    });
     chain = next;
     return next;
   }
 
   // ------------------------------------------------------------------ the map
-  const map = L.map("map", { zoomControl: true, attributionControl: true });
+  const map = L.map("map", { zoomControl: true, attributionControl: true, fadeAnimation: false });
   map.attributionControl.setPrefix(false);
-  const canvas = L.canvas({ padding: 0.3 });
   for (const [name, z] of [["context", 250], ["cells", 380], ["units", 400], ["reach", 420], ["changed", 430]]) {
     map.createPane(name).style.zIndex = String(z);
   }
+  const canvas = L.canvas({ padding: 0.3, pane: "cells" });  // many cells: one canvas, not one SVG path each
   map.getPane("context").style.pointerEvents = "none";
   const layers = {
     streets: L.layerGroup(), blank: L.layerGroup(), area: L.layerGroup(), cells: L.layerGroup(),
@@ -99,8 +103,7 @@
 
   function cellStyle(id) {
     const color = !S.onNetwork[id] ? COLORS.off : S.covered[id] ? COLORS.covered : COLORS.uncovered;
-    return { pane: "cells", renderer: canvas, interactive: false, stroke: true, weight: 0.4, color: "#ffffff",
-             fillColor: color, fillOpacity: 0.62 };
+    return { stroke: true, weight: 0.4, color: "#ffffff", fillColor: color, fillOpacity: 0.62 };
   }
   function restyle(ids) {
     for (const id of ids) {
@@ -121,8 +124,10 @@
       el("strong", { text: f.name }), el("br"),
       el("span", { cls: "muted", text: `#${f.id} · ${origin}` + (f.on_network ? "" : " · " + w("not_on_network")) }),
       el("br"));
+    // one click removes once: the buttons go dead at once (a closing popup must not take a later click)
+    const done = () => { for (const b of box.querySelectorAll("button")) b.disabled = true; map.closePopup(); };
     box.append(el("button", { type: "button", cls: "wb-remove", text: w("remove"),
-      on: { click: () => { map.closePopup(); enqueue(() => removeFacility(f.id)); } } }));
+      on: { click: () => { done(); enqueue(() => removeFacility(f.id)); } } }));
     box.append(el("button", { type: "button", cls: "wb-reach", text: w("show_reach"),
       on: { click: () => enqueue(() => drawReach(f)) } }));
     return box;
@@ -351,6 +356,7 @@
   }
 
   async function removeFacility(id) {
+    if (!S.markers.has(id)) return;  // removed already
     await ensureScenario();
     const res = await api("POST", `scenarios/${encodeURIComponent(S.scenario)}/edits`, { op: "remove", id });
     const m = S.markers.get(id);
@@ -487,8 +493,7 @@
       list.append(el("span", { cls, text: `${label}: ${fmt(v)}` }), el("br"));
     }
     out.append(list);
-    const style = (color) => ({ pane: "changed", renderer: canvas, interactive: false, color, weight: 2.5,
-                                fillColor: color, fillOpacity: 0.35 });
+    const style = (color) => ({ color, weight: 2.5, fillColor: color, fillOpacity: 0.35 });
     for (const [ids, color] of [[res.cells_gained, COLORS.gained], [res.cells_lost, COLORS.lost]]) {
       for (const id of ids) {
         const src = S.cellLayers.get(id);
