@@ -90,6 +90,8 @@ def _context(args: argparse.Namespace, steps: Steps, standards: Any,
     from beichen_geo.population import read_units, residents_for
 
     study = load(args, steps, standards)
+    with steps("Map context: streets, water, railways, place names"):
+        _ = study.context  # read once, counted in study.log before any summary is written
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population, pop_col=args.pop_col,
                                   name_col=args.name_col, units=args.units, join_col=args.join_col)
@@ -150,7 +152,8 @@ def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, 
     res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *residents.warnings,
                                                   *res.summary.get("warnings", [])]))
     with steps(f"Writing {res.name} outputs"):
-        write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained)
+        write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained,
+                     print_format=args.print_format)
     return res.name, res.summary
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..result import AnalysisResult
 from ..standards import Standards, Tier
+from .context import add_study_context
 from .messages import brief_line
 
 if TYPE_CHECKING:
@@ -86,4 +87,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         labels = {k: (standards.kinds[k].label_zh if zh else standards.kinds[k].label_en) for k in fac["kind"].unique()}
         # off by default: a dozen kinds of markers hide the coverage; the layer control shows them
         m.add_points(fac, kind_col="kind", name_col="name", kind_labels=labels, show=False)
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .context import add_study_context
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -101,4 +102,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
                      f"over {s['residents_per_centre_max']:,.0f}": s["keys"]["over_cap"],
                      "unit": "unit_name"})
         m.add_points(cen, kind_col="kind", name_col="name", popup_cols=pop, kind_labels={cfg.kind: label})
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

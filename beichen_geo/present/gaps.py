@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .context import add_study_context
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -112,4 +113,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
             pc[("新增覆盖人口" if zh else "residents newly covered")] = "gain_residents"
         m.add_points(p, kind_col="layer", name_col="label", popup_cols=pc, cluster=False,
                      colors={p["layer"].iloc[0]: "#7b3294"}, legend_title="选址" if zh else "Proposals")
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .context import add_study_context
 from .messages import reasons_line
 
 if TYPE_CHECKING:
@@ -52,4 +53,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
     if len(parks):
         m.add_polygons(parks.loc[parks.geom_type.isin(["Polygon", "MultiPolygon"])], name="公园" if zh else "Parks",
                        color="#1a9850", tooltip_cols={("名称" if zh else "name"): "name", "m²": "park_area_m2"})
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

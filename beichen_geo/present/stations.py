@@ -14,6 +14,7 @@ from ..analyses._stations_table import band_prefix
 from ..result import AnalysisResult
 from ..standards import Standards
 from ..study import Study
+from .context import add_study_context
 
 _TXT = {
     "en": {"title": "TOD potential of station areas", "score": "TOD score (0-100)", "stations": "Stations by score",
@@ -66,7 +67,7 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
              lang: str = "en", basemap: str = "positron") -> Any:
     """Stations coloured by score, the drawn catchments, and a popup with each station's figures.
 
-    Everything drawn is read from ``result``; ``study`` and ``standards`` are not needed here.
+    Everything drawn is read from ``result`` (``study`` gives the map context only; ``standards`` is not needed).
     """
     from geo.maps import MapBuilder
 
@@ -92,4 +93,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
                          tooltip_cols={T["name"]: "station", T["rank"]: "rank"}, bins=[0, 20, 40, 60, 80, 100],
                          value_format="{:.0f}", fill_opacity=0.85)
         _top_points(m, on, s, T)
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

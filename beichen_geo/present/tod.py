@@ -15,6 +15,7 @@ import pandas as pd
 from ..result import AnalysisResult
 from ..standards import Standards, TodVariant
 from ..study import Study
+from .context import add_study_context
 
 _TXT = {
     "en": {
@@ -112,7 +113,7 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
     """The TOD map: catchment bands per variant, straight-line circles, station score popups.
 
     The variants drawn are those of ``result.summary["variants"]`` (read from ``standards``);
-    ``study`` is not needed for this map.
+    ``study`` gives the map context (streets, water, railways) only.
     """
     from geo.maps import MapBuilder
 
@@ -138,4 +139,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
     pop, cols = _popups(result, variants, T)
     m.add_points(pop, kind_col="_kind", name_col="station", popup_cols=cols, kind_labels={"station": T["station"]},
                  colors={"station": "#d62728"}, cluster=False, legend_title=T["stations_legend"])
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer
