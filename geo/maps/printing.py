@@ -26,6 +26,7 @@ Files are written atomically (:func:`geo.io.atomic_write`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
@@ -47,10 +49,11 @@ from .context import CONTEXT_STYLE, context_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from .builder import MapBuilder
 
-__all__ = ["CJK_FONTS", "PRINT_FORMATS", "PrintedMap", "cjk_font", "print_map"]
+__all__ = ["CJK_FONTS", "PRINT_FORMATS", "PrintedMap", "cjk_font", "print_figure", "print_map"]
 
 #: Formats of :func:`print_map`.
 PRINT_FORMATS: Final = ("png", "pdf", "svg")
@@ -108,6 +111,11 @@ class PrintedMap:
     extent: tuple[float, float, float, float]
     crs: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+def _put(where: Any, x: float, y: float, text: str, **kw: Any) -> Any:
+    """Text drawn as written: never parsed as mathtext (``$...$``) or TeX (data is never code)."""
+    return where.text(x, y, str(text), parse_math=False, usetex=False, **kw)
 
 
 def _has_cjk(text: str) -> bool:
@@ -323,11 +331,11 @@ def _draw_context(ax: Axes, mb: MapBuilder, extent: tuple[float, float, float, f
     halo = [withStroke(linewidth=1.6, foreground="white")]
     for name, x, y in ctx.place_points(window):
         if x0 <= x <= x1 and y0 <= y <= y1:
-            ax.text(x, y, name, fontsize=6, fontweight="bold", color=CONTEXT_STYLE["place_label"]["color"],
+            _put(ax, x, y, name, fontsize=6, fontweight="bold", color=CONTEXT_STYLE["place_label"]["color"],
                     ha="center", va="center", zorder=45, path_effects=halo, family=fonts, clip_on=True)
     for name, x, y, ang in ctx.road_points(window):
         if x0 <= x <= x1 and y0 <= y <= y1:
-            ax.text(x, y, name, fontsize=4.5, fontstyle="italic", color=CONTEXT_STYLE["road_label"]["color"],
+            _put(ax, x, y, name, fontsize=4.5, fontstyle="italic", color=CONTEXT_STYLE["road_label"]["color"],
                     rotation=ang, rotation_mode="anchor", ha="center", va="center", zorder=44, path_effects=halo,
                     family=fonts, clip_on=True)
     order = ["major", "street", "minor", "water", "waterways", "rail"]
@@ -431,14 +439,14 @@ def _draw_legend(ax: Axes, entries: list[tuple[str, dict[str, Any] | None, list[
         h = _ROW_IN * (len(lines) * 0.8 + 0.2)
         mid = y - _ROW_IN * 0.5
         if kind == "heading":
-            ax.text(0, mid, "\n".join(lines), fontsize=6, fontweight="bold", va="center", ha="left", family=fonts)
+            _put(ax, 0, mid, "\n".join(lines), fontsize=6, fontweight="bold", va="center", ha="left", family=fonts)
         else:
             _swatch(ax, sw or {}, 0.02, mid)
             tx = 0.02 + _SW_W + _SW_GAP
             if len(lines) == 1:
-                ax.text(tx, mid, lines[0], fontsize=6, va="center", ha="left", family=fonts)
+                _put(ax, tx, mid, lines[0], fontsize=6, va="center", ha="left", family=fonts)
             else:
-                ax.text(tx, mid + _ROW_IN * 0.3, "\n".join(lines), fontsize=6, va="top", ha="left",
+                _put(ax, tx, mid + _ROW_IN * 0.3, "\n".join(lines), fontsize=6, va="top", ha="left",
                         family=fonts, linespacing=1.15)
         y -= h
 
@@ -471,7 +479,7 @@ def _north_arrow(ax: Axes, angle: float, label: str, fonts: list[str]) -> None:
     ax.add_patch(Polygon([tip, right, tail], closed=True, transform=ax.transAxes, facecolor="white",
                          edgecolor="#222222", linewidth=0.4, zorder=60))
     lx, ly = rot(0, r * 1.45)
-    ax.text(lx, ly, label, transform=ax.transAxes, ha="center", va="center", fontsize=7, fontweight="bold",
+    _put(ax, lx, ly, label, transform=ax.transAxes, ha="center", va="center", fontsize=7, fontweight="bold",
             zorder=60, family=fonts)
 
 
@@ -489,7 +497,7 @@ def _scale_bar(ax: Axes, extent: tuple[float, float, float, float], fonts: list[
         ax.add_patch(Rectangle((bx + k * length / 2, by), length / 2, h, facecolor=color, edgecolor="#222222",
                                linewidth=0.4, zorder=60))
     for x, text in ((bx, "0"), (bx + length, _metres(length))):
-        ax.text(x, by + h * 1.6, text, ha="center", va="bottom", fontsize=5.5, zorder=61, family=fonts)
+        _put(ax, x, by + h * 1.6, text, ha="center", va="bottom", fontsize=5.5, zorder=61, family=fonts)
     return length
 
 
@@ -511,6 +519,104 @@ def _layout(extent: tuple[float, float, float, float], *, width_in: float, head_
     else:
         dx = dy / want
     return (cx - dx / 2, cy - dy / 2, cx + dx / 2, cy + dy / 2), map_w, map_h
+
+
+def print_figure(mb: MapBuilder, *, width_px: int = 2400, dpi: int = 300, source: str | None = None,
+                 date: str | None = None) -> tuple[Figure, PrintedMap]:
+    """The print map of ``mb`` as a matplotlib figure (not written), and what it holds.
+
+    The :class:`PrintedMap`'s ``path`` is empty and ``fmt`` is ``""``; :func:`print_map`
+    writes the figure and fills them in. Parameters as in :func:`print_map`.
+    """
+    if not isinstance(width_px, int) or isinstance(width_px, bool) or not 600 <= width_px <= 20000:
+        raise InputError(f"width_px must be a whole number of pixels in 600-20000, got {width_px!r}")
+    if not isinstance(dpi, int) or isinstance(dpi, bool) or not 72 <= dpi <= 1200:
+        raise InputError(f"dpi must be a whole number in 72-1200, got {dpi!r}")
+    from matplotlib.figure import Figure  # no pyplot: savefig picks Agg (PNG) or the PDF/SVG backend
+
+    lang = mb.lang
+    T = _TEXT[lang]
+    day = date or _dt.date.today().isoformat()
+    crs = _metric_crs(mb)
+    overlays = _overlays(mb, crs)
+    if not overlays:
+        mb._bounds()  # raises DataError when there is nothing at all
+    sections = _legend_rows(mb, {ov.index for ov in overlays})
+    foot = [t for t in ((mb.context.attribution if mb.context is not None else ""),
+                        f"{T['data']}: {source}" if source else "", f"{T['date']}: {day}") if t]
+    footer = "  ·  ".join(foot)
+    texts = [mb.title, *mb.subtitle_lines, footer, *(s[0] or "" for s in sections),
+             *(str(r.get("label", "")) for s in sections for r in s[1])]
+    if mb.context is not None:
+        for layer in (mb.context.labels, mb.context.streets):  # place and road names
+            if layer is not None:
+                texts += [str(n) for n in pd.unique(layer["name"].dropna())]
+    fonts = _fonts(lang, texts)
+    width_in = width_px / dpi
+    cols = int((width_in - 0.5) * 72 / 6.5 * 1.9)  # 6.5 pt subtitle text, ~0.53 em per Latin letter
+    sub = [w for line in mb.subtitle_lines for w in _wrap(line, cols)]
+    title = _wrap(mb.title, int(cols * 6.5 / 11))
+    head_in = 0.2 * len(title) + 0.03 + 0.115 * len(sub) + 0.12
+    legend_in = _legend_height(_legend_entries(sections, _context_classes(mb), lang)) + 0.1
+    if overlays:
+        bx = np.array([ov.gdf.total_bounds for ov in overlays])
+        raw = (float(bx[:, 0].min()), float(bx[:, 1].min()), float(bx[:, 2].max()), float(bx[:, 3].max()))
+    else:
+        raw = (0.0, 0.0, 1.0, 1.0)
+    span = max(raw[2] - raw[0], raw[3] - raw[1], 200.0)
+    padded = (raw[0] - 0.04 * span, raw[1] - 0.04 * span, raw[2] + 0.04 * span, raw[3] + 0.04 * span)
+    extent, map_w, map_h = _layout(padded, width_in=width_in, head_in=head_in, legend_in=legend_in)
+    foot_in = 0.3
+    height_in = 0.25 + head_in + map_h + foot_in + 0.1
+    height_px = int(round(height_in * dpi))
+    height_in = height_px / dpi
+
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="white")
+    margin = 0.25
+    ax = fig.add_axes((margin / width_in, (foot_in + 0.1) / height_in, map_w / width_in, map_h / height_in))
+    ax.set_facecolor(CONTEXT_STYLE["background"]["color"])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for sp in ax.spines.values():
+        sp.set_linewidth(0.5)
+        sp.set_color("#777777")
+    context = _draw_context(ax, mb, extent, fonts)
+    hatches = dict(mb._hatches)
+    for k, ov in enumerate(overlays):
+        _draw_overlay(ax, ov, hatches, k)
+    ax.set_xlabel("")
+    ax.set_ylabel("")  # geopandas labels the axes with the CRS's; the scale bar says the scale
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect("equal", adjustable="box")
+    scale_m = _scale_bar(ax, extent, fonts)
+    cx, cy = (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
+    _north_arrow(ax, _north_angle(crs, cx, cy), T["north"], fonts)
+    # title block
+    y = 1 - 0.25 / height_in
+    for line in title:
+        _put(fig, margin / width_in, y, line, fontsize=11, fontweight="bold", va="top", family=fonts)
+        y -= 0.2 / height_in
+    y -= 0.03 / height_in
+    for line in sub:
+        _put(fig, margin / width_in, y, line, fontsize=6.5, va="top", color="#333333", family=fonts)
+        y -= 0.115 / height_in
+    leg_left = (margin + map_w + 0.15) / width_in
+    lax_w = width_in - margin - (margin + map_w + 0.15)
+    lax = fig.add_axes((leg_left, (foot_in + 0.1) / height_in, lax_w / width_in, map_h / height_in))
+    lax.set_axis_off()
+    _draw_legend(lax, _legend_entries(sections, context, lang), width_in=lax_w, height_in=map_h, fonts=fonts)
+    _put(fig, margin / width_in, 0.12 / height_in, footer, fontsize=5.5, color="#444444", va="bottom", family=fonts)
+
+    info = PrintedMap(
+        path=Path(), fmt="", width_px=width_px, height_px=height_px, dpi=dpi,
+        legend_labels=[str(r.get("label", "")) for _, rows in sections for r in rows],
+        legend_sections=[(t, [str(r.get("label", "")) for r in rows]) for t, rows in sections],
+        context_labels=[context_text(lang, n) for n in context], layers=[ov.name for ov in overlays],
+        scale_bar_m=scale_m, extent=(float(extent[0]), float(extent[1]), float(extent[2]), float(extent[3])),
+        crs=crs.to_string(),
+    )
+    return fig, info
 
 
 def print_map(
@@ -557,108 +663,25 @@ def print_map(
     if fmt not in PRINT_FORMATS:
         raise InputError(f"unknown print format {fmt!r}; choose one of {', '.join(PRINT_FORMATS)}",
                          option="print_format")
-    if not isinstance(width_px, int) or isinstance(width_px, bool) or not 600 <= width_px <= 20000:
-        raise InputError(f"width_px must be a whole number of pixels in 600-20000, got {width_px!r}")
-    if not isinstance(dpi, int) or isinstance(dpi, bool) or not 72 <= dpi <= 1200:
-        raise InputError(f"dpi must be a whole number in 72-1200, got {dpi!r}")
     import matplotlib
-    from matplotlib.figure import Figure  # no pyplot: savefig picks Agg (PNG) or the PDF/SVG backend
-
-    lang = mb.lang
-    T = _TEXT[lang]
-    day = date or _dt.date.today().isoformat()
-    crs = _metric_crs(mb)
-    overlays = _overlays(mb, crs)
-    if not overlays:
-        mb._bounds()  # raises DataError when there is nothing at all
-    sections = _legend_rows(mb, {ov.index for ov in overlays})
-    foot = [t for t in ((mb.context.attribution if mb.context is not None else ""),
-                        f"{T['data']}: {source}" if source else "", f"{T['date']}: {day}") if t]
-    footer = "  ·  ".join(foot)
-    texts = [mb.title, *mb.subtitle_lines, footer, *(s[0] or "" for s in sections),
-             *(str(r.get("label", "")) for s in sections for r in s[1])]
-    if mb.context is not None and mb.context.labels is not None:
-        texts += [str(n) for n in mb.context.labels["name"]]
-    fonts = _fonts(lang, texts)
-    width_in = width_px / dpi
-    cols = int((width_in - 0.5) * 72 / 6.5 * 1.9)  # 6.5 pt subtitle text, ~0.53 em per Latin letter
-    sub = [w for line in mb.subtitle_lines for w in _wrap(line, cols)]
-    title = _wrap(mb.title, int(cols * 6.5 / 11))
-    head_in = 0.2 * len(title) + 0.03 + 0.115 * len(sub) + 0.12
-    legend_in = _legend_height(_legend_entries(sections, _context_classes(mb), lang)) + 0.1
-    if overlays:
-        bx = np.array([ov.gdf.total_bounds for ov in overlays])
-        raw = (float(bx[:, 0].min()), float(bx[:, 1].min()), float(bx[:, 2].max()), float(bx[:, 3].max()))
-    else:
-        raw = (0.0, 0.0, 1.0, 1.0)
-    span = max(raw[2] - raw[0], raw[3] - raw[1], 200.0)
-    padded = (raw[0] - 0.04 * span, raw[1] - 0.04 * span, raw[2] + 0.04 * span, raw[3] + 0.04 * span)
-    extent, map_w, map_h = _layout(padded, width_in=width_in, head_in=head_in, legend_in=legend_in)
-    foot_in = 0.3
-    height_in = 0.25 + head_in + map_h + foot_in + 0.1
-    height_px = int(round(height_in * dpi))
-    height_in = height_px / dpi
-
-    fig = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="white")
-    margin = 0.25
-    ax = fig.add_axes((margin / width_in, (foot_in + 0.1) / height_in, map_w / width_in, map_h / height_in))
-    ax.set_facecolor(CONTEXT_STYLE["background"]["color"])
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for sp in ax.spines.values():
-        sp.set_linewidth(0.5)
-        sp.set_color("#777777")
-    context = _draw_context(ax, mb, extent, fonts)
-    hatches = dict(mb._hatches)
-    for k, ov in enumerate(overlays):
-        _draw_overlay(ax, ov, hatches, k)
-    ax.set_xlabel("")
-    ax.set_ylabel("")  # geopandas labels the axes with the CRS's; the scale bar says the scale
-    ax.set_xlim(extent[0], extent[2])
-    ax.set_ylim(extent[1], extent[3])
-    ax.set_aspect("equal", adjustable="box")
-    scale_m = _scale_bar(ax, extent, fonts)
-    cx, cy = (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
-    _north_arrow(ax, _north_angle(crs, cx, cy), T["north"], fonts)
-    # title block
-    y = 1 - 0.25 / height_in
-    for line in title:
-        fig.text(margin / width_in, y, line, fontsize=11, fontweight="bold", va="top", family=fonts)
-        y -= 0.2 / height_in
-    y -= 0.03 / height_in
-    for line in sub:
-        fig.text(margin / width_in, y, line, fontsize=6.5, va="top", color="#333333", family=fonts)
-        y -= 0.115 / height_in
-    leg_left = (margin + map_w + 0.15) / width_in
-    lax_w = width_in - margin - (margin + map_w + 0.15)
-    lax = fig.add_axes((leg_left, (foot_in + 0.1) / height_in, lax_w / width_in, map_h / height_in))
-    lax.set_axis_off()
-    _draw_legend(lax, _legend_entries(sections, context, lang), width_in=lax_w, height_in=map_h, fonts=fonts)
-    fig.text(margin / width_in, 0.12 / height_in, footer, fontsize=5.5, color="#444444", va="bottom", family=fonts)
 
     from ..io import atomic_write
-
-    meta: dict[str, Any] = {"Title": mb.title}
-    if fmt == "png":
-        meta["Software"] = "beichen-geo (matplotlib)"
-
-    def write(tmp: Path) -> None:
-        with matplotlib.rc_context({"pdf.fonttype": 42, "svg.fonttype": "path", "hatch.linewidth": 0.5}):
-            fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta)
 
     # CJK fonts have no bold face: matplotlib would log "Failed to find font weight bold" per text
     fm_log = logging.getLogger("matplotlib.font_manager")
     level = fm_log.level
     fm_log.setLevel(logging.ERROR)
     try:
+        fig, info = print_figure(mb, width_px=width_px, dpi=dpi, source=source, date=date)
+        meta: dict[str, Any] = {"Title": mb.title}
+        if fmt == "png":
+            meta["Software"] = "beichen-geo (matplotlib)"
+
+        def write(tmp: Path) -> None:
+            with matplotlib.rc_context({"pdf.fonttype": 42, "svg.fonttype": "path", "hatch.linewidth": 0.5}):
+                fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta)
+
         out = atomic_write(path, write)
     finally:
         fm_log.setLevel(level)
-    return PrintedMap(
-        path=Path(out), fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi,
-        legend_labels=[str(r.get("label", "")) for _, rows in sections for r in rows],
-        legend_sections=[(t, [str(r.get("label", "")) for r in rows]) for t, rows in sections],
-        context_labels=[context_text(lang, n) for n in context], layers=[ov.name for ov in overlays],
-        scale_bar_m=scale_m, extent=(float(extent[0]), float(extent[1]), float(extent[2]), float(extent[3])),
-        crs=crs.to_string(),
-    )
+    return dataclasses.replace(info, path=Path(out), fmt=fmt)
