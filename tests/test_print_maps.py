@@ -197,3 +197,13 @@ def test_every_analysis_writes_its_print_map(cli_prints):
         assert printed.legend_labels, name
         assert "Streets" in printed.context_labels and "Major roads" in printed.context_labels, name
         assert "Railways" in printed.context_labels, name  # Helsinki's trams and trains
+
+
+def test_gaode_maps_print_where_the_data_is(tmp_path):
+    """The page's overlays are shifted to GCJ-02 for Gaode tiles; the print shifts them back (no tiles there)."""
+    sq = gpd.GeoDataFrame(geometry=[shapely.box(CX, CY, CX + 1000, CY + 1000)], crs=CRS)
+    ext = {}
+    for basemap in ("positron", "gaode"):
+        mb = MapBuilder(title="t", basemap=basemap).add_polygons(sq, name="sq")
+        ext[basemap] = mb.save_print(tmp_path / f"{basemap}.png", width_px=800, dpi=100).extent
+    assert np.allclose(ext["gaode"], ext["positron"], atol=2.0)  # metres; the GCJ-02 shift is ~500 m here
