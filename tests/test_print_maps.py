@@ -121,9 +121,11 @@ def test_chinese_print_uses_a_cjk_font_or_says_what_to_install(tmp_path, monkeyp
     with pytest.raises(InputError, match="fonts-wqy-microhei"):
         mb.save_print(tmp_path / "zh2.png")
     assert not (tmp_path / "zh2.png").exists()
-    # an English map whose data holds Chinese names needs the font too (boxes otherwise)
-    with pytest.raises(InputError, match="CJK"):
-        _map(lang="en").save_print(tmp_path / "en.png")
+    # an English map whose data holds a Chinese name is printed, saying that it shows as boxes
+    from geo.errors import GeoWarning
+
+    with pytest.warns(GeoWarning, match="1 text.*show as boxes.*fonts-wqy-microhei"):
+        check_png(tmp_path / "en.png", _map(lang="en").save_print(tmp_path / "en.png"))
 
 
 def test_texts_are_printed_as_written_never_as_mathtext():
@@ -207,3 +209,18 @@ def test_gaode_maps_print_where_the_data_is(tmp_path):
         mb = MapBuilder(title="t", basemap=basemap).add_polygons(sq, name="sq")
         ext[basemap] = mb.save_print(tmp_path / f"{basemap}.png", width_px=800, dpi=100).extent
     assert np.allclose(ext["gaode"], ext["positron"], atol=2.0)  # metres; the GCJ-02 shift is ~500 m here
+
+
+def test_cli_refuses_a_chinese_print_without_a_cjk_font_before_any_work(tmp_path, monkeypatch, capsys):
+    from beichen_geo.cli import main
+
+    monkeypatch.setattr(pm, "cjk_font", lambda: None)
+    out = tmp_path / "out"
+    assert main(["parks", "--lang", "zh", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "fonts-wqy-microhei" in err and "Reading study area" not in err
+    assert not out.exists()
+    # an English map is printed; the plan's Chinese words in its subtitle show as boxes, and it says so
+    assert main(["parks", "--lang", "en", "--out", str(out), "--quiet", "--print-format", "pdf"]) == 0
+    assert (out / "parks.pdf").read_bytes().startswith(b"%PDF-")
+    assert "show as boxes" in capsys.readouterr().err

@@ -33,6 +33,7 @@ OPTION_FLAGS: Final = {
     "method": "--method auto|exact|greedy",
     "n_new": "--n N",
     "target_share": "--target-share SHARE",
+    "print_format": "--print-format png|pdf|svg",
 }
 
 

@@ -75,6 +75,10 @@ def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: 
     if args.basemap == "tianditu" and not os.environ.get("TIANDITU_KEY"):
         raise InputError("--basemap tianditu needs a Tianditu browser key in the TIANDITU_KEY environment variable "
                          "(free from console.tianditu.gov.cn); or choose another --basemap")
+    if args.print_format and args.lang == "zh":
+        from geo.maps.printing import fonts_for
+
+        fonts_for("zh", [])  # a Chinese print map needs a CJK font: refused before any work
     # the lock, the overwrite policy and a write probe come before any analysis work
     command = "demo" if demo else args.command
     with RunFolder(args.out, command=command, overwrite=args.overwrite) as run_folder:

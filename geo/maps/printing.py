@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import json
 import logging
 import math
 import os
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -44,7 +46,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ..errors import InputError
+from ..errors import GeoWarning, InputError
 from .context import CONTEXT_STYLE, context_text
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 
     from .builder import MapBuilder
 
-__all__ = ["CJK_FONTS", "PRINT_FORMATS", "PrintedMap", "cjk_font", "print_figure", "print_map"]
+__all__ = ["CJK_FONTS", "PRINT_FORMATS", "PrintedMap", "cjk_font", "fonts_for", "print_figure", "print_map"]
 
 #: Formats of :func:`print_map`.
 PRINT_FORMATS: Final = ("png", "pdf", "svg")
@@ -122,26 +124,61 @@ def _has_cjk(text: str) -> bool:
     return any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in text)
 
 
+_CJK_FILES: Final = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "simhei", "msyh", "pingfang")
+
+
+@functools.cache
+def _scan_system_fonts() -> None:
+    """Register CJK font files that matplotlib's font cache predates (e.g. installed after it was built)."""
+    from matplotlib import font_manager
+
+    for path in font_manager.findSystemFonts():
+        if any(k in os.path.basename(path).lower().replace("-", "").replace("_", "") for k in _CJK_FILES):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file: skip it
+                continue
+
+
 def cjk_font() -> str | None:
     """The first CJK font family of :data:`CJK_FONTS` that matplotlib knows, or None."""
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((f for f in CJK_FONTS if f in names), None)
+    for attempt in range(2):
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((f for f in CJK_FONTS if f in names), None)
+        if found or attempt:
+            return found
+        _scan_system_fonts()
+    return None
 
 
-def _fonts(lang: str, texts: list[str]) -> list[str]:
-    """Font families for the figure (a CJK one when any text needs it, else refused)."""
-    need = lang == "zh" or any(_has_cjk(t) for t in texts)
-    if not need:
+def fonts_for(lang: str, texts: list[str]) -> list[str]:
+    """Font families for a print map in ``lang`` showing ``texts`` (a CJK one when any text needs it).
+
+    An English map whose texts hold CJK characters (a plan quoted in Chinese, Chinese street
+    names) without a CJK font is still printed, with a warning that those characters show as
+    boxes.
+
+    Raises
+    ------
+    InputError
+        If the map is in Chinese and matplotlib finds no CJK font (the message names the
+        package to install).
+    """
+    cjk_texts = sum(1 for t in texts if _has_cjk(t))
+    if lang != "zh" and not cjk_texts:
         return [_LATIN_FONT]
     cjk = cjk_font()
     if cjk is None:
-        what = "the map is in Chinese" if lang == "zh" else "the map's texts hold Chinese/Japanese/Korean characters"
-        raise InputError(
-            f"cannot print the map: {what} and matplotlib finds no CJK font ({', '.join(CJK_FONTS[:3])}...). "
-            "Install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei), or print it in English (--lang en)"
-        )
+        fix = "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei)"
+        if lang == "zh":
+            raise InputError(
+                f"cannot print the map in Chinese: matplotlib finds no CJK font ({', '.join(CJK_FONTS[:3])}...); "
+                f"{fix}, or print it in English (--lang en)")
+        warnings.warn(GeoWarning(f"print map: {cjk_texts} text(s) hold Chinese/Japanese/Korean characters and "
+                                 f"matplotlib finds no CJK font, so they show as boxes; {fix}"), stacklevel=3)
+        return [_LATIN_FONT]
     return [_LATIN_FONT, cjk] if lang == "en" else [cjk, _LATIN_FONT]
 
 
@@ -551,7 +588,7 @@ def print_figure(mb: MapBuilder, *, width_px: int = 2400, dpi: int = 300, source
         for layer in (mb.context.labels, mb.context.streets):  # place and road names
             if layer is not None:
                 texts += [str(n) for n in pd.unique(layer["name"].dropna())]
-    fonts = _fonts(lang, texts)
+    fonts = fonts_for(lang, texts)
     width_in = width_px / dpi
     cols = int((width_in - 0.5) * 72 / 6.5 * 1.9)  # 6.5 pt subtitle text, ~0.53 em per Latin letter
     sub = [w for line in mb.subtitle_lines for w in _wrap(line, cols)]
@@ -678,7 +715,10 @@ def print_map(
             meta["Software"] = "beichen-geo (matplotlib)"
 
         def write(tmp: Path) -> None:
-            with matplotlib.rc_context({"pdf.fonttype": 42, "svg.fonttype": "path", "hatch.linewidth": 0.5}):
+            with matplotlib.rc_context({"pdf.fonttype": 42, "svg.fonttype": "path", "hatch.linewidth": 0.5}), \
+                    warnings.catch_warnings():
+                # CJK text without a CJK font was said once by fonts_for, not once per character
+                warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from (current )?font")
                 fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white", metadata=meta)
 
         out = atomic_write(path, write)
