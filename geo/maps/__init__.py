@@ -35,16 +35,26 @@ What it takes care of
   (leaflet.fullscreen, from a CDN) when ``self_contained=False``; no PyPI package ships
   that plugin, so self-contained pages use a small built-in button instead (browser
   Fullscreen API, with a full-window fallback).
+- **Context.** :meth:`MapBuilder.add_context` draws the streets (e.g. a network's edges), water,
+  railways and place names as the default base layer "Streets" (道路), so that the page reads
+  with no tiles; tile basemaps stay as the other base layers, and a notice says when their
+  tiles fail to load (:mod:`geo.maps.context`).
+- **Print maps.** :meth:`MapBuilder.save_print` draws the same layers with matplotlib (PNG,
+  PDF or SVG; title, legend of the classes drawn, scale bar, north arrow, source, date) and
+  returns a :class:`PrintedMap` (:mod:`geo.maps.printing`).
 - **Output.** Written atomically through :func:`geo.io.write_text` (a temporary file
   beside the target, then :func:`os.replace`); a disk error is one :class:`InputError` line.
 
 Modules
 -------
 ``builder`` (:class:`MapBuilder`), ``layers`` (each layer kind's features, texts, colours
-and legend rows), ``geometry`` (simplify, reproject, shift, round), ``style`` (palettes),
+and legend rows), ``geometry`` (simplify, reproject, shift, round; rows showing the same
+values merged), ``context`` (the street context and its page data), ``printing`` (print
+maps), ``style`` (palettes),
 ``text`` (zh/en interface strings), ``basemaps`` (tile layers), ``assets`` (Leaflet files
 and their inlining), ``elements`` (the folium page and the data put into it) and the
-page's own code and style, the package files ``page.js`` and ``page.css``.
+page's own code and style, the package files ``page.js``, ``context.js``, ``page.css`` and
+``context.css``.
 """
 
 from __future__ import annotations
@@ -53,6 +63,7 @@ from .assets import inline_assets
 from .basemaps import BASEMAPS
 from .builder import MapBuilder
 from .layers import CLUSTER_THRESHOLD
+from .printing import PRINT_FORMATS, PrintedMap
 from .text import LANGS, UI_TEXT
 
 __all__ = [
@@ -60,6 +71,8 @@ __all__ = [
     "CLUSTER_THRESHOLD",
     "LANGS",
     "UI_TEXT",
+    "PRINT_FORMATS",
     "MapBuilder",
+    "PrintedMap",
     "inline_assets",
 ]
