@@ -35,6 +35,7 @@ import shapely
 from branca.utilities import color_brewer
 
 from ..errors import InputError
+from .geometry import _is_metric
 
 __all__ = [
     "CONTEXT_STYLE",
@@ -107,13 +108,6 @@ def road_class(highway: Sequence[Any] | pd.Series | np.ndarray) -> np.ndarray:
     vals = [str(h).strip().lower() if isinstance(h, str) else "" for h in highway]
     return np.array(["major" if v in MAJOR_HIGHWAYS else "street" if v in STREET_HIGHWAYS else "minor"
                      for v in vals], dtype=object)
-
-
-def _is_metric(crs: pyproj.CRS) -> bool:
-    if not crs.is_projected:
-        return False
-    units = {(a.unit_name or "").lower() for a in crs.axis_info[:2]}
-    return units <= {"metre", "meter", "m"}
 
 
 def _check(gdf: Any, *, what: str, types: tuple[int, ...], crs: Any) -> gpd.GeoDataFrame | None:

@@ -36,7 +36,7 @@ import os
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -112,7 +112,6 @@ class PrintedMap:
     scale_bar_m: float
     extent: tuple[float, float, float, float]
     crs: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def _put(where: Any, x: float, y: float, text: str, **kw: Any) -> Any:

@@ -48,14 +48,6 @@ CONTEXT_LAYERS: Final = ("water", "waterways", "rail", "places")
 PLACE_RANK: Final[dict[str, int]] = {"city": 0, "town": 1, "suburb": 2, "village": 3, "quarter": 4,
                                      "neighbourhood": 5}
 
-_POLYGONAL = ("Polygon", "MultiPolygon")
-_LINEAR = ("LineString", "MultiLineString", "LinearRing")
-
-
-def _empty(cols: tuple[str, ...]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols}, geometry=[], crs=WEB_CRS)
-
-
 def _text(s: pd.Series | None, n: int) -> np.ndarray:
     """A tag column as text (missing or blank = None)."""
     if s is None:
@@ -107,9 +99,9 @@ def split_context(feats: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
     out["water"] = layer(is_w & polygonal, geoms, {"name": names}, int((is_w & ~polygonal).sum()))
     is_ww = kind == "waterways"
     lines = _outlines(geoms) if n else geoms
-    wtype = _text(feats.get("waterway"), n)
     natural = _text(feats.get("natural"), n)
-    wtype = np.where(wtype == None, natural, wtype)  # noqa: E711 - elementwise None test
+    wtype = np.array([w if w is not None else nat for w, nat in zip(_text(feats.get("waterway"), n), natural,
+                                                                    strict=True)], dtype=object)
     out["waterways"] = layer(is_ww & (linear | polygonal), lines, {"name": names, "waterway": wtype},
                              int((is_ww & ~(linear | polygonal)).sum()))
     is_r = kind == "rail"
