@@ -87,11 +87,9 @@ def main() -> None:
             ctx = b.new_context(viewport={"width": 1400, "height": 900})
             ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
             page = ctx.new_page()
-            if os.environ.get("BENCH_PAGE_DEBUG"):
+            if os.environ.get("BENCH_PAGE_DEBUG"):  # every request and console line of the page
                 page.on("request", lambda r: print(r.method, r.url[len(url):], r.post_data, file=sys.stderr))
                 page.on("console", lambda m: print("console:", m.text, file=sys.stderr))
-                page.add_init_script("""(() => { const f = window.fetch; window.fetch = function (u, o) {
-                    if (o && o.method === 'POST') console.log(u, new Error().stack); return f.apply(this, arguments); }; })()""")
             t = time.perf_counter()
             page.goto(url)
             page.wait_for_function("document.body.dataset.ready === '1' && document.body.dataset.pending === '0'",

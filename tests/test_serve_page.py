@@ -266,6 +266,13 @@ def test_add_move_remove_by_hand(browser: Any, server: Server) -> None:
             assert p.scenario() == "today"
             _same(p.figures(), today)
             _same_units(p, today)
+            # the streets: the maps' context layer, drawn from the study's own network
+            ctx = api.get("/api/context").json()
+            assert {spec["cls"] for spec in ctx["context"]["layers"]} >= {"street"}
+            n_lines = sum(len(spec.get("lines", spec.get("polygons", []))) for spec in ctx["context"]["layers"]
+                          if "min_zoom" not in spec)
+            assert n_lines > 100
+            assert p.js("document.querySelectorAll('.leaflet-bg-context-pane path').length") >= 1
             n_cells = p.js("window.workbench.state.cellLayers.size")
             assert n_cells == today["demand_cells"]
             assert p.js("document.querySelectorAll('.leaflet-marker-icon.wb-fac-existing').length") == \

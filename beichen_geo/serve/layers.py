@@ -1,14 +1,20 @@
-"""The page's background layers as GeoJSON in WGS84: the study area, its units, its streets.
+"""The page's background layers in WGS84: the study area, its units, its streets.
 
 These are drawn once when the page loads (the demand cells, the facilities and the isochrones
 come from the scenario routes). Geometry is measured and simplified in the study's metric CRS
 and only then turned into longitude/latitude (EPSG:4326) for Leaflet; coordinates are rounded
 to 6 decimals (about 0.1 m), which is finer than any simplification used here.
+
+The streets are the maps' offline context layer, built by the very call every analysis map
+makes (:func:`beichen_geo.present.context.add_study_context`: the study's walk network, water,
+railways and place names) and encoded by :func:`geo.maps.context.page_data`; the page draws
+them with the maps' own ``context.js`` (served from the ``geo`` package).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
 DECIMALS = 6
 #: Simplification of outlines (units, study area), metres.
 OUTLINE_TOL_M = 1.0
+#: The maps' context scripts and styles (``geo`` package data), served to the page as they are.
+CONTEXT_FILES = ("context.js", "context.css")
 
 
 def _geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
@@ -81,3 +89,37 @@ def tile_layers(basemap: str, *, lang: str) -> dict[str, Any]:
             return {"layers": [], "note": "tianditu_key"}
     layers = basemap_layers(basemap, lang=lang, tianditu=key)
     return {"layers": [b for b in layers if b["tiles"]], "note": None}
+
+
+def context_data(study: Study, *, lang: str) -> dict[str, Any]:
+    """The study's street context as the maps' page code reads it (``bgContext(map, data)`` of ``context.js``).
+
+    Returns
+    -------
+    dict
+        ``context``: styles, the delta-encoded classes (``major``, ``street``, ``minor``,
+        ``water``, ``waterways``, ``rail``), place and road names
+        (:func:`geo.maps.context.page_data`, WGS84, clipped to the study area grown by 20%);
+        ``attribution``; ``found``: what the study's context holds (``study.log["map_context"]``:
+        counts, and a note when water, railways and names could not be read).
+    """
+    from geo.maps import MapBuilder
+    from geo.maps.context import page_data
+
+    from ..present.context import add_study_context
+
+    mb = add_study_context(MapBuilder(title="workbench", basemap="none", lang=lang, coord_decimals=DECIMALS), study)
+    ctx = mb.context
+    assert ctx is not None
+    w, so, e, n = (float(v) for v in gpd.GeoSeries([study.area], crs=study.crs).to_crs(WEB_CRS).total_bounds)
+    return {"context": page_data(ctx, (w, so, e, n), lang=lang, decimals=DECIMALS, gcj02=False),
+            "attribution": ctx.attribution, "found": study.log.get("map_context")}
+
+
+def context_file(name: str) -> Path:
+    """Path of one of :data:`CONTEXT_FILES` in the ``geo.maps`` package."""
+    import geo.maps
+
+    if name not in CONTEXT_FILES:
+        raise KeyError(name)
+    return Path(geo.maps.__file__).parent / name

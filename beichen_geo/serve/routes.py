@@ -145,6 +145,12 @@ def layers(request: Request) -> dict[str, Any]:
     return {"area": area_geojson(wb.study), "units": units_geojson(wb.units, wb.study)}
 
 
+@router.get("/context")
+def context(request: Request) -> dict[str, Any]:
+    """The maps' street context of the study (streets, water, railways, names), encoded as the maps encode it."""
+    return _wb(request).context()
+
+
 @router.get("/isochrone")
 def isochrone(request: Request, lon: float, lat: float, minutes: float) -> dict[str, Any]:
     """The street-based area within ``minutes`` of one point (as GeoJSON, WGS84): a new facility's reach."""

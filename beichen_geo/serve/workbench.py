@@ -35,7 +35,7 @@ from ..study import Study
 from ..units import Grouping
 from .assessment import EXPORTS
 from .choices import standard_choices
-from .layers import tile_layers
+from .layers import context_data, tile_layers
 
 #: Scenario names: letters, digits, spaces and ``-_.``, 1-64 characters (they appear in URLs).
 NAME_RE = re.compile(r"^[\w][\w .\-]{0,63}$")
@@ -126,6 +126,7 @@ class Workbench:
         self.choices = standard_choices(standards, metres_per_minute=study.net.metres_per_minute,
                                         max_minutes=self.max_minutes)
         self._today: dict[tuple[str, float], Scenario] = {}
+        self._context: dict[str, Any] | None = None
         self.scenarios: dict[str, Scenario] = {}
 
     # ------------------------------------------------------------------ validation
@@ -457,6 +458,13 @@ class Workbench:
         import json
 
         return json.loads(gdf.to_json(na="null", drop_id=True))
+
+    def context(self) -> dict[str, Any]:
+        """The street context of the page, built once (:func:`beichen_geo.serve.layers.context_data`)."""
+        with self.lock:
+            if self._context is None:
+                self._context = context_data(self.study, lang=self.lang)
+            return self._context
 
     def covered_cells(self, sc: Scenario) -> dict[str, Any]:
         """Each demand cell's state in ``sc`` without its geometry (the page's light refresh).

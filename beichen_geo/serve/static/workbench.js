@@ -90,11 +90,11 @@
   // ------------------------------------------------------------------ the map
   const map = L.map("map", { zoomControl: true, attributionControl: true, fadeAnimation: false });
   map.attributionControl.setPrefix(false);
-  for (const [name, z] of [["context", 250], ["cells", 380], ["units", 400], ["reach", 420], ["changed", 430]]) {
+  // panes above the street context of the maps' context.js (its panes: 250 lines, 390 names)
+  for (const [name, z] of [["cells", 380], ["units", 400], ["reach", 420], ["changed", 430]]) {
     map.createPane(name).style.zIndex = String(z);
   }
   const canvas = L.canvas({ padding: 0.3, pane: "cells" });  // many cells: one canvas, not one SVG path each
-  map.getPane("context").style.pointerEvents = "none";
   const layers = {
     streets: L.layerGroup(), blank: L.layerGroup(), area: L.layerGroup(), cells: L.layerGroup(),
     units: L.layerGroup(), reach: L.layerGroup(), changed: L.layerGroup(), facilities: L.layerGroup(),
@@ -516,34 +516,15 @@
       style: (f) => cellStyle(f.properties.id),
       onEachFeature: (f, l) => S.cellLayers.set(f.properties.id, l),
     }).addTo(layers.cells);
-    try {
-      const ctx = await api("GET", "context");
-      drawContext(ctx);
-    } catch (e) {
-      say(w("streets_none") + " (" + e.message + ")", false);
-    }
   }
 
-  function drawContext(ctx) {
-    // ctx.classes: {name: GeoJSON} drawn in order, ctx.styles: {name: {color, weight, fill, dash}}
-    for (const [name, fc] of Object.entries(ctx.classes || {})) {
-      const st = (ctx.styles || {})[name] || {};
-      const poly = name === "water";
-      L.geoJSON(fc, { pane: "context", interactive: false,
-        style: { color: st.color || COLORS.street, weight: st.weight || 1, opacity: 1,
-                 fill: poly, fillColor: st.fill || st.color, fillOpacity: poly ? 1 : 0,
-                 dashArray: st.dash ? st.dash.join(" ") : null } }).addTo(layers.streets);
-    }
-    const labels = L.layerGroup().addTo(layers.streets);
-    for (const p of ctx.labels || []) {
-      const m = L.marker([p.lat, p.lon], { interactive: false, keyboard: false, pane: "context",
-        icon: L.divIcon({ className: "wb-place", html: "", iconSize: null }) });
-      m.on("add", () => { const e = m.getElement(); if (e) e.textContent = p.name; });
-      labels.addLayer(m);
-    }
-    if (ctx.attribution) {
-      map.attributionControl.addAttribution(ctx.attribution);
-    }
+  async function streets() {  // the maps' offline context layer (bgContext of context.js), the default base
+    const data = await api("GET", "context");
+    const found = data.found || {};
+    if (found.note) S.contextNote = found.note;
+    if (data.attribution) map.attributionControl.addAttribution(data.attribution);
+    if (!data.context || !data.context.layers.length) { say(w("streets_none"), false); return L.layerGroup(); }
+    return bgContext(map, data.context);
   }
 
   function legend() {
@@ -651,11 +632,12 @@
     S.lang = S.info.lang === "zh" ? "zh" : "en";
     words();
     const i = S.info;
+    delete $("study").dataset.w;  // "loading…" gives way to the study
     const source = String(i.data).split(/[\\/]/).pop();
     $("study").replaceChildren(
       el("span", { text: `${w("study")}: ${source} · ${i.area_km2} km² · ${i.demand_cells} ${w("cells")} · ` +
                          `${i.walk_speed_kmh} km/h` }), el("br"),
-      el("span", { cls: "small", text: i.population_source ? `${w("residents")}: ${i.population_source}` : "" }));
+      el("span", { cls: "small", text: i.population_source ? `${w("residents_source")}: ${i.population_source}` : "" }));
     $("study").title = String(i.data);
     const st = await api("GET", "standards");
     S.choices = st.choices;
@@ -675,6 +657,8 @@
     const cells = await api("GET", "cells?" + q({ kind: S.choice.kind, minutes: S.choice.minutes }));
     S.onNetwork = cells.features.map((f) => !!f.properties.on_network);
     S.covered = cells.features.map((f) => !!f.properties.covered);
+    layers.streets = await streets();
+    if (S.contextNote) $("study").append(el("br"), el("span", { cls: "small muted", text: S.contextNote }));
     controls();
     await drawBackground(cells);
     wire();
