@@ -273,6 +273,11 @@ def test_add_move_remove_by_hand(browser: Any, server: Server) -> None:
                           if "min_zoom" not in spec)
             assert n_lines > 100
             assert p.js("document.querySelectorAll('.leaflet-bg-context-pane path').length") >= 1
+            # tiles are offered as a base layer (--basemap positron) but never asked for unless chosen
+            tiles = [b["name"] for b in api.get("/api/info").json()["tiles"]["layers"]]
+            bases = p.js("[...document.querySelectorAll('.leaflet-control-layers-base label')]"
+                         ".map(l => l.textContent.trim())")
+            assert bases == ["Streets (from the data)", *tiles, "No background"] and tiles
             n_cells = p.js("window.workbench.state.cellLayers.size")
             assert n_cells == today["demand_cells"]
             assert p.js("document.querySelectorAll('.leaflet-marker-icon.wb-fac-existing').length") == \
@@ -482,6 +487,17 @@ def test_page_in_chinese(browser: Any, units_file: Path) -> None:
             zh = p.js("window.WB_WORDS.zh")
             assert words and all(text == zh[key] for key, text in words)
             assert p.page.text_content("h1") == "假设情景工作台"
+            # another standard: S-PG-01 (parks within 500 m walked), today's parks
+            with _api(s) as api:
+                choice = next(c for c in api.get("/api/standards").json()["choices"] if c["id"] == "S-PG-01")
+                v = p.version()
+                p.page.select_option("#standard", "S-PG-01")
+                p.settle(after=v)
+                r = api.post("/api/coverage", json={"kind": "park", "minutes": choice["minutes"]})
+                fig = r.json()["figures"]
+            _same(p.figures(), fig)
+            assert p.js("document.querySelectorAll('.leaflet-marker-icon.wb-fac-existing').length") == \
+                fig["facilities_open"]
             p.shot("zh")
             p.assert_clean()
         finally:

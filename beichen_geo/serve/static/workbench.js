@@ -410,7 +410,7 @@
   async function upload() {
     const input = $("upload-file");
     const file = input.files && input.files[0];
-    if (!file) return;
+    if (!file) { say(w("choose_file"), false); return; }
     await ensureScenario();
     const data = await file.arrayBuffer();
     const res = await api("POST", "upload?" + q({ filename: file.name, kind: S.choice.kind,
