@@ -323,19 +323,20 @@ def _draw_overlay(ax: Axes, ov: _Overlay, hatches: dict[str, str], zorder: int) 
     out_lw = _lw(st["outlineWeight"]) if st.get("outlineWeight") is not None else lw
     for o_val, d_val in sorted({(bool(a), int(b)) for a, b in zip(outline, dash, strict=True)}):
         sel = (outline == o_val) & (dash == d_val)
-        faces, edges = [], []
+        faces: list[tuple[float, float, float, float]] = []
+        edges: list[tuple[float, float, float, float]] = []
         for c in per[sel]:
             fc = c if isinstance(c, str) and c else fill_color
             ec = c if ((st.get("strokeFromFill") or o_val) and isinstance(c, str) and c) else base_stroke
             if o_val:
-                faces.append((0, 0, 0, 0))
+                faces.append((0.0, 0.0, 0.0, 0.0))
                 edges.append(to_rgba(ec, 0.95))
                 continue
             if hatch_color is not None:
                 faces.append(to_rgba(hatch_color, 0.12))
             else:
-                faces.append(to_rgba(fc, fop) if fill else (0, 0, 0, 0))
-            edges.append(to_rgba(ec, sop) if stroke else (0, 0, 0, 0))
+                faces.append(to_rgba(fc, fop) if fill else (0.0, 0.0, 0.0, 0.0))
+            edges.append(to_rgba(ec, sop) if stroke else (0.0, 0.0, 0.0, 0.0))
         g_ls = _dashes(_DASH_RANKS[min(d_val, 3) - 1]) if d_val else ls
         kw: dict[str, Any] = {"linewidth": out_lw if o_val else lw, "linestyle": g_ls, "zorder": 10 + zorder}
         if hatch_color is not None and not o_val:
