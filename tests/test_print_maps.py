@@ -225,3 +225,20 @@ def test_cli_refuses_a_chinese_print_without_a_cjk_font_before_any_work(tmp_path
     assert main(["parks", "--lang", "en", "--out", str(out), "--quiet", "--print-format", "pdf"]) == 0
     assert (out / "parks.pdf").read_bytes().startswith(b"%PDF-")
     assert "show as boxes" not in capsys.readouterr().err
+
+
+def test_outline_bands_are_printed_as_outlines_not_fills(tmp_path):
+    """A band drawn as an outline on the page (feature property ``o``) has no fill in print either."""
+    big = gpd.GeoDataFrame({"minutes": [15.0]}, geometry=[shapely.box(CX, CY, CX + 2000, CY + 2000)], crs=CRS)
+    colour = "#2c7bb6"
+    for draw, filled in (("rings", True), ("outlines", False)):
+        mb = MapBuilder(title="One band", basemap="none")
+        mb.add_bands(big, minutes_col="minutes", name="walk", colors=[colour], draw=draw)
+        path = tmp_path / f"{draw}.png"
+        im = check_png(path, mb.save_print(path, width_px=1200, dpi=150)).convert("RGB")
+        px = np.asarray(im).astype(float)
+        h, w = px.shape[:2]
+        # the middle of the square: tinted by the band's fill, or the white map background
+        centre = px[h // 2 - 5:h // 2 + 5, w // 3 - 5:w // 3 + 5].reshape(-1, 3).mean(axis=0)
+        blue_tint = (255 - centre[0]) > 20
+        assert blue_tint == filled, (draw, centre)

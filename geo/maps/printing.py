@@ -232,7 +232,7 @@ def _metres(v: float) -> str:
 @dataclass
 class _Overlay:
     name: str
-    gdf: gpd.GeoDataFrame  # metric CRS; column "c" per-feature colour (or None)
+    gdf: gpd.GeoDataFrame  # metric CRS; per feature "c" colour (or None), "o" outline only, "d" dash rank
     style: dict[str, Any]
     point_color: str
     index: int
@@ -249,13 +249,16 @@ def _overlays(mb: MapBuilder, crs: pyproj.CRS) -> list[_Overlay]:
         if not feats:
             continue
         geoms = [shapely.from_geojson(json.dumps(f["geometry"])) for f in feats]
-        colors = [(f.get("properties") or {}).get("c") for f in feats]
+        props = [f.get("properties") or {} for f in feats]
+        colors = [p.get("c") for p in props]
         gs = gpd.GeoSeries(geoms, crs=4326)
         if mb.gcj02:
             from ..coords import convert_geoseries
 
             gs = convert_geoseries(gs, src="gcj02", dst="wgs84")
-        gdf = gpd.GeoDataFrame({"c": colors}, geometry=gs.to_crs(crs).values, crs=crs)
+        # c: colour, o: outline only, d: dash rank (the page's per-feature style, page.js bgStyle)
+        gdf = gpd.GeoDataFrame({"c": colors, "o": [int(bool(p.get("o"))) for p in props],
+                                "d": [int(p.get("d") or 0) for p in props]}, geometry=gs.to_crs(crs).values, crs=crs)
         out.append(_Overlay(spec.name, gdf, dict(spec.style), spec.point_color, i))
     return out
 
@@ -312,19 +315,37 @@ def _draw_overlay(ax: Axes, ov: _Overlay, hatches: dict[str, str], zorder: int) 
     lw = _lw(st.get("weight", 3)) if stroke else 0.0
     ls = _dashes(st.get("dashArray"))
     base_stroke = st.get("color", "#3388ff")
-    faces, edges = [], []
-    for c in per:
-        fc = c if isinstance(c, str) and c else fill_color
-        ec = c if (st.get("strokeFromFill") and isinstance(c, str) and c) else base_stroke
-        if hatch_color is not None:
-            faces.append(to_rgba(hatch_color, 0.12))
-        else:
-            faces.append(to_rgba(fc, fop) if fill else (0, 0, 0, 0))
-        edges.append(to_rgba(ec, sop) if stroke else (0, 0, 0, 0))
-    kw: dict[str, Any] = {"linewidth": lw, "linestyle": ls, "zorder": 10 + zorder}
-    if hatch_color is not None:
-        kw.update(hatch="////", hatchcolor=to_rgba(hatch_color, 0.85))
-    shapes.geometry.plot(ax=ax, facecolor=faces, edgecolor=edges, **kw)
+    # per feature, as the page's bgStyle: ``o`` = an outline over filled bands (no fill, stroke in
+    # the feature's colour), ``d`` = a dash rank; features of one (o, d) are drawn together
+    outline = (shapes["o"].fillna(0).astype(bool).to_numpy() if "o" in shapes
+               else np.zeros(len(shapes), dtype=bool))
+    dash = shapes["d"].fillna(0).astype(int).to_numpy() if "d" in shapes else np.zeros(len(shapes), dtype=int)
+    out_lw = _lw(st["outlineWeight"]) if st.get("outlineWeight") is not None else lw
+    for o_val, d_val in sorted({(bool(a), int(b)) for a, b in zip(outline, dash, strict=True)}):
+        sel = (outline == o_val) & (dash == d_val)
+        faces: list[tuple[float, float, float, float]] = []
+        edges: list[tuple[float, float, float, float]] = []
+        for c in per[sel]:
+            fc = c if isinstance(c, str) and c else fill_color
+            ec = c if ((st.get("strokeFromFill") or o_val) and isinstance(c, str) and c) else base_stroke
+            if o_val:
+                faces.append((0.0, 0.0, 0.0, 0.0))
+                edges.append(to_rgba(ec, 0.95))
+                continue
+            if hatch_color is not None:
+                faces.append(to_rgba(hatch_color, 0.12))
+            else:
+                faces.append(to_rgba(fc, fop) if fill else (0.0, 0.0, 0.0, 0.0))
+            edges.append(to_rgba(ec, sop) if stroke else (0.0, 0.0, 0.0, 0.0))
+        g_ls = _dashes(_DASH_RANKS[min(d_val, 3) - 1]) if d_val else ls
+        kw: dict[str, Any] = {"linewidth": out_lw if o_val else lw, "linestyle": g_ls, "zorder": 10 + zorder}
+        if hatch_color is not None and not o_val:
+            kw.update(hatch="////", hatchcolor=to_rgba(hatch_color, 0.85))
+        shapes.loc[sel].geometry.plot(ax=ax, facecolor=faces, edgecolor=edges, **kw)
+
+
+#: the page's dash patterns of dash ranks 1-3 (page.js bgStyle)
+_DASH_RANKS = ("6 4", "2 4", "10 4 2 4")
 
 
 def _line_collection(geoms: np.ndarray) -> list[np.ndarray]:
