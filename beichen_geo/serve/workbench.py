@@ -495,10 +495,20 @@ class Workbench:
                 "population_is_estimate": None if self.residents is None else bool(self.residents.is_estimate),
                 "units": self.unit_names, "lang": self.lang, "basemap": self.basemap,
                 "tiles": tile_layers(self.basemap, lang=self.lang), "exports": list(EXPORTS),
-                "scenarios": sorted(self.scenarios)}
+                "scenarios": sorted(self.scenarios), "colours": page_colours()}
 
 
 # ---------------------------------------------------------------------------- helpers
+def page_colours() -> dict[str, str]:
+    """The page's colours by meaning, from the maps' one palette (:mod:`geo.maps.palette`)."""
+    from geo.maps import palette
+
+    dark = palette.brewer("RdYlBu", 11)  # the darkest ends of the covered / not covered scheme
+    return {"covered": palette.COVERED, "uncovered": palette.NOT_COVERED, "off": palette.NO_DATA,
+            "unit": palette.OUTLINE, "area": palette.OUTLINE, "reach": palette.band_colors(3)[1],
+            "gained": dark[-1], "lost": dark[0], "proposed": palette.PROPOSED}
+
+
 def _pairs(coords: Iterable[Any], *, what: str) -> list[tuple[float, float]]:
     """``[[lon, lat], ...]`` checked: two finite numbers each, within the ranges of degrees."""
     out = []

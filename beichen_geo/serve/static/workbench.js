@@ -8,9 +8,10 @@
 (function () {
   const WORDS = window.WB_WORDS;
   const TODAY = "today";
+  // colours by meaning: replaced by the maps' palette from /api/info (Workbench.info "colours")
   const COLORS = {
-    covered: "#1a9850", uncovered: "#f46d43", off: "#bdbdbd", unit: "#4d4d4d", area: "#252525",
-    reach: "#3288bd", gained: "#00441b", lost: "#a50026", street: "#969696",
+    covered: "#2c7bb6", uncovered: "#d7191c", off: "#bdbdbd", unit: "#525252", area: "#525252",
+    reach: "#fe9929", gained: "#313695", lost: "#a50026", proposed: "#40004b",
   };
   const S = {
     lang: "en", info: null, choices: [], choice: null, scenario: TODAY, scenarios: [],
@@ -540,7 +541,7 @@
         box.append(el("span", { cls: `dot wb-fac wb-fac-${cls}` }), w(key), el("br"));
       }
       const r = el("span", { cls: "sw" });
-      r.style.background = "rgba(50,136,189,.15)"; r.style.borderColor = COLORS.reach; r.style.borderStyle = "dashed";
+      r.style.background = COLORS.reach + "26"; r.style.borderColor = COLORS.reach; r.style.borderStyle = "dashed";
       box.append(r, w("reach"));
       L.DomEvent.disableClickPropagation(box);
       return box;
@@ -629,6 +630,7 @@
 
   async function start() {
     S.info = await api("GET", "info");
+    Object.assign(COLORS, S.info.colours || {});
     S.lang = S.info.lang === "zh" ? "zh" : "en";
     words();
     const i = S.info;
