@@ -1,8 +1,9 @@
 """What an analysis returns, and how it is written to an output folder.
 
 Every analysis writes, into one folder: ``<name>.gpkg`` (its layers), ``<name>_<table>.csv``
-(one per table), ``<name>.json`` (the summary with its key figures) and ``<name>.html``
-(the interactive map). Each file is written atomically (temp file, then rename); the command
+(one per table), ``<name>.json`` (the summary with its key figures), ``<name>.html``
+(the interactive map) and ``<name>.png`` (the print map of the same layers; ``.pdf`` or
+``.svg`` with ``print_format``). Each file is written atomically (temp file, then rename); the command
 line writes them into a staging folder that replaces the output folder as a whole
 (:mod:`beichen_geo.outdir`).
 """
@@ -48,6 +49,15 @@ class AnalysisResult:
     make_map: Callable[..., Any] | None = None
 
 
+def data_source(summary: dict[str, Any]) -> str | None:
+    """The study's data source as printed on a print map: the OSM file's name, or ``Overpass: place``."""
+    data = (summary.get("study") or {}).get("data")
+    if not data:
+        return None
+    text = str(data)
+    return text if text.startswith("Overpass:") else os.path.basename(text) or text
+
+
 def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One geometry column; object columns holding lists/dicts become text."""
     extra = [c for c in gdf.columns if c != gdf.geometry.name and isinstance(gdf[c].dtype, gpd.array.GeometryDtype)]
@@ -68,12 +78,14 @@ def write_result(
     lang: str = "en",
     basemap: str = "positron",
     self_contained: bool = True,
+    print_format: str | None = "png",
 ) -> dict[str, str]:
-    """Write a result's GeoPackage, CSVs, JSON summary and map; return the paths written.
+    """Write a result's GeoPackage, CSVs, JSON summary, map and print map; return the paths written.
 
-    The JSON summary is written last and lists the other files under ``outputs``. Any failure
-    to write (full disk, read-only folder) raises :class:`~geo.errors.InputError` naming the
-    file and the operating system's reason.
+    The JSON summary is written last and lists the other files under ``outputs`` (the print
+    map as ``print``). ``print_format`` is ``png``, ``pdf``, ``svg`` or None (no print map).
+    Any failure to write (full disk, read-only folder) raises :class:`~geo.errors.InputError`
+    naming the file and the operating system's reason.
     """
     out = Path(out_dir)
     written: dict[str, str] = {}
@@ -90,6 +102,10 @@ def write_result(
         m = result.make_map(lang=lang, basemap=basemap)
         # to_html + our atomic writer: a full disk becomes an InputError, not an OSError traceback
         written["map"] = str(write_text(m.to_html(self_contained=self_contained), out / f"{result.name}.html"))
+        if print_format is not None:
+            printed = m.save_print(out / f"{result.name}.{print_format}", fmt=print_format,
+                                   source=data_source(result.summary))
+            written["print"] = str(printed.path)
     summary = {**result.summary, "outputs": {k: os.path.basename(v) for k, v in written.items()}}
     written["json"] = str(write_json(summary, out / f"{result.name}.json"))
     return written

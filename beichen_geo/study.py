@@ -82,6 +82,9 @@ class Study:
         Where the data came from (for summaries).
     log
         Notes for the summary: counts of off-network points, repaired features, etc.
+    osm_file
+        The OSM file the study was read from (None for downloads and frames): where
+        :attr:`context` reads water, railways and place names.
     """
 
     net: StreetNetwork
@@ -96,6 +99,7 @@ class Study:
     max_snap_m: float
     entrances: gpd.GeoDataFrame | None = None
     log: dict[str, Any] = dataclasses.field(default_factory=dict)
+    osm_file: str | None = None
     # init=False: dataclasses.replace(study, facilities=...) starts a fresh cache instead of
     # sharing the original's (stale) snaps and isochrones
     _cache: dict[Any, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
@@ -145,6 +149,20 @@ class Study:
 
     def facilities_of(self, kind: str) -> gpd.GeoDataFrame:
         return self.facilities.loc[self.facilities["kind"] == kind]
+
+    @property
+    def context(self) -> dict[str, gpd.GeoDataFrame]:
+        """What the maps are read by (read once; counts in ``log["map_context"]``): see :mod:`beichen_geo.mapcontext`.
+
+        ``streets`` (the walk network's edges, ``highway``, ``name``), ``water``,
+        ``waterways``, ``rail`` and ``places`` (named, with ``place`` and ``rank``), in the
+        study CRS.
+        """
+        if "context" not in self._cache:
+            from .mapcontext import study_context
+
+            self._cache["context"] = study_context(self)
+        return self._cache["context"]
 
 
 Step = Callable[[str], Any]
@@ -253,7 +271,7 @@ def load_study(
         _note_excluded(feats.attrs.get("excluded"), log, replaced={f[1] for f in facility_files})
     return _assemble(net, feats, area_wgs, kinds=kinds, facility_files=facility_files, reach_m=reach_m,
                      max_snap_m=max_snap_m, cell_m=cell_m, source=str(src), step=step, log=log,
-                     residential_file=res_file, residential_values=residential_buildings)
+                     residential_file=res_file, residential_values=residential_buildings, osm_file=str(src))
 
 
 def _reach_bbox(area_wgs: gpd.GeoSeries, reach_m: float) -> tuple[float, float, float, float]:
@@ -357,7 +375,8 @@ def _assemble(net: StreetNetwork, feats: gpd.GeoDataFrame, area_wgs: gpd.GeoSeri
               kinds: Mapping[str, Mapping], facility_files: Sequence[tuple[Any, ...]], reach_m: float,
               max_snap_m: float, cell_m: float, source: str, step: Step, log: dict[str, Any],
               residential_file: tuple[Any, str, str] | None = None,
-              residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"])) -> Study:
+              residential_values: Sequence[str] = tuple(RESIDENTIAL_BUILDINGS["building"]),
+              osm_file: str | None = None) -> Study:
     polygonal = feats.geom_type.isin(["Polygon", "MultiPolygon"])
     res_land = feats.loc[(feats["kind"] == "_res_land") & polygonal]
     bldg = feats.loc[(feats["kind"] == "_bldg") & polygonal]
@@ -430,7 +449,7 @@ def _assemble(net: StreetNetwork, feats: gpd.GeoDataFrame, area_wgs: gpd.GeoSeri
     return Study(net=net, engine=engine, area=area, facilities=facilities.reset_index(drop=True),
                  residential=residential.reset_index(drop=True), buildings=all_buildings.reset_index(drop=True),
                  demand=demand, demand_snap=demand_snap, source=source, max_snap_m=max_snap_m,
-                 entrances=entrances.reset_index(drop=True), log=log)
+                 entrances=entrances.reset_index(drop=True), log=log, osm_file=osm_file)
 
 
 def _residential_value(bldg: gpd.GeoDataFrame, values: Sequence[str]) -> np.ndarray:

@@ -151,3 +151,32 @@ def _pbf_reads_once_per_session():
         mp.setattr(gn, "load_pbf", load_pbf)
         mp.setattr(gf, "features_from_pbf", features_from_pbf)
         yield
+
+
+@pytest.fixture(scope="session")
+def cli_prints(tmp_path_factory):
+    """demo --quick, gaps and stations on the embedded sample, offline: (folder, {map name: (builder, print)}).
+
+    Every analysis's map, once per session, for the print tests and the browser tests of every map kind.
+    ``<folder>/demo`` holds circles, parks, tod and clinics; ``<folder>/gaps`` and ``<folder>/stations``
+    (printed as SVG) the others.
+    """
+    from beichen_geo.cli import run
+    from geo.maps import MapBuilder
+
+    got: dict = {}
+    real = MapBuilder.save_print
+
+    def record(self, path, **kw):
+        printed = real(self, path, **kw)
+        got[Path(path).stem] = (self, printed)
+        return printed
+
+    root = tmp_path_factory.mktemp("prints")
+    with pytest.MonkeyPatch.context() as mp:
+        refuse_network(mp)
+        mp.setattr(MapBuilder, "save_print", record)
+        run(["demo", "--quick", "--out", str(root / "demo"), "--quiet"])
+        run(["gaps", "--kind", "clinic", "--n", "2", "--out", str(root / "gaps"), "--quiet"])
+        run(["stations", "--bands", "5,10", "--out", str(root / "stations"), "--quiet", "--print-format", "svg"])
+    return root, got

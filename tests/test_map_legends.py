@@ -31,9 +31,9 @@ def test_counts_get_one_class_per_whole_number():
     assert title == "Tiers met"
     # exactly the classes drawn (no area meets 2 tiers), each in its place of the 4-class ramp
     assert rows == [(ramp[0], "0"), (ramp[1], "1"), (ramp[3], "3")]
-    fills = [f["properties"]["c"] for f in layers_of(page)[0]["features"]]
-    assert fills == [ramp[0], ramp[1], ramp[1], ramp[3], ramp[0]]
-    assert [f["properties"]["t"][-1] for f in layers_of(page)[0]["features"]] == ["0", "1", "1", "3", "0"]
+    # squares showing the same value are drawn as one feature (geo.maps.geometry merges them)
+    drawn = sorted((f["properties"]["t"][-1], f["properties"]["c"]) for f in layers_of(page)[0]["features"])
+    assert drawn == [("0", ramp[0]), ("1", ramp[1]), ("3", ramp[3])]
 
 
 def test_integer_range_from_the_data_and_labels():

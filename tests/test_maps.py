@@ -403,7 +403,8 @@ def test_layer_errors():
 
 def test_empty_layer_is_kept_beside_others():
     d = synthetic_layers()
-    mb = MapBuilder(title="t", basemap="none").add_coverage(d["covered"], d["uncovered"].iloc[:0])
+    mb = MapBuilder(title="t", basemap="none").add_coverage(d["covered"], d["uncovered"].iloc[:0],
+                                                            tooltip_cols={"Name": "name"})
     fcs = layers_of(mb.to_html())
     assert [len(fc["features"]) for fc in fcs] == [2, 0]
 

@@ -143,7 +143,7 @@ def test_signal_while_writing_over_an_earlier_run_keeps_it_byte_for_byte(earlier
 
 @pytest.mark.slow
 # ----------------------------------------------------------------------------- disk and permissions
-@pytest.mark.parametrize("with_earlier, size", [(False, "200k"), (True, "700k")])
+@pytest.mark.parametrize("with_earlier, size", [(False, "200k"), (True, "2000k")])  # one parks run: 1.4 MB
 def test_full_disk_is_one_line_and_keeps_the_earlier_run(tmp_path, with_earlier, size):
     with _tmpfs(tmp_path / "small", f"size={size}") as small:
         out = small / "o"
@@ -205,7 +205,7 @@ def test_other_files_need_overwrite_and_are_kept(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [".git", "notes.docx"]
     assert main(["parks", "--out", str(out), "--quiet", "--overwrite"]) == 0
     first = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    assert set(first["files"]) == {"parks.gpkg", "parks.html", "parks.json", "parks_cells.csv"}
+    assert set(first["files"]) == {"parks.gpkg", "parks.html", "parks.png", "parks.json", "parks_cells.csv"}
     # the next run replaces that run (and only it): the planner's files stay
     assert main(["clinics", "--out", str(out), "--quiet", "--overwrite"]) == 0
     second = json.loads((out / MANIFEST).read_text(encoding="utf-8"))

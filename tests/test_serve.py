@@ -286,7 +286,7 @@ def test_docs_pages_are_off_and_the_schema_is_local(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/coverage" in schema["paths"] and "/api/upload" in schema["paths"]
     page = client.get("/")
-    assert page.status_code == 200 and "API is up" in page.text and "http" not in page.text.split("<body>")[1]
+    assert page.status_code == 200 and "static/leaflet/leaflet.js" in page.text and "http" not in page.text
 
 
 # ---------------------------------------------------------------------------- a real server process
@@ -408,3 +408,13 @@ def test_isochrone_of_a_point(bench, client):
     assert 0 < area_m2 < np.pi * d**2
     r = client.get("/api/isochrone", params={"lon": lon, "lat": lat, "minutes": 0})
     assert r.status_code == 400 and "minutes" in r.json()["error"]
+
+
+def test_page_colours_are_the_maps_palette(client):
+    """The workbench colours covered / not covered land as every map does (one palette)."""
+    from geo.maps import palette
+
+    colours = client.get("/api/info").json()["colours"]
+    assert colours["covered"] == palette.COVERED and colours["uncovered"] == palette.NOT_COVERED
+    assert colours["covered"] != palette.PARKS
+    assert len({colours[k] for k in ("covered", "uncovered", "off", "gained", "lost", "reach")}) == 6

@@ -476,7 +476,7 @@ def test_write_result(result, tmp_path):
     page = (tmp_path / "stations.html").read_text(encoding="utf-8")
     assert "TOD potential of station areas" in page and "TOD score (0-100)" in page
     assert "站点地区TOD潜力" in result.make_map(lang="zh", basemap="none").to_html(self_contained=False)
-    assert set(written) == {"gpkg", "csv:ranked", "csv:bands", "map", "json"}
+    assert set(written) == {"gpkg", "csv:ranked", "csv:bands", "map", "print", "json"}
 
 
 def test_errors(grid, standards):

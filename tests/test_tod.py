@@ -409,7 +409,7 @@ def test_helsinki_write_result(helsinki, tmp_path):
     written = write_result(r, tmp_path)
     for f in ("tod.gpkg", "tod_stations.csv", "tod.json", "tod.html"):
         assert (tmp_path / f).stat().st_size > 0, f
-    assert set(written) == {"gpkg", "csv:stations", "map", "json"}
+    assert set(written) == {"gpkg", "csv:stations", "map", "print", "json"}
     js = json.loads((tmp_path / "tod.json").read_text(encoding="utf-8"))
     assert js["outputs"]["map"] == "tod.html" and set(js["variants"]) == {"beichen_station_metro", "glossary"}
     layers = gpd.list_layers(tmp_path / "tod.gpkg")["name"].tolist()

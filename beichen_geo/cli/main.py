@@ -35,6 +35,7 @@ OPTION_FLAGS: Final = {
     "target_share": "--target-share SHARE",
     "name_col": "--name-col NAME",
     "zones_name_col": "--zones-name-col NAME",
+    "print_format": "--print-format png|pdf|svg",
 }
 
 

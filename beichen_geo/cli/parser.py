@@ -84,6 +84,8 @@ def add_common(p: argparse.ArgumentParser, *, out_default: str | None) -> None:
                         "--boundary beichen)")
     o.add_argument("--basemap", choices=["positron", "osm", "gaode", "tianditu", "none"], default="positron",
                    help="map background; gaode shifts overlays to GCJ-02; tianditu needs TIANDITU_KEY")
+    o.add_argument("--print-format", choices=["png", "pdf", "svg"], default="png",
+                   help="format of each analysis's print map <command>.png|pdf|svg (default png, 2400 px, 300 dpi)")
     o.add_argument("--no-self-contained", dest="self_contained", action="store_false",
                    help="load Leaflet from the internet instead of inlining it (smaller HTML)")
     o.add_argument("--quiet", action="store_true", help="no progress display (the result lines are still printed)")

@@ -116,6 +116,10 @@ def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: 
     if args.basemap == "tianditu" and not os.environ.get("TIANDITU_KEY"):
         raise InputError("--basemap tianditu needs a Tianditu browser key in the TIANDITU_KEY environment variable "
                          "(free from console.tianditu.gov.cn); or choose another --basemap")
+    if args.print_format and args.lang == "zh":
+        from geo.maps.printing import fonts_for
+
+        fonts_for("zh", [])  # a Chinese print map needs a CJK font: refused before any work
     # the lock, the overwrite policy and a write probe come before any analysis work
     command = "demo" if demo else args.command
     with RunFolder(args.out, command=command, overwrite=args.overwrite) as run_folder:
@@ -134,6 +138,8 @@ def _context(args: argparse.Namespace, steps: Steps, standards: Any, names: list
     from beichen_geo.population import residents_for
 
     study = load(args, steps, standards)
+    with steps("Map context: streets, water, railways, place names"):
+        _ = study.context  # read once, counted in study.log before any summary is written
     with steps("Residents per demand cell"):
         residents = residents_for(study, standards.population, population=args.population, pop_col=args.pop_col,
                                   name_col=args.name_col, units=args.units, join_col=args.join_col)
@@ -237,7 +243,7 @@ def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, 
                                                   *res.summary.get("warnings", [])]))
     with steps(f"Writing {res.name} outputs"):
         write_result(res, out, labels=_labels(standards, args.lang), lang=args.lang, basemap=args.basemap,
-                     self_contained=args.self_contained)
+                     self_contained=args.self_contained, print_format=args.print_format)
     return res.name, res.summary, res
 
 

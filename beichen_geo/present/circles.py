@@ -11,6 +11,7 @@ import numpy as np
 from ..result import AnalysisResult
 from ..standards import Standards, Tier
 from .colours import kind_colors
+from .context import add_study_context
 from .messages import Words, brief_line, words
 from .units import add_units_layer
 
@@ -95,4 +96,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         m.add_points(fac, kind_col="kind", name_col="name", kind_labels=labels, colors=kind_colors(standards),
                      legend_title=W("facilities"), show=False)
     add_units_layer(m, result, lang)
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

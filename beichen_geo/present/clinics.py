@@ -9,6 +9,7 @@ import numpy as np
 from ..result import AnalysisResult
 from ..standards import Standards
 from .colours import kind_colors
+from .context import add_study_context
 from .messages import MAP_WORDS, STUDY_AREA_UNIT, Words, words
 from .units import add_units_layer
 
@@ -127,4 +128,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
                      kind_labels={cfg.kind: W.of(standards.kinds[cfg.kind], "label")},
                      colors=kind_colors(standards), legend_title=W("facilities"))
     add_units_layer(m, result, lang, kinds=("zones",))
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..result import AnalysisResult
 from ..standards import Standards
 from .colours import kind_colors
+from .context import add_study_context
 from .messages import MAP_WORDS, Words, words
 
 if TYPE_CHECKING:
@@ -136,4 +137,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
             pc[W("gaps_gain_res")] = "gain_residents"
         m.add_points(p, kind_col="layer", name_col="label", popup_cols=pc, cluster=False,
                      colors={W("gaps_proposed"): palette.PROPOSED}, legend_title=W("gaps_proposals"))
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

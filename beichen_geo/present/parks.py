@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..result import AnalysisResult
 from ..standards import Standards
+from .context import add_study_context
 from .messages import reasons_line, words
 from .units import add_units_layer
 
@@ -59,4 +60,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *, lang
         m.add_polygons(buf, name=W("parks_buffer", r=r), color=palette.BUFFER, fill_opacity=0, dash=True,
                        weight=1.5)
     add_units_layer(m, result, lang)
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

@@ -15,6 +15,7 @@ from ..result import AnalysisResult
 from ..standards import Standards
 from ..study import Study
 from .colours import kind_colors
+from .context import add_study_context
 from .messages import Words, words
 
 
@@ -55,7 +56,7 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
 
     The catchments are non-overlapping rings of the union of the stations' catchments, with
     each station's catchment as an outline. Everything drawn is read from ``result``;
-    ``standards`` gives the station kind's colour, ``study`` is not needed here.
+    ``standards`` gives the station kind's colour, ``study`` gives the map context (streets, water, railways) only.
     """
     from geo.maps import MapBuilder
 
@@ -81,4 +82,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
                          tooltip_cols={W("st_name"): "station", W("st_rank"): "rank"}, bins=[0, 20, 40, 60, 80, 100],
                          value_format="{:.0f}", fill_opacity=0.85)
         _top_points(m, on, s, W, kind_colors(standards)[standards.tod.station_kind])
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

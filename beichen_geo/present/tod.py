@@ -16,6 +16,7 @@ from ..result import AnalysisResult
 from ..standards import Standards, TodVariant
 from ..study import Study
 from .colours import kind_colors
+from .context import add_study_context
 from .messages import Words, words
 from .units import add_units_layer
 
@@ -95,7 +96,7 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
     Each variant's bands are drawn as non-overlapping rings of the union of all stations'
     catchments, with each station's catchment as an outline; the straight-line circles are
     dashed outlines. The variants drawn are those of ``result.summary["variants"]`` (read
-    from ``standards``); ``study`` is not needed for this map.
+    from ``standards``); ``study`` gives the map context (streets, water, railways) only.
     """
     from geo.maps import MapBuilder, palette
 
@@ -125,4 +126,4 @@ def make_map(result: AnalysisResult, study: Study, standards: Standards, *,
     m.add_points(pop, kind_col="_kind", name_col="station", popup_cols=cols, kind_labels={"station": W("tod_station")},
                  colors={"station": kind_colors(standards)[kind]}, cluster=False, legend_title=W("tod_stations_legend"))
     add_units_layer(m, result, lang)
-    return m
+    return add_study_context(m, study)  # the offline Streets base layer

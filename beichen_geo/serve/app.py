@@ -11,6 +11,7 @@ load their scripts from the internet.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo.errors import DataError, GeoError
 
 from .auth import access_middleware
+from .layers import CONTEXT_FILES, context_file
 from .routes import router
 from .uploads import UploadTooLarge
 from .workbench import ScenarioNotFound, Workbench
@@ -31,6 +33,27 @@ from .workbench import ScenarioNotFound, Workbench
 STATIC = Path(__file__).parent / "static"
 
 log = logging.getLogger("beichen_geo.serve")
+
+
+def leaflet_dir() -> Path:
+    """Leaflet's files (``leaflet.js``, ``leaflet.css``, ``images/``) from the XStatic-Leaflet package.
+
+    The maps inline the same copy (:mod:`geo.maps.assets`); the page loads it from
+    ``/static/leaflet/`` so that it needs no internet.
+    """
+    import xstatic.pkg.leaflet as leaflet
+
+    return Path(leaflet.BASE_DIR)
+
+
+def _package_file(name: str) -> Callable[[], FileResponse]:
+    path = context_file(name)
+    media = "text/javascript; charset=utf-8" if name.endswith(".js") else "text/css; charset=utf-8"
+
+    def send() -> FileResponse:
+        return FileResponse(path, media_type=media)
+
+    return send
 
 
 def create_app(workbench: Workbench, *, token: str | None = None, loopback_only: bool = True) -> FastAPI:
@@ -51,6 +74,9 @@ def create_app(workbench: Workbench, *, token: str | None = None, loopback_only:
     app.state.workbench = workbench
     app.middleware("http")(access_middleware(token, loopback_only=loopback_only))
     app.include_router(router)
+    for name in CONTEXT_FILES:  # the maps' street-context code, from the geo package
+        app.add_api_route(f"/static/maps/{name}", _package_file(name), include_in_schema=False)
+    app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -127,6 +127,30 @@ def cells(request: Request, kind: str | None = None, minutes: float | None = Non
         return wb.cells_geojson(_state_of(wb, scenario, kind, minutes))
 
 
+@router.get("/covered")
+def covered(request: Request, kind: str | None = None, minutes: float | None = None,
+            scenario: str | None = None) -> dict[str, Any]:
+    """Each demand cell's ``covered`` and ``minutes`` (by cell id, no geometry) and the figures: the page's refresh."""
+    wb = _wb(request)
+    with wb.lock:
+        return wb.covered_cells(_state_of(wb, scenario, kind, minutes))
+
+
+@router.get("/layers")
+def layers(request: Request) -> dict[str, Any]:
+    """The page's background as GeoJSON (WGS84): ``area`` (the study area), ``units`` (``unit``, ``unit_name``)."""
+    from .layers import area_geojson, units_geojson
+
+    wb = _wb(request)
+    return {"area": area_geojson(wb.study), "units": units_geojson(wb.units, wb.study)}
+
+
+@router.get("/context")
+def context(request: Request) -> dict[str, Any]:
+    """The maps' street context of the study (streets, water, railways, names), encoded as the maps encode it."""
+    return _wb(request).context()
+
+
 @router.get("/isochrone")
 def isochrone(request: Request, lon: float, lat: float, minutes: float) -> dict[str, Any]:
     """The street-based area within ``minutes`` of one point (as GeoJSON, WGS84): a new facility's reach."""
@@ -197,9 +221,51 @@ def export_csv(request: Request, name: str, coords: Literal["wgs84", "gcj02", "b
     with wb.lock:
         sc = wb.scenario(name)
         frame = wb.facilities_frame(sc, coords=coords)
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
     return Response(csv_bytes(frame, round_by_unit=False), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}_{sc.kind}_{coords}.csv"'})
+                    headers=_attachment(f"{_safe(name)}_{sc.kind}_{coords}.csv"))
+
+
+@router.get("/scenarios/{name}/assess.json")
+def export_assess_json(request: Request, name: str, lang: Literal["zh", "en"] | None = None) -> Response:
+    """The scenario's assessment (``assess.json``'s layout): the analyses of its standard run on its facilities."""
+    from geo.io import jsonable
+
+    from .assessment import scenario_document
+
+    wb = _wb(request)
+    sc = wb.scenario(name)
+    doc = scenario_document(wb, sc, lang=lang or wb.lang)
+    body = json.dumps(jsonable(doc), ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8")
+    return Response(body, media_type="application/json; charset=utf-8",
+                    headers=_attachment(f"{_safe(name)}_assess.json"))
+
+
+@router.get("/scenarios/{name}/assess.xlsx")
+def export_assess_xlsx(request: Request, name: str, lang: Literal["zh", "en"] | None = None) -> Response:
+    """The scenario's assessment as the ``assess`` workbook (text cells are never formulas)."""
+    from .assessment import scenario_workbook
+
+    wb = _wb(request)
+    sc = wb.scenario(name)
+    data = scenario_workbook(wb, sc, lang=lang or wb.lang)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers=_attachment(f"{_safe(name)}_assess.xlsx"))
+
+
+def _safe(name: str) -> str:
+    """A scenario name as part of a download's file name (letters, digits, - and _; others as _)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    """A ``Content-Disposition`` header for ``filename``: ASCII ``filename=`` and UTF-8 ``filename*=`` (RFC 6266).
+
+    HTTP headers are Latin-1: a Chinese scenario name goes in ``filename*`` only.
+    """
+    from urllib.parse import quote
+
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
 
 
 @router.get("/compare")

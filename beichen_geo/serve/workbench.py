@@ -33,7 +33,9 @@ from ..population import Residents
 from ..standards import LIMITS, Standards
 from ..study import Study
 from ..units import Grouping
+from .assessment import EXPORTS
 from .choices import standard_choices
+from .layers import context_data, tile_layers
 
 #: Scenario names: letters, digits, spaces and ``-_.``, 1-64 characters (they appear in URLs).
 NAME_RE = re.compile(r"^[\w][\w .\-]{0,63}$")
@@ -119,10 +121,12 @@ class Workbench:
         self.pop0 = np.nan_to_num(pop, nan=0.0) if pop is not None else np.zeros(len(self.area_m2))
         self.reach_m = self.max_minutes * study.net.metres_per_minute
         self.zone = shapely.buffer(study.area, self.reach_m)
+        self.units = None if units is None else units.aligned(study)
         self.unit_names, self.unit_of = _units(study, units)
         self.choices = standard_choices(standards, metres_per_minute=study.net.metres_per_minute,
                                         max_minutes=self.max_minutes)
         self._today: dict[tuple[str, float], Scenario] = {}
+        self._context: dict[str, Any] | None = None
         self.scenarios: dict[str, Scenario] = {}
 
     # ------------------------------------------------------------------ validation
@@ -381,10 +385,7 @@ class Workbench:
             raise InputError(f"n (new sites) must be a whole number from 1 to 50, got {n!r}")
         with self.lock:
             sc = self.scenario(scenario) if scenario is not None else self.today(kind or "", minutes or 0.0)
-            fac = self.scenario_facilities(sc)
-        others = self.study.facilities.loc[self.study.facilities["kind"] != sc.kind]
-        study = dataclasses.replace(self.study, facilities=gpd.GeoDataFrame(
-            pd.concat([others, fac], ignore_index=True), geometry="geometry", crs=self.study.crs))
+            study = self.scenario_study(sc)
         res = gap_analysis(study, self.standards, kind=sc.kind, minutes=sc.minutes, residents=self.residents,
                            n_new=n, objective=objective, method=method)  # type: ignore[arg-type]
         sites = with_lonlat(res.layers["proposed_sites"])
@@ -433,6 +434,17 @@ class Workbench:
                                           geometry=g.to_crs(self.study.crs).to_numpy(), crs=self.study.crs))
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=self.study.crs)
 
+    def scenario_study(self, sc: Scenario) -> Study:
+        """The study with the facilities of ``sc``'s kind replaced by the scenario's (the batch commands' input).
+
+        Every other kind keeps the study's facilities. The copy has its own caches (snaps are
+        computed again for it), so the workbench's study is not changed.
+        """
+        fac = self.scenario_facilities(sc)
+        others = self.study.facilities.loc[self.study.facilities["kind"] != sc.kind]
+        return dataclasses.replace(self.study, facilities=gpd.GeoDataFrame(
+            pd.concat([others, fac], ignore_index=True), geometry="geometry", crs=self.study.crs))
+
     def cells_geojson(self, sc: Scenario) -> dict[str, Any]:
         """The demand cells (WGS84) with id, land, residents, unit, minutes and covered, as GeoJSON."""
         cells = self.study.demand
@@ -446,6 +458,25 @@ class Workbench:
         import json
 
         return json.loads(gdf.to_json(na="null", drop_id=True))
+
+    def context(self) -> dict[str, Any]:
+        """The street context of the page, built once (:func:`beichen_geo.serve.layers.context_data`)."""
+        with self.lock:
+            if self._context is None:
+                self._context = context_data(self.study, lang=self.lang)
+            return self._context
+
+    def covered_cells(self, sc: Scenario) -> dict[str, Any]:
+        """Each demand cell's state in ``sc`` without its geometry (the page's light refresh).
+
+        ``covered`` (bool per cell id, as in :meth:`cells_geojson`), ``minutes`` (walk to the
+        nearest open facility, min; null beyond the cutoff) and the scenario's ``figures``.
+        """
+        mins = sc.state.minutes
+        return {"scenario": sc.name, "kind": sc.kind, "minutes_cutoff": sc.minutes,
+                "covered": sc.state.covered.tolist(),
+                "minutes": [float(m) if np.isfinite(m) else None for m in mins],
+                "figures": self.figures(sc)}
 
     def node_lonlat(self) -> np.ndarray:
         """WGS84 (lon, lat) of every network node (for benchmarks and tests that click on streets)."""
@@ -463,10 +494,21 @@ class Workbench:
                 "population_source": None if self.residents is None else self.residents.source,
                 "population_is_estimate": None if self.residents is None else bool(self.residents.is_estimate),
                 "units": self.unit_names, "lang": self.lang, "basemap": self.basemap,
-                "scenarios": sorted(self.scenarios)}
+                "tiles": tile_layers(self.basemap, lang=self.lang), "exports": list(EXPORTS),
+                "scenarios": sorted(self.scenarios), "colours": page_colours()}
 
 
 # ---------------------------------------------------------------------------- helpers
+def page_colours() -> dict[str, str]:
+    """The page's colours by meaning, from the maps' one palette (:mod:`geo.maps.palette`)."""
+    from geo.maps import palette
+
+    dark = palette.brewer("RdYlBu", 11)  # the darkest ends of the covered / not covered scheme
+    return {"covered": palette.COVERED, "uncovered": palette.NOT_COVERED, "off": palette.NO_DATA,
+            "unit": palette.OUTLINE, "area": palette.OUTLINE, "reach": palette.band_colors(3)[1],
+            "gained": dark[-1], "lost": dark[0], "proposed": palette.PROPOSED}
+
+
 def _pairs(coords: Iterable[Any], *, what: str) -> list[tuple[float, float]]:
     """``[[lon, lat], ...]`` checked: two finite numbers each, within the ranges of degrees."""
     out = []

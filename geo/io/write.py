@@ -275,17 +275,19 @@ def csv_bytes(df: pd.DataFrame, *, index: bool = False, round_by_unit: bool = Tr
     return "\ufeff".encode() + text.encode("utf-8")
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """``obj`` as plain JSON values, as :func:`write_json` writes it (numpy, pandas, dates, paths converted;
+    NaN and infinities as None); raises TypeError for anything else."""
     if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (pd.Series, pd.Index)):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
+        return jsonable(obj.item())
     if obj is None or obj is pd.NaT or obj is pd.NA:
         return None
     if isinstance(obj, float):
@@ -312,7 +314,7 @@ def write_json(obj: Any, path: PathLike) -> Path:
     InputError
         If the file cannot be written.
     """
-    text = json.dumps(_jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    text = json.dumps(jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     return write_text(text, path)
 
 

@@ -35,6 +35,13 @@ What it takes care of
   (leaflet.fullscreen, from a CDN) when ``self_contained=False``; no PyPI package ships
   that plugin, so self-contained pages use a small built-in button instead (browser
   Fullscreen API, with a full-window fallback).
+- **Context.** :meth:`MapBuilder.add_context` draws the streets (e.g. a network's edges), water,
+  railways and place names as the default base layer "Streets" (道路), so that the page reads
+  with no tiles; tile basemaps stay as the other base layers, and a notice says when their
+  tiles fail to load (:mod:`geo.maps.context`).
+- **Print maps.** :meth:`MapBuilder.save_print` draws the same layers with matplotlib (PNG,
+  PDF or SVG; title, legend of the classes drawn, scale bar, north arrow, source, date) and
+  returns a :class:`PrintedMap` (:mod:`geo.maps.printing`).
 - **Output.** Written atomically through :func:`geo.io.write_text` (a temporary file
   beside the target, then :func:`os.replace`); a disk error is one :class:`InputError` line.
 
@@ -50,10 +57,11 @@ Modules
 -------
 ``builder`` (:class:`MapBuilder`), ``layers`` (each layer kind's features, texts, colours
 and legend rows), ``classes`` (choropleth classes), ``geometry`` (simplify, reproject,
-shift, round), ``palette`` (colours by meaning), ``text`` (zh/en interface strings),
-``basemaps`` (tile layers), ``assets`` (Leaflet files and their inlining), ``elements``
-(the folium page and the data put into it) and the page's own code and style, the package
-files ``page.js`` and ``page.css``.
+shift, round; rows showing the same values merged), ``palette`` (colours by meaning),
+``context`` (the street context and its page data), ``printing`` (print maps), ``text``
+(zh/en interface strings), ``basemaps`` (tile layers), ``assets`` (Leaflet files and their
+inlining), ``elements`` (the folium page and the data put into it) and the page's own code
+and style, the package files ``page.js``, ``context.js``, ``page.css`` and ``context.css``.
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ from .basemaps import BASEMAPS
 from .builder import MapBuilder
 from .classes import IntegerClasses
 from .layers import CLUSTER_THRESHOLD
+from .printing import PRINT_FORMATS, PrintedMap
 from .text import LANGS, UI_TEXT
 
 __all__ = [
@@ -72,7 +81,9 @@ __all__ = [
     "LANGS",
     "UI_TEXT",
     "IntegerClasses",
+    "PRINT_FORMATS",
     "MapBuilder",
+    "PrintedMap",
     "inline_assets",
     "palette",
 ]

@@ -6,7 +6,7 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -16,8 +16,10 @@ from ..io import write_text
 from . import palette
 from .basemaps import BASEMAPS, basemap_layers, resolve_tianditu_key
 from .classes import IntegerClasses
+from .context import MapContext, build_context, context_text
+from .context import page_data as context_page_data
 from .elements import render_page
-from .geometry import Display
+from .geometry import Display, merge_alike
 from .layers import (
     Drawn,
     LayerSpec,
@@ -30,7 +32,25 @@ from .layers import (
 )
 from .text import LANGS, PAGE_UI_KEYS, ui_text
 
+if TYPE_CHECKING:
+    from .printing import PrintedMap
+
 __all__ = ["MapBuilder"]
+
+#: Attribution of a context drawn from OpenStreetMap data (the default of ``add_context``).
+OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
+
+
+def _shown_cols(*maps: Mapping[str, str] | None) -> list[Any]:
+    """The columns that tooltip/popup mappings show (anything odd is left to the layer's own checks)."""
+    out: list[Any] = []
+    for m in maps:
+        if m is None:
+            continue
+        if not isinstance(m, Mapping):
+            return [object()]  # not a column: merge_alike leaves the layer as it is
+        out.extend(m.values())
+    return out
 
 
 class MapBuilder:
@@ -107,6 +127,7 @@ class MapBuilder:
         self._layers: list[LayerSpec] = []
         self._legend: list[LegendSection] = []
         self._hatches: dict[str, str] = {}  # pattern id -> colour
+        self._context: MapContext | None = None
 
     # ------------------------------------------------------------------ strings
     def text(self, key: str) -> str:
@@ -308,6 +329,7 @@ class MapBuilder:
         InputError
             For missing columns, non-polygon rows or a bad colour.
         """
+        gdf = merge_alike(gdf, _shown_cols(tooltip_cols, popup_cols))
         return self._add(polygon_layers(
             gdf, self._display(), name=name, color=color, tooltip_cols=tooltip_cols,
             popup_cols=popup_cols, hatch=hatch, fill_opacity=fill_opacity, weight=weight, show=show,
@@ -411,6 +433,7 @@ class MapBuilder:
             For missing or non-numeric columns, bad bins or colours, or integer classes
             of values that are not whole numbers.
         """
+        gdf = merge_alike(gdf, _shown_cols(tooltip_cols, popup_cols), exact=(value_col,))
         return self._add(choropleth_layers(
             gdf, self._display(), lang=self.lang, value_col=value_col, name=name,
             legend_title=legend_title, tooltip_cols=tooltip_cols, popup_cols=popup_cols,
@@ -437,6 +460,73 @@ class MapBuilder:
                 out.append({"title": sec.title, "rows": list(sec.rows)})
         return out
 
+    # ------------------------------------------------------------------ context
+    def add_context(
+        self,
+        *,
+        streets: gpd.GeoDataFrame | None = None,
+        water: gpd.GeoDataFrame | None = None,
+        waterways: gpd.GeoDataFrame | None = None,
+        rail: gpd.GeoDataFrame | None = None,
+        labels: gpd.GeoDataFrame | None = None,
+        highway_col: str = "highway",
+        name_col: str = "name",
+        road_labels: int = 12,
+        place_labels: int = 20,
+        attribution: str = OSM_ATTRIBUTION,
+    ) -> MapBuilder:
+        """Add the offline map context: the default base layer "Streets" (道路), drawn from data.
+
+        The page then reads without tiles: streets (thin grey, major roads heavier,
+        footways and service roads from zoom 14), water (blue-grey), railways (dashed dark
+        grey), place names and the names of the longest roads. Tile basemaps stay as the
+        other base layers. The context is clipped to the overlays' extent (grown by 20%),
+        simplified by 1-5 m and delta-encoded (:mod:`geo.maps.context`); the print map
+        (:meth:`save_print`) draws it too.
+
+        Parameters
+        ----------
+        streets
+            Street centre lines (e.g. a network's edges) with an OSM ``highway`` column;
+            ``motorway`` .. ``secondary`` are major roads, ``tertiary``/``residential``/
+            ``unclassified``/``living_street``/``pedestrian`` streets, everything else minor.
+        water, waterways, rail
+            Water polygons, river/shore lines and railway lines (any may be None).
+        labels
+            Place names: points with a ``name`` column (and optionally ``rank``, lower =
+            more important, shown first).
+        highway_col, name_col
+            Columns of ``streets`` holding the highway value and the road name.
+        road_labels, place_labels
+            At most this many road names and place names (0: none).
+        attribution
+            Where the context comes from, written on the print map.
+
+        Returns
+        -------
+        MapBuilder
+            ``self``.
+
+        Raises
+        ------
+        InputError
+            For a layer that is not a GeoDataFrame or has no CRS, missing columns, no layer
+            at all, or a second call.
+        """
+        if self._context is not None:
+            raise InputError("add_context: this map already has its context (call it once)")
+        self._context = build_context(
+            streets=streets, water=water, waterways=waterways, rail=rail, labels=labels,
+            highway_col=highway_col, name_col=name_col, road_labels=road_labels,
+            place_labels=place_labels, attribution=attribution,
+        )
+        return self
+
+    @property
+    def context(self) -> MapContext | None:
+        """The context added by :meth:`add_context` (metric CRS), or None."""
+        return self._context
+
     # ------------------------------------------------------------------ output
     def _bounds(self) -> tuple[float, float, float, float]:
         if not self._layers:
@@ -457,6 +547,13 @@ class MapBuilder:
         pad = 1e-4
         bases = basemap_layers(self.basemap, lang=self.lang, carto_key=self._carto_key,
                                tianditu=self._tianditu_key)
+        context = None
+        if self._context is not None:
+            context = context_page_data(self._context, (x0, y0, x1, y1), lang=self.lang,
+                                        decimals=self.coord_decimals, gcj02=self.gcj02)
+            bases = [{"name": context_text(self.lang, "streets"), "context": True, "tiles": []},
+                     *(bases or [{"name": self.text("no_basemap"), "tiles": []}])]
+        notice = "tiles_failed" if self._context is not None else "tiles_failed_plain"
         meta = {
             "title": self.title,
             "subtitle": self.subtitle_lines,
@@ -467,6 +564,8 @@ class MapBuilder:
             "hatches": [{"id": pid, "color": c} for pid, c in self._hatches.items()],
             "layers": [spec.meta() for spec in self._layers],
             "legend": self.legend(),
+            "context": context,
+            "tile_notice": context_text(self.lang, notice),
         }
         geo = ",".join(spec.geojson for spec in self._layers)
         return '{"meta":' + to_json(meta) + ',"geo":[' + geo + "]}"
@@ -529,3 +628,28 @@ class MapBuilder:
         """
         page = self.to_html(self_contained=self_contained)
         return write_text(page, Path(path))
+
+    def save_print(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fmt: str = "png",
+        width_px: int = 2400,
+        dpi: int = 300,
+        source: str | None = None,
+        date: str | None = None,
+    ) -> PrintedMap:
+        """Write the map as a static figure for reports (matplotlib): see :func:`geo.maps.printing.print_map`.
+
+        The same layers as the page (those shown on opening), the context underneath, title
+        and subtitle lines, the legend of the classes drawn, a metric scale bar, a north
+        arrow, the data source and the date.
+
+        Returns
+        -------
+        PrintedMap
+            Path, size in pixels, dpi and the legend labels drawn.
+        """
+        from .printing import print_map
+
+        return print_map(self, path, fmt=fmt, width_px=width_px, dpi=dpi, source=source, date=date)

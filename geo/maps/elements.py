@@ -53,13 +53,13 @@ def _package_file(name: str) -> str:
 
 
 def page_js() -> str:
-    """The page's own script (``page.js``): builds the map from the JSON block."""
-    return _package_file("page.js")
+    """The page's own script (``page.js``, ``context.js``): builds the map from the JSON block."""
+    return _package_file("page.js") + "\n" + _package_file("context.js")
 
 
 def page_css() -> str:
-    """The page's own style sheet (``page.css``): title box, legend, popups, markers."""
-    return _package_file("page.css")
+    """The page's own style sheet (``page.css``, ``context.css``): title box, legend, popups, markers, labels."""
+    return _package_file("page.css") + _package_file("context.css")
 
 
 class _Raw(MacroElement):

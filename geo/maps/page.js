@@ -245,8 +245,10 @@ function bgMap(map, d) {
   L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
   if (m.fullscreen_button) { bgFullscreen(map, m.ui.fullscreen, m.ui.exit_fullscreen); }
   var ctl = new BgLayers(null, null, {position: 'topright', collapsed: false});
+  var tileFailed = bgTileNotice(map, m.tile_notice);
   m.bases.forEach(function (b, i) {
-    var g = L.layerGroup(b.tiles.map(function (t) { return L.tileLayer(t[0], t[1]); }));
+    var g = b.context ? bgContext(map, m.context) :
+      L.layerGroup(b.tiles.map(function (t) { return bgTileLayer(t, tileFailed); }));
     if (i === 0) { g.addTo(map); }
     ctl.addBaseLayer(g, b.name);
   });
