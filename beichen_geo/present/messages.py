@@ -803,6 +803,7 @@ STEP_WORDS_ZH: dict[str, str] = {
     "Clipping the network to the area + reach": "按研究区及可达范围裁剪路网",
     "Building demand cells and snapping them": "生成需求单元格并接入路网",
     "Residents per demand cell": "各需求单元格的居民",
+    "Map context: streets, water, railways, place names": "地图底图要素：道路、水系、铁路、地名",
     "Today's coverage (S-H-01)": "现状覆盖（S-H-01）",
     "Assessment: every standard for the whole area and each unit": "评估：全域及各单元的每项标准",
     "Writing assess.xlsx": "写出 assess.xlsx",
