@@ -19,6 +19,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from beichen_geo.present.columns import csv_table
+from beichen_geo.present.messages import Labels
 from geo.io import write_csv, write_gpkg, write_json, write_text
 
 
@@ -72,6 +74,7 @@ def write_result(
     result: AnalysisResult,
     out_dir: str | os.PathLike,
     *,
+    labels: Labels | None = None,
     lang: str = "en",
     basemap: str = "positron",
     self_contained: bool = True,
@@ -90,8 +93,11 @@ def write_result(
         layers = {k: _gpkg_ready(v) for k, v in result.layers.items() if v is not None and len(v)}
         if layers:
             written["gpkg"] = str(write_gpkg(layers, out / f"{result.name}.gpkg"))
-    for tname, table in result.tables.items():
-        written[f"csv:{tname}"] = str(write_csv(table, out / f"{result.name}_{tname}.csv"))
+    for tname in result.tables:
+        # --lang zh: a Chinese header row and the program's words in Chinese (present.columns; labels:
+        # the standards' kinds and TOD variants); the GeoPackage and JSON keep the English names
+        cells, header = csv_table(result, tname, lang=lang, labels=labels)
+        written[f"csv:{tname}"] = str(write_csv(cells, out / f"{result.name}_{tname}.csv", header=header))
     if result.make_map is not None:
         m = result.make_map(lang=lang, basemap=basemap)
         # to_html + our atomic writer: a full disk becomes an InputError, not an OSError traceback

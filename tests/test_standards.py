@@ -32,7 +32,7 @@ def write(tmp_path: Path, text: str, name: str = "planner.toml") -> Path:
 
 def test_walking_speed_gives_1000_m_in_15_min(std):
     assert std.travel.walk_speed_kmh == Quantity(4.0, "km/h", std.travel.walk_speed_kmh.source,
-                                                 std.travel.walk_speed_kmh.note)
+                                                 std.travel.walk_speed_kmh.note, std.travel.walk_speed_kmh.note_zh)
     assert std.travel.walk_speed_kmh.source.startswith("external: GB 50180-2018")
     assert std.travel.distance_m(15) == pytest.approx(1000.0)
     assert std.travel.distance_m(std.circle_variant().tier("town").minutes) == pytest.approx(2000.0)

@@ -27,7 +27,7 @@ from geo.errors import InputError
 from ..population import Residents
 from ..present import circles as present
 from ..present import messages
-from ..present.messages import reasons_line
+from ..present.messages import reasons_line, tier_reasons_line
 from ..reasons import kind_reasons, off_network_land
 from ..result import AnalysisResult
 from ..standards import CircleVariant, Standards, Tier
@@ -234,8 +234,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     out["all_tiers_share_residents"] = row["all_tiers_share_residents"]
     out["target_share"] = row["target"]
     out["passes"] = row["passes"]
-    out["reasons"] = "; ".join(f"{t['minutes']:g} min: {reasons_line(t['reasons'])}" for t in row["tiers"]
-                               if t["reasons"])
+    out["reasons"] = tier_reasons_line(row["tiers"])
     return out
 
 

@@ -172,7 +172,8 @@ def _q(group: tuple[str, str, str], key: str, label_zh: str, label_en: str, q: Q
     gid, g_zh, g_en = group
     return {"standard_id": gid, "group_zh": g_zh, "group_en": g_en, "key": key, "label_zh": label_zh,
             "label_en": label_en, "value": q.value, "unit": q.unit, "source": q.source,
-            "source_zh": plan_ref(q.source, "zh"), "source_en": plan_ref(q.source, "en"), "note": q.note}
+            "source_zh": plan_ref(q.source, "zh"), "source_en": plan_ref(q.source, "en"), "note": q.note,
+            "note_zh": q.note_zh}
 
 
 def parameters(standards: Standards) -> list[dict[str, Any]]:

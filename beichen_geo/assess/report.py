@@ -25,6 +25,7 @@ from typing import Any, Final
 from geo.errors import InputError
 from geo.io import write_text
 
+from ..present.messages import warning_text
 from . import charts, tables
 from .words import fmt_value, word
 
@@ -151,8 +152,11 @@ def render(doc: Mapping[str, Any], *, lang: str, maps: MapSource = None) -> str:
     c = doc["counts"]
     shown: dict[str, tuple[str, str]] = {}
     warnings_list = list(doc["assumptions"].get("warnings") or [])
-    if lang == "zh":  # the program's warnings are worded in English: say how many and where they are
-        warnings_list = [word("warnings_zh", lang, n=len(warnings_list))] if warnings_list else []
+    if lang == "zh" and warnings_list:  # the program's sentences in Chinese, any other under an English heading
+        labels = tables.kind_labels(doc, lang)
+        worded = [warning_text(w, lang="zh", labels=labels) for w in warnings_list]
+        warnings_list = [word("warnings_zh", lang, n=len(worded)),
+                         *(t if ok else word("english_original", lang, text=t) for t, ok in worded)]
     return env.get_template("assess.html.j2").render(
         html_lang="zh-CN" if lang == "zh" else "en",
         title=word("title", lang),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,7 +132,7 @@ def standard_table(doc: Doc, definition: Mapping[str, Any], lang: str) -> Table:
                            verdict_of(r, lang),
                            r.get("value"), r.get("target")]
         vals += [r.get("details", {}).get(d["key"]) for d in details]
-        vals += [reasons_of(doc, r, lang) or None, r.get("note")]
+        vals += [reasons_of(doc, r, lang) or None, note_text(r.get("note"), lang)]
         rows.append(tuple(vals))
     return Table(tuple(cols), tuple(rows))
 
@@ -235,19 +236,34 @@ def check_items(check: Any, lang: str, *, title: str) -> list[tuple[Any, ...]]:
     return rows
 
 
+def note_text(note: Any, lang: str) -> str | None:
+    """A row's note as shown: in Chinese, a note the program wrote in English (why a standard could not be
+    measured: the analysis's error) comes after a heading that says so."""
+    if not note:
+        return None
+    text = str(note)
+    if lang == "zh" and not re.search(r"[\u4e00-\u9fff]", text):
+        return word("english_original", lang, text=text)
+    return text
+
+
 def parameter_table(doc: Doc, lang: str) -> Table:
-    """Every value the standards measure with: standard, item, value, unit, plan source (and note in English)."""
+    """Every value the standards measure with: standard, item, value, unit, plan source and note.
+
+    In Chinese the note is the standards' ``note_zh``; a note given only in English (an
+    override's) is shown after a heading that says so.
+    """
     zh = lang == "zh"
     cols = [Column(word("standard", lang)), Column(word("item", lang)), Column(word("value", lang), "number", "number"),
-            Column(word("value_unit", lang)), Column(word("plan_source", lang))]
-    if not zh:  # the standards' notes are written in English
-        cols.append(Column(word("note", lang)))
+            Column(word("value_unit", lang)), Column(word("plan_source", lang)), Column(word("note", lang))]
     rows = []
     for p in doc["assumptions"].get("parameters", []):
         vals: list[Any] = [p["group_zh" if zh else "group_en"], p["label_zh" if zh else "label_en"],
                            p["value"], unit_word(p["unit"], lang), p["source_zh" if zh else "source_en"]]
-        if not zh:
-            vals.append(p.get("note"))
+        note = p.get("note")
+        if zh:
+            note = p.get("note_zh") or (word("english_original", lang, text=note) if note else None)
+        vals.append(note)
         rows.append(tuple(vals))
     return Table(tuple(cols), tuple(rows))
 

@@ -84,7 +84,8 @@ WORDS: Final[Mapping[str, tuple[str, str]]] = {
     "pdf_unavailable": ("未生成 PDF:{why}", "no PDF written: {why}"),
     "kinds": ("设施类型", "Facility kinds"),
     "none_fail": ("没有未达标的单元", "no place fails this standard"),
-    "warnings_zh": ("数据警告{n}条(英文原文见 assess.json 的 assumptions.warnings)", "{n} warnings"),
+    "warnings_zh": ("数据警告{n}条(英文原文见 assess.json 的 assumptions.warnings):", "{n} warnings"),
+    "english_original": ("(程序的英文原文) {text}", "{text}"),
 }
 
 #: value units -> (zh, en) as shown after a header or a value

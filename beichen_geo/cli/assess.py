@@ -76,8 +76,9 @@ def write_assessment(summaries: dict[str, Any], results: dict[str, Any], standar
             outputs["pdf"] = outcome.path.name
         else:
             doc["pdf_not_written"] = outcome.reason
-            print(f"beichen-geo: assess.pdf not written: {outcome.reason}; assess.html prints the same report",
-                  file=sys.stderr)
+            from beichen_geo.present.messages import ConsoleWords
+
+            print(ConsoleWords(lang)("assess_no_pdf_stderr", reason=outcome.reason), file=sys.stderr)
     doc["static_maps"] = sorted(maps)
     doc["outputs"] = outputs
     with steps("Writing assess.json"):

@@ -45,7 +45,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from beichen_geo.cli.parser import build_parser
 
     args = build_parser().parse_args(argv)
-    steps = pipeline.Steps(quiet=args.quiet)
+    steps = pipeline.Steps(quiet=args.quiet, lang=args.lang or "en")
+    _RUNNING["steps"] = steps  # its language (``assess`` may choose it later) words errors and warnings
     if args.command == "demo":
         return pipeline.demo(args, steps)
     if args.command == "assess":
@@ -58,17 +59,43 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return pipeline.analyses(args, steps, [args.command])
 
 
-def error_line(exc: GeoError) -> str:
-    """The one line printed for an error: its message, and the flag to change when it names an API option."""
-    flag = OPTION_FLAGS.get(getattr(exc, "option", None) or "")
-    return f"beichen-geo: error: {exc}" + (f" (command line: {flag})" if flag else "")
+#: The progress display of the run under way (its ``lang`` words the error and warning lines).
+_RUNNING: dict[str, Any] = {}
+
+
+def _lang() -> str:
+    return str(getattr(_RUNNING.get("steps"), "lang", "en") or "en")
+
+
+def _flag(obj: object, lang: str) -> str:
+    flag = OPTION_FLAGS.get(getattr(obj, "option", None) or "")
+    if not flag:
+        return ""
+    return f"（命令行选项：{flag}）" if lang == "zh" else f" (command line: {flag})"
+
+
+def error_line(exc: GeoError, *, lang: str = "en") -> str:
+    """The one line printed for an error: its message, and the flag to change when it names an API option.
+
+    The messages are the program's English texts; in Chinese (``lang="zh"``) they are shown
+    under a Chinese heading that says so.
+    """
+    from beichen_geo.present.messages import ConsoleWords
+
+    return ConsoleWords(lang)("error", text=exc) + _flag(exc, lang)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,  # noqa: ARG001
                   file: TextIO | None = None, line: str | None = None) -> None:  # noqa: ARG001
     """Warnings as one readable line (no source file and line of the library)."""
-    flag = OPTION_FLAGS.get(getattr(message, "option", None) or "")
-    print(f"beichen-geo: warning: {message}" + (f" (command line: {flag})" if flag else ""), file=sys.stderr)
+    from beichen_geo.present.messages import ConsoleWords, default_labels, warning_text
+
+    lang = _lang()
+    text, worded = str(message), False
+    if lang == "zh":  # the program's own sentences in Chinese; others under a heading saying they are English
+        text, worded = warning_text(text, lang="zh", labels=dict(default_labels("zh").kinds))
+    print(ConsoleWords(lang)("warning_worded" if worded else "warning", text=text) + _flag(message, lang),
+          file=sys.stderr)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -108,14 +135,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run(argv)
     except GeoError as exc:
-        print(error_line(exc), file=sys.stderr)
+        print(error_line(exc, lang=_lang()), file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
+        from beichen_geo.present.messages import ConsoleWords
+
         signum = getattr(exc, "signum", signal.SIGINT)
         outcome = getattr(exc, "outcome", None) or "nothing was written"
-        print(f"beichen-geo: interrupted ({signal.Signals(signum).name}); {outcome}", file=sys.stderr)
+        print(ConsoleWords(_lang())("interrupted", signal=signal.Signals(signum).name, outcome=outcome),
+              file=sys.stderr)
         return 128 + int(signum)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        _RUNNING.clear()
     return 0

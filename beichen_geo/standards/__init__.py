@@ -11,7 +11,8 @@ defaults::
     [circles.5-15-30.tiers.town]
     mode = "bike"
 
-Every number in the file is a table ``{value, unit, source, note?}``. An override may give a
+Every number in the file is a table ``{value, unit, source, note?, note_zh?}`` (``note_zh``: the
+note in Chinese, for the assessment's Chinese workbook and report). An override may give a
 bare number: the unit is kept and the source becomes ``"override in <file>"``. Tables merge
 key by key. Lists (``kinds = [...]``) and other values are replaced whole. A tier is dropped
 with ``enabled = false``.

@@ -149,7 +149,7 @@ def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, *, optional: bool = Fal
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         source = ctx.override_source if ctx.override_label and ctx.from_override(path) else ctx.file_for(path)
         v = {"value": v, "unit": unit, "source": source}
-    t = _table(ctx, path, v, required=("value",), optional=("unit", "source", "note"))
+    t = _table(ctx, path, v, required=("value",), optional=("unit", "source", "note", "note_zh"))
     val = t["value"]
     if isinstance(val, bool) or not isinstance(val, (int, float)):
         ctx.fail((*path, "value"), f"must be a number, got {_show(val)}")
@@ -163,7 +163,8 @@ def _quantity(ctx: _Ctx, path: Path_, v: Any, unit: str, *, optional: bool = Fal
     _check_limit(ctx, path, val, unit)
     source = _str(ctx, (*path, "source"), t.get("source"), default=ctx.file_for(path))
     note = _str(ctx, (*path, "note"), t.get("note"), optional=True)
-    return Quantity(value=val, unit=u, source=source, note=note)
+    note_zh = _str(ctx, (*path, "note_zh"), t.get("note_zh"), optional=True)
+    return Quantity(value=val, unit=u, source=source, note=note, note_zh=note_zh)
 
 
 def _order_error(ctx: _Ctx, lo_path: Path_, lo: Quantity, hi_path: Path_, hi: Quantity) -> NoReturn:

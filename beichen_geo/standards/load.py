@@ -78,6 +78,8 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], path: Path_, ctx: _Ctx
                     merged["source"] = ctx.override_source
                     if "note" not in val:
                         merged.pop("note", None)
+                if "note_zh" not in val and ("note" in val or "note" not in merged):
+                    merged.pop("note_zh", None)  # a Chinese note goes with the note it translates
                 base[key] = merged
                 ctx.overridden.add(p)
             else:

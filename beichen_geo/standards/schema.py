@@ -21,12 +21,13 @@ TagValues = Literal[True] | tuple[str, ...]  # any value, or these values
 
 @dataclasses.dataclass(frozen=True)
 class Quantity:
-    """A number with its unit, where it comes from, and an optional note."""
+    """A number with its unit, where it comes from, and an optional note (``note_zh``: the note in Chinese)."""
 
     value: float
     unit: str
     source: str
     note: str | None = None
+    note_zh: str | None = None
 
     def __float__(self) -> float:
         return float(self.value)
@@ -307,6 +308,8 @@ def _plain(obj: Any) -> Any:
         d = {"value": obj.value, "unit": obj.unit, "source": obj.source}
         if obj.note:
             d["note"] = obj.note
+        if obj.note_zh:
+            d["note_zh"] = obj.note_zh
         return d
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}

@@ -15,7 +15,7 @@ import math
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -234,11 +234,14 @@ def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
+def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False,
+              header: Sequence[str] | None = None) -> Path:
     """Write a table as CSV, atomically.
 
     Encoded as UTF-8 with a byte-order mark, so that Excel shows Chinese text correctly;
     geometries are written as WKT. ``index`` writes the frame's index as the first column.
+    ``header`` gives the names written in the header row instead of the column names (one
+    per column, e.g. translated names); the rounding still follows the column names.
     Text cells and column names that a spreadsheet would run as a formula (starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, e.g. a facility named
     ``=HYPERLINK(...)``) get a leading ``'`` so that they are shown as text; numbers are
@@ -247,11 +250,16 @@ def write_csv(df: pd.DataFrame, path: PathLike, *, index: bool = False) -> Path:
     1e-6), with no ``-0.0``; infinite values (not reached) are left empty.
     """
     safe = _formula_safe_frame(_csv_ready(df), index=index)
+    names: bool | list[str] = True
+    if header is not None:
+        if len(header) != df.shape[1]:
+            raise ValueError(f"header gives {len(header)} names for {df.shape[1]} columns")
+        names = [str(_formula_safe(str(h))) for h in header]
 
     def write(tmp: Path) -> None:
         # CRLF rows (as Excel writes them): the csv writer then also quotes a cell holding a
         # bare carriage return, which would otherwise end the row early
-        safe.to_csv(tmp, index=index, encoding="utf-8-sig", lineterminator="\r\n")
+        safe.to_csv(tmp, index=index, header=names, encoding="utf-8-sig", lineterminator="\r\n")
 
     return atomic_write(path, write)
 
