@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -96,8 +97,9 @@ class Server:
             if not line:
                 err = self.proc.stderr.read() if self.proc.stderr else ""
                 raise AssertionError(f"serve exited: {self.proc.wait()} {err}")
-            if "serving at " in line:
-                self.url = line.split("serving at ", 1)[1].strip()
+            found = re.search(r"http://127\.0\.0\.1:\d+/?\S*", line)  # the start line, in either language
+            if found:
+                self.url = found.group(0)
                 break
         assert self.url.startswith("http://127.0.0.1:"), self.url
 
