@@ -3,25 +3,38 @@
 Threads do not help kernels that hold the GIL (numpy on small arrays, contourpy, scipy's
 labelling); processes do, and on Linux a *forked* child inherits the caller's memory (the
 compiled network, its segment arrays, the routing results) copy-on-write, so nothing but
-the chunk's index and its result crosses the process boundary.
+the chunk's index and its pickled result crosses the process boundary.
 
-Forking is refused (:func:`fork_unavailable` gives the reason) where it is impossible or
-unsafe: platforms without the ``fork`` start method, daemonic processes (a Dask or
-multiprocessing worker cannot have children), and processes where other threads are
-running (a web server's request thread, a notebook kernel): a fork copies only the calling
-thread, and a lock another thread held at that moment would stay locked in the child.
+A child is a bare ``os.fork``: it computes its chunk, writes the pickled result (and the
+warnings it raised, replayed in the caller) to a pipe and leaves with ``os._exit``, without
+running exit handlers or flushing the standard streams; it never prints. Forking is refused
+(:func:`fork_unavailable` gives the reason) where it is impossible or unsafe: platforms
+without ``fork``, daemonic processes (a Dask or multiprocessing worker must not leave
+children behind), a forked worker itself, and processes where other threads run (a web
+server's request threads, a notebook kernel): a fork copies only the calling thread, and a
+lock another thread held at that moment would stay locked in the child. tqdm's progress-bar
+monitor thread is the one exception: it takes only tqdm's lock and writes only to the
+progress bar's stream, neither of which a child touches.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.connection
+import os
+import pickle
+import signal
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: Threads that may run while a child is forked (see the module docstring).
+SAFE_THREADS = frozenset({"tqdm_monitor"})
+
+_IN_CHILD = False
 
 
 def fork_unavailable(*, allow_threads: bool = False) -> str | None:
@@ -33,62 +46,102 @@ def fork_unavailable(*, allow_threads: bool = False) -> str | None:
         Accept other running threads (the caller vouches that none holds a lock the
         children need).
     """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return "this platform has no 'fork' start method"
+    if not hasattr(os, "fork") or "fork" not in multiprocessing.get_all_start_methods():
+        return "this platform has no 'fork'"
+    if _IN_CHILD:
+        return "this is a forked worker process"
     if multiprocessing.current_process().daemon:
         return "this is a daemonic process (e.g. a Dask or multiprocessing worker), which cannot have children"
-    if not allow_threads and threading.active_count() > 1:
-        return f"{threading.active_count() - 1} other thread(s) are running (a fork would copy their locks)"
+    if not allow_threads:
+        others = [t.name for t in threading.enumerate()
+                  if t is not threading.current_thread() and t.name not in SAFE_THREADS]
+        if others:
+            return f"{len(others)} other thread(s) are running (a fork would copy their locks)"
     return None
 
 
-def _child(fn: Callable[[Any], Any], chunk: Any, conn: multiprocessing.connection.Connection) -> None:
+def _run_child(fn: Callable[[Any], Any], chunk: Any, fd: int) -> None:
+    """In the child: compute, send ``(status, value, warnings)`` to ``fd``, exit. Never returns."""
+    global _IN_CHILD
+    _IN_CHILD = True
+    code = 0
     try:
-        out: tuple[str, Any] = ("ok", fn(chunk))
-    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-        out = ("error", exc)
-    try:
-        conn.send(out)
-    except Exception as exc:  # an unpicklable result or exception
-        conn.send(("error", RuntimeError(f"worker result could not be sent back: {exc!r}")))
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the caller handles Ctrl-C; the child just ends
+        with warnings.catch_warnings(record=True) as seen:
+            try:
+                out: tuple[str, Any] = ("ok", fn(chunk))
+            except Exception as exc:
+                out = ("error", exc)
+        said = [(w.message, w.category, w.filename, w.lineno) for w in seen]
+        try:
+            data = pickle.dumps((*out, said), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable result or exception
+            data = pickle.dumps(("error", RuntimeError(f"a worker's result could not be sent back: {exc!r}"), said))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+        code = 1
     finally:
-        conn.close()
+        os._exit(code)
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def fork_map(fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
     """``[fn(c) for c in chunks]``, the chunks after the first in forked child processes.
 
     The caller computes ``chunks[0]`` while one child per further chunk computes its own;
-    results (which must pickle) come back through pipes, in order. ``fn`` sees the caller's
-    memory as it was at the fork. An exception in a child is raised again in the caller;
-    a child that dies raises :class:`RuntimeError`. Check :func:`fork_unavailable` first.
+    results (which must pickle) come back through pipes, in order, and the warnings the
+    children raised are raised again in the caller. ``fn`` sees the caller's memory as it
+    was at the fork. An exception in a child is raised again in the caller; a child that
+    dies raises :class:`RuntimeError`. Check :func:`fork_unavailable` first.
     """
     if len(chunks) <= 1:
         return [fn(c) for c in chunks]
-    ctx = multiprocessing.get_context("fork")
-    procs: list[tuple[Any, multiprocessing.connection.Connection]] = []
+    kids: list[tuple[int, int]] = []  # (pid, read end)
     try:
         for chunk in chunks[1:]:
-            recv, send = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(fn, chunk, send), daemon=True)
-            p.start()
-            send.close()  # the child holds its own copy; EOF on recv if it dies
-            procs.append((p, recv))
-        first = fn(chunks[0])
-        results: list[R] = [first]
-        for p, recv in procs:
-            try:
-                status, value = recv.recv()
-            except EOFError:
-                p.join()
-                raise RuntimeError(f"a worker process died (exit code {p.exitcode})") from None
-            if status == "error":
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+                os.close(r)
+                _run_child(fn, chunk, w)
+            os.close(w)
+            kids.append((pid, r))
+        results: list[R] = [fn(chunks[0])]
+        for i, (pid, r) in enumerate(kids):
+            data = _read_all(r)
+            os.close(r)
+            _, status = os.waitpid(pid, 0)
+            kids[i] = (0, -1)
+            if not data:
+                raise RuntimeError(f"a worker process died ({_describe(status)})")
+            state, value, said = pickle.loads(data)
+            for message, category, filename, lineno in said:
+                warnings.warn_explicit(message, category, filename, lineno)
+            if state == "error":
                 raise value
             results.append(value)
         return results
     finally:
-        for p, recv in procs:
-            recv.close()
-            if p.is_alive():
-                p.terminate()
-            p.join()
+        for pid, r in kids:
+            if r >= 0:
+                os.close(r)
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"

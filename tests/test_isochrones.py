@@ -350,21 +350,50 @@ def test_parallel_option_is_checked(grid):
 
 
 def _boom(chunk: int) -> int:
+    import warnings
+
     if chunk == 2:
         raise ValueError("chunk 2 is bad")
     if chunk == 3:
         os._exit(7)  # a child that dies without a word
+    if chunk == 4:
+        warnings.warn("chunk 4 says so", UserWarning, stacklevel=1)
     return chunk * 10
 
 
 @needs_fork
 def test_fork_map_returns_in_order_and_raises_the_childs_error():
-    assert fork_map(_boom, [0, 1, 4, 5]) == [0, 10, 40, 50]
+    import warnings
+
+    assert fork_map(_boom, [0, 1, 5, 6]) == [0, 10, 50, 60]
     assert fork_map(_boom, [1]) == [10]
     with pytest.raises(ValueError, match="chunk 2 is bad"):
         fork_map(_boom, [0, 2])
     with pytest.raises(RuntimeError, match="exit code 7"):
         fork_map(_boom, [0, 1, 3])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert fork_map(_boom, [0, 4]) == [0, 40]  # the child's warning is raised again here
+    assert [str(w.message) for w in seen] == ["chunk 4 says so"]
+    # a forked worker does not fork again
+    assert fork_map(lambda c: fork_unavailable(allow_threads=True), [0, 1])[1] == "this is a forked worker process"
+
+
+@needs_fork
+def test_fork_guard_ignores_only_the_progress_bar_monitor():
+    import threading
+
+    stop = threading.Event()
+    for name, blocks in (("tqdm_monitor", False), ("worker", True)):
+        t = threading.Thread(target=stop.wait, name=name)
+        t.start()
+        try:
+            why = fork_unavailable()
+            assert (why is not None and "thread" in why) == blocks
+        finally:
+            stop.set()
+            t.join()
+            stop.clear()
 
 
 def test_balanced_chunks_cover_the_sources_in_order():
