@@ -266,9 +266,10 @@ def parallel_mode(parallel: Parallel, n_workers: int, *, n_reached: int, method:
 
     ``"serial"`` for one worker; ``"processes"`` when asked for, or with ``"auto"`` for the
     raster method when the batch is big enough (:data:`PROCESS_MIN_NODES` reached nodes)
-    and this process may fork (:func:`geo._forkmap.fork_unavailable`: Linux-like platforms,
-    not a daemonic worker, no other thread running); ``"threads"`` otherwise (the exact
-    method's shapely calls release the GIL, the raster kernel mostly holds it).
+    and this process may fork (:func:`geo._forkmap.fork_unavailable`: a platform with
+    ``fork``, not a daemonic or forked worker, no other thread running but tqdm's monitor);
+    ``"threads"`` otherwise (the exact method's shapely calls release the GIL, so it keeps
+    threads; the raster kernel mostly holds it, so its threads overlap little).
 
     Raises
     ------
@@ -402,11 +403,14 @@ def isochrones(
         1 runs in the calling thread.
     parallel
         What the workers are (``per_source=True``, ``workers`` > 1): ``"auto"`` (default)
-        forks processes for a raster batch big enough to pay for them (on Linux, outside
-        daemonic workers such as Dask's, and when no other thread is running; the caller
-        computes one share of the sources, each child another), threads otherwise;
-        ``"threads"``; ``"processes"`` (refused where a process cannot fork). Every choice
-        gives the same polygons; see :func:`parallel_mode`.
+        forks processes for a raster batch big enough to pay for them (where ``fork``
+        exists, outside daemonic workers such as Dask's, and when no other thread is
+        running), threads otherwise; ``"threads"``; ``"processes"`` (also under other
+        threads, at the caller's risk; refused where a process cannot fork). With
+        processes the caller draws one share of the sources and each forked child another
+        (sources split by catchment size), which inherit the network and send their
+        polygons back pickled (WKB, exact). Every choice gives the same polygons; see
+        :func:`parallel_mode`.
 
     Returns
     -------
