@@ -9,7 +9,7 @@ A child is a bare ``os.fork``: it computes its chunk, writes the pickled result 
 warnings it raised, replayed in the caller) to a pipe and leaves with ``os._exit``, without
 running exit handlers or flushing the standard streams; it never prints. Forking is refused
 (:func:`fork_unavailable` gives the reason) where it is impossible or unsafe: platforms
-without ``fork``, daemonic processes (a Dask or multiprocessing worker must not leave
+other than Linux, daemonic processes (a Dask or multiprocessing worker must not leave
 children behind), a forked worker itself, and processes where other threads run (a web
 server's request threads, a notebook kernel): a fork copies only the calling thread, and a
 lock another thread held at that moment would stay locked in the child. tqdm's progress-bar
@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -46,8 +47,9 @@ def fork_unavailable(*, allow_threads: bool = False) -> str | None:
         Accept other running threads (the caller vouches that none holds a lock the
         children need).
     """
-    if not hasattr(os, "fork") or "fork" not in multiprocessing.get_all_start_methods():
-        return "this platform has no 'fork'"
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        # macOS has fork, but system libraries there are not fork-safe (Python's default is spawn)
+        return f"forked workers are used on Linux only (this is {sys.platform})"
     if _IN_CHILD:
         return "this is a forked worker process"
     if multiprocessing.current_process().daemon:

@@ -266,16 +266,16 @@ def parallel_mode(parallel: Parallel, n_workers: int, *, n_reached: int, method:
 
     ``"serial"`` for one worker; ``"processes"`` when asked for, or with ``"auto"`` for the
     raster method when the batch is big enough (:data:`PROCESS_MIN_NODES` reached nodes)
-    and this process may fork (:func:`geo._forkmap.fork_unavailable`: a platform with
-    ``fork``, not a daemonic or forked worker, no other thread running but tqdm's monitor);
+    and this process may fork (:func:`geo._forkmap.fork_unavailable`: Linux, not a
+    daemonic or forked worker, no other thread running but tqdm's monitor);
     ``"threads"`` otherwise (the exact method's shapely calls release the GIL, so it keeps
     threads; the raster kernel mostly holds it, so its threads overlap little).
 
     Raises
     ------
     InputError
-        ``parallel="processes"`` where processes cannot be forked (no ``fork`` start
-        method, or a daemonic process such as a Dask worker).
+        ``parallel="processes"`` where processes cannot be forked (not Linux, or a
+        daemonic process such as a Dask worker, or a forked worker itself).
     """
     if parallel not in ("auto", "processes", "threads"):
         raise InputError(f"parallel must be 'auto', 'processes' or 'threads', got {parallel!r}", option="parallel")
@@ -403,9 +403,9 @@ def isochrones(
         1 runs in the calling thread.
     parallel
         What the workers are (``per_source=True``, ``workers`` > 1): ``"auto"`` (default)
-        forks processes for a raster batch big enough to pay for them (where ``fork``
-        exists, outside daemonic workers such as Dask's, and when no other thread is
-        running), threads otherwise; ``"threads"``; ``"processes"`` (also under other
+        forks processes for a raster batch big enough to pay for them (on Linux, outside
+        daemonic workers such as Dask's, and when no other thread is running), threads
+        otherwise; ``"threads"``; ``"processes"`` (also under other
         threads, at the caller's risk; refused where a process cannot fork). With
         processes the caller draws one share of the sources and each forked child another
         (sources split by catchment size), which inherit the network and send their
