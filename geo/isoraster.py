@@ -355,21 +355,23 @@ def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments: SegmentArrays
     ax, ay, bx, by = segments
     w = window
     lo = 2.0 * level - h
-    inside = z <= level
+    # both ends of such an edge are within h of the level: a cheap superset first, then
+    # the two tests on its few edges
+    near = z <= level
+    near &= z > level - 1.01 * h
     ii: list[NDArray[np.intp]] = []
     jj: list[NDArray[np.intp]] = []
     for vertical in (False, True):
         if vertical:  # edges (i, j)-(i+1, j)
-            m = inside[:-1, :] & inside[1:, :]
-            m &= nearest[:-1, :] != nearest[1:, :]
-            m &= (z[:-1, :] + z[1:, :]) > lo
+            i, j = np.nonzero(near[:-1, :] & near[1:, :])
+            i_, j_ = i + 1, j
         else:  # edges (i, j)-(i, j+1)
-            m = inside[:, :-1] & inside[:, 1:]
-            m &= nearest[:, :-1] != nearest[:, 1:]
-            m &= (z[:, :-1] + z[:, 1:]) > lo
-        i, j = np.nonzero(m)
-        ii.append(i)
-        jj.append(j)
+            i, j = np.nonzero(near[:, :-1] & near[:, 1:])
+            i_, j_ = i, j + 1
+        ok = nearest[i, j] != nearest[i_, j_]
+        ok &= (z[i, j] + z[i_, j_]) > lo
+        ii.append(i[ok])
+        jj.append(j[ok])
     nv = len(ii[1])
     i, j = np.concatenate(ii[::-1]), np.concatenate(jj[::-1])  # vertical edges first
     if not len(i):
