@@ -254,8 +254,8 @@ def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarr
 
     A Euclidean feature transform bounded to ``k`` (the tile halo), in two separable passes
     of numpy operations, which release the GIL (scipy's transform holds it): along each
-    column, the nearest burnt row above or below (ties: the one above), by running
-    ``accumulate`` down the rows (each step one vectorised row operation); across columns,
+    column, the nearest burnt row above or below (ties: the one above), up to ``k`` rows,
+    by doubling shifts (each step one vectorised operation on whole rows); across columns,
     the minimum over the ``2k + 1`` column offsets ``dx`` of ``dx^2 + dy^2``, packed with
     ``dx`` and ``dy`` into one integer key so that a plain ``minimum`` breaks ties towards
     the lowest column, then the lowest row. Within ``k`` cells this picks the same vertex as
@@ -270,28 +270,32 @@ def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarr
     nb = int(2 * k).bit_length()
     top = (((k + 1) ** 2 + k * k + 1) << 2 * nb) + (1 << 2 * nb)
     dt: type[np.signedinteger[Any]] = next(t for t in (np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
-    it: type[np.signedinteger[Any]] = np.int16 if ny + k + 2 < np.iinfo(np.int16).max else np.int32
-    big = it(ny + k + 2)
     px = nx + 2 * k
-    pb = np.zeros((ny, px), bool)
-    pb[:, k:k + nx] = burnt
-    row = np.arange(ny, dtype=it)[:, None]
-    up = np.where(pb, row, -big)
-    np.maximum.accumulate(up, axis=0, out=up)  # last burnt row <= i
-    down = np.where(pb[::-1], row[::-1], big)
-    np.minimum.accumulate(down, axis=0, out=down)  # first burnt row >= i (rows reversed)
-    up -= row
-    np.negative(up, out=up)  # |dy| up to it
-    np.minimum(up, k + 1, out=up)
-    dd = down[::-1]
-    dd -= row
-    np.minimum(dd, k + 1, out=dd)
+    # |dy| to the nearest burnt vertex above (up) and below (down) in the same column, up to
+    # k + 1 (= none within k): 1-D distances propagated by doubling shifts (1, 2, 4, ...),
+    # each a vectorised operation on whole rows; exact up to 2 * step - 1 >= k
+    k1 = np.int16(k + 1)
+    up = np.full((ny, px), k1, np.int16)
+    np.copyto(up[:, k:k + nx], np.int16(0), where=burnt)
+    down = up.copy()
+    tmp = np.empty((ny, px), np.int16)
+    step = 1
+    while step <= k and step < ny:
+        for d, sign in ((up, 1), (down, -1)):
+            if sign > 0:  # row i looks at row i - step
+                src, dst = d[:-step], d[step:]
+            else:  # row i looks at row i + step
+                src, dst = d[step:], d[:-step]
+            t = tmp[:ny - step]
+            np.add(src, np.int16(step), out=t)
+            np.minimum(dst, t, out=dst)
+        step *= 2
     # key of the nearest burnt vertex of the column: dy^2 in the high bits, dy + k in the low
     # ones (a row above wins a tie); |dy| = k + 1 means none within k
     d = np.arange(k + 2)
     key_up = ((d * d << 2 * nb) + np.clip(k - d, 0, None)).astype(dt)
     key_down = ((d * d << 2 * nb) + np.minimum(k + d, 2 * k)).astype(dt)
-    key = np.minimum(key_up.take(up), key_down.take(dd))
+    key = np.minimum(key_up.take(up), key_down.take(down))
     best = np.full((ny, px), np.iinfo(dt).max, dt)
     kf, bf = key.ravel(), best.ravel()
     tmp = np.empty_like(kf)
