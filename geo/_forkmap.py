@@ -62,7 +62,7 @@ def fork_unavailable(*, allow_threads: bool = False) -> str | None:
     return None
 
 
-def _run_child(fn: Callable[[Any], Any], chunk: Any, fd: int) -> None:
+def _run_child(fn: Callable[[Any], Any], chunk: Any, fd: int, encode: Callable[[Any], Any] | None) -> None:
     """In the child: compute, send ``(status, value, warnings)`` to ``fd``, exit. Never returns."""
     global _IN_CHILD
     _IN_CHILD = True
@@ -71,7 +71,8 @@ def _run_child(fn: Callable[[Any], Any], chunk: Any, fd: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the caller handles Ctrl-C; the child just ends
         with warnings.catch_warnings(record=True) as seen:
             try:
-                out: tuple[str, Any] = ("ok", fn(chunk))
+                value = fn(chunk)
+                out: tuple[str, Any] = ("ok", value if encode is None else encode(value))
             except Exception as exc:
                 out = ("error", exc)
         said = [(w.message, w.category, w.filename, w.lineno) for w in seen]
@@ -95,41 +96,47 @@ def _read_all(fd: int) -> bytes:
     return b"".join(parts)
 
 
-def fork_map(fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+def fork_map(fn: Callable[[T], R], chunks: Sequence[T], *, encode: Callable[[R], Any] | None = None,
+             decode: Callable[[Any], R] | None = None) -> list[R]:
     """``[fn(c) for c in chunks]``, the chunks after the first in forked child processes.
 
     The caller computes ``chunks[0]`` while one child per further chunk computes its own;
-    results (which must pickle) come back through pipes, in order, and the warnings the
-    children raised are raised again in the caller. ``fn`` sees the caller's memory as it
-    was at the fork. An exception in a child is raised again in the caller; a child that
-    dies raises :class:`RuntimeError`. Check :func:`fork_unavailable` first.
+    results come back pickled through pipes, in order (``encode`` turns a child's result
+    into something quicker to pickle, ``decode`` turns it back in the caller), and the
+    warnings the children raised are raised again in the caller. ``fn`` sees the caller's
+    memory as it was at the fork. An exception in a child is raised again in the caller;
+    a child that dies raises :class:`RuntimeError`. Check :func:`fork_unavailable` first.
     """
     if len(chunks) <= 1:
         return [fn(c) for c in chunks]
-    kids: list[tuple[int, int]] = []  # (pid, read end)
+    kids: list[tuple[int, int]] = []  # (pid, read end); pid 0 once reaped, fd -1 once closed
     try:
         for chunk in chunks[1:]:
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
                 os.close(r)
-                _run_child(fn, chunk, w)
+                _run_child(fn, chunk, w, encode)
             os.close(w)
             kids.append((pid, r))
         results: list[R] = [fn(chunks[0])]
         for i, (pid, r) in enumerate(kids):
             data = _read_all(r)
             os.close(r)
-            _, status = os.waitpid(pid, 0)
-            kids[i] = (0, -1)
+            kids[i] = (pid, -1)
             if not data:
+                _, status = os.waitpid(pid, 0)
+                kids[i] = (0, -1)
                 raise RuntimeError(f"a worker process died ({_describe(status)})")
             state, value, said = pickle.loads(data)
             for message, category, filename, lineno in said:
                 warnings.warn_explicit(message, category, filename, lineno)
             if state == "error":
                 raise value
-            results.append(value)
+            results.append(value if decode is None else decode(value))
+        for i, (pid, _) in enumerate(kids):  # reaped last: a child's exit overlaps the decoding
+            os.waitpid(pid, 0)
+            kids[i] = (0, -1)
         return results
     finally:
         for pid, r in kids:

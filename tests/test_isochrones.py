@@ -409,3 +409,8 @@ def test_balanced_chunks_cover_the_sources_in_order():
             total = (w + 1).sum()
             sums = [(w[np.isin(items, c)] + 1).sum() for c in chunks]
             assert max(sums) <= total / k + (w + 1).max()
+            # the caller's chunk can be made heavier than the forked workers' ones
+            heavy = _balanced_chunks(items, w, k, first=1.5)
+            assert [i for c in heavy for i in c] == items
+            first = (w[np.isin(items, heavy[0])] + 1).sum()
+            assert abs(first - total * 1.5 / (1.5 + k - 1)) <= (w + 1).max()
