@@ -255,9 +255,10 @@ def _workers(workers: int | None, n_tasks: int) -> int:
 
 
 #: Reached nodes (summed over the sources' catchments) from which ``parallel="auto"`` forks
-#: worker processes for the raster method: about 0.08 s of polygon work (~4 us per node),
-#: four times what a fork and a child's exit cost a process holding a city's network.
-PROCESS_MIN_NODES = 20_000
+#: worker processes for the raster method: about 0.15 s of polygon work (~3 us per node),
+#: four times what forking, the children's page copies and their results cost (~0.04 s of
+#: CPU for a process holding a country's network), which is lost when no core is free.
+PROCESS_MIN_NODES = 50_000
 
 
 def parallel_mode(parallel: Parallel, n_workers: int, *, n_reached: int, method: Method = "raster"
