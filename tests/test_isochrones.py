@@ -369,6 +369,8 @@ def test_fork_map_returns_in_order_and_raises_the_childs_error():
     assert fork_map(_boom, [1]) == [10]
     with pytest.raises(ValueError, match="chunk 2 is bad"):
         fork_map(_boom, [0, 2])
+    with pytest.raises(ValueError, match="chunk 2 is bad"):  # the caller's own chunk fails: children ended
+        fork_map(_boom, [2, 0, 1])
     with pytest.raises(RuntimeError, match="exit code 7"):
         fork_map(_boom, [0, 1, 3])
     with warnings.catch_warnings(record=True) as seen:
