@@ -265,12 +265,14 @@ def parallel_mode(parallel: Parallel, n_workers: int, *, n_reached: int, method:
                   ) -> Literal["serial", "threads", "processes"]:
     """How :func:`isochrones` spreads ``per_source`` polygons over ``n_workers`` workers.
 
-    ``"serial"`` for one worker; ``"processes"`` when asked for, or with ``"auto"`` for the
-    raster method when the batch is big enough (:data:`PROCESS_MIN_NODES` reached nodes)
-    and this process may fork (:func:`geo._forkmap.fork_unavailable`: Linux, not a
-    daemonic or forked worker, no other thread running but tqdm's monitor);
-    ``"threads"`` otherwise (the exact method's shapely calls release the GIL, so it keeps
-    threads; the raster kernel mostly holds it, so its threads overlap little).
+    ``"serial"`` (the calling thread) for one worker; ``"processes"`` when asked for, or
+    with ``"auto"`` for the raster method when the batch is big enough
+    (:data:`PROCESS_MIN_NODES` reached nodes) and this process may fork
+    (:func:`geo._forkmap.fork_unavailable`: Linux, not a daemonic or forked worker, no
+    other thread running but tqdm's monitor); ``"threads"`` when asked for, and with
+    ``"auto"`` for the exact method (its shapely calls release the GIL); ``"serial"`` for
+    the raster method otherwise (its kernel mostly holds the GIL: threads took as long as
+    the calling thread alone, or longer, from 10 to 1,000 facilities; ``BENCHMARKS.md``).
 
     Raises
     ------
@@ -290,9 +292,9 @@ def parallel_mode(parallel: Parallel, n_workers: int, *, n_reached: int, method:
             raise InputError(f"parallel='processes' is not possible here: {why}; use parallel='threads' or 'auto'",
                              option="parallel")
         return "processes"
-    if why is None and method == "raster" and n_reached >= PROCESS_MIN_NODES:
-        return "processes"
-    return "threads"
+    if method != "raster":
+        return "threads"
+    return "processes" if why is None and n_reached >= PROCESS_MIN_NODES else "serial"
 
 
 #: Share of the caller's chunk of the polygon work relative to each forked worker's: a child
@@ -439,13 +441,14 @@ def isochrones(
     parallel
         What the workers are (``per_source=True``, ``workers`` > 1): ``"auto"`` (default)
         forks processes for a raster batch big enough to pay for them (on Linux, outside
-        daemonic workers such as Dask's, and when no other thread is running), threads
-        otherwise; ``"threads"``; ``"processes"`` (also under other
+        daemonic workers such as Dask's, and when no other thread is running), and
+        otherwise draws raster polygons in the calling thread (threads do not overlap
+        there) and exact ones in threads; ``"threads"``; ``"processes"`` (also under other
         threads, at the caller's risk; refused where a process cannot fork). With
         processes the caller draws one share of the sources and each forked child another
         (sources split by catchment size), which inherit the network and send their
-        polygons back pickled (WKB, exact). Every choice gives the same polygons; see
-        :func:`parallel_mode`.
+        polygons back as coordinate arrays (exact). Every choice gives the same polygons;
+        see :func:`parallel_mode`.
 
     Returns
     -------

@@ -278,7 +278,8 @@ def test_process_workers_give_the_polygons_of_one_thread(helsinki_many, method, 
 
 def _in_daemon(conn, eng, src) -> None:  # runs in a daemonic child (fork)
     try:
-        modes = [parallel_mode("auto", 2, n_reached=10**9), parallel_mode("threads", 2, n_reached=10**9)]
+        modes = [parallel_mode("auto", 2, n_reached=10**9), parallel_mode("threads", 2, n_reached=10**9),
+                 parallel_mode("auto", 2, n_reached=10**9, method="exact")]
         try:
             parallel_mode("processes", 2, n_reached=10**9)
             refused = None
@@ -292,8 +293,9 @@ def _in_daemon(conn, eng, src) -> None:  # runs in a daemonic child (fork)
 
 @needs_fork
 def test_daemonic_process_falls_back_to_threads(helsinki_many, monkeypatch):
-    """Inside a daemonic worker (a Dask worker cannot have children) "auto" uses threads and
-    gives the same polygons; an explicit "processes" is refused with a readable reason."""
+    """Inside a daemonic worker (a Dask worker cannot have children) "auto" draws raster
+    polygons in the calling thread (exact ones in threads) and gives the same polygons; an
+    explicit "processes" is refused with a readable reason."""
     import multiprocessing
 
     import geo.isochrones as gi
@@ -308,7 +310,7 @@ def test_daemonic_process_falls_back_to_threads(helsinki_many, monkeypatch):
     p.join()
     assert not isinstance(out, BaseException), out
     modes, refused, wkb, why = out
-    assert modes == ["threads", "threads"]
+    assert modes == ["serial", "threads", "threads"]
     assert "daemonic" in why
     assert refused is not None and "daemonic" in refused[0] and refused[1] == "parallel"
     assert wkb == _wkb(serial)
@@ -322,7 +324,7 @@ def test_auto_forks_only_big_raster_batches_in_a_single_thread(monkeypatch):
     n = gi.PROCESS_MIN_NODES
     assert parallel_mode("auto", 1, n_reached=10 * n) == "serial"
     assert parallel_mode("processes", 1, n_reached=10 * n) == "serial"
-    assert parallel_mode("auto", 2, n_reached=n - 1) == "threads"
+    assert parallel_mode("auto", 2, n_reached=n - 1) == "serial"  # raster threads do not overlap
     assert parallel_mode("auto", 2, n_reached=10 * n, method="exact") == "threads"  # the reference keeps threads
     assert parallel_mode("threads", 4, n_reached=10 * n) == "threads"
     stop = threading.Event()
@@ -331,7 +333,7 @@ def test_auto_forks_only_big_raster_batches_in_a_single_thread(monkeypatch):
     try:
         why = fork_unavailable()
         assert why is not None and "thread" in why
-        assert parallel_mode("auto", 2, n_reached=10 * n) == "threads"  # never fork under other threads
+        assert parallel_mode("auto", 2, n_reached=10 * n) == "serial"  # never fork under other threads
     finally:
         stop.set()
         t.join()
