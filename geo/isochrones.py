@@ -347,7 +347,7 @@ def _per_source_rows(
     """Rows ``source, minutes, geometry`` of the nested bands of each on-network source.
 
     Sources are spread over threads or forked processes (:func:`parallel_mode`); every
-    mode gives the same polygons (processes send theirs back as WKB, which is exact).
+    mode gives the same polygons (processes send theirs back as coordinate arrays, exactly).
     """
     cat = engine.catchments(sources, cutoff_min=bands[-1], direction=kw["direction"])
     order = np.argsort(cat.source, kind="stable")

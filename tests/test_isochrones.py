@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -16,7 +17,9 @@ from geo.isochrones import (
     DEFAULT_BUFFER_M,
     DEFAULT_FILL_HOLES_M2,
     _balanced_chunks,
+    _pack_polygons,
     _pieces_geometry,
+    _unpack_polygons,
     default_cell_m,
     fill_holes,
     isochrones,
@@ -418,3 +421,16 @@ def test_balanced_chunks_cover_the_sources_in_order():
             assert [i for c in heavy for i in c] == items
             first = (w[np.isin(items, heavy[0])] + 1).sum()
             assert abs(first - total * 1.5 / (1.5 + k - 1)) <= (w + 1).max()
+
+
+def test_packed_polygons_come_back_bit_identical():
+    """A forked worker's polygons (any mix of polygons with holes, multipolygons, empty ones
+    and other types) survive the coordinate-array round trip: same types, same WKB."""
+    box = shapely.box
+    holed = shapely.Polygon(box(0, 0, 10, 10).exterior, [box(1, 1, 2, 2).exterior.coords])
+    multi = shapely.MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3.5, 3.25)])
+    other = shapely.GeometryCollection([box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)])])
+    polys = [[shapely.Polygon(), holed, multi], [box(0.1, 0.2, 0.3, 0.7), other, shapely.Polygon()]]
+    back = _unpack_polygons(pickle.loads(pickle.dumps(_pack_polygons(polys))))
+    assert [[type(g) for g in p] for p in back] == [[type(g) for g in p] for p in polys]
+    assert [[shapely.to_wkb(g) for g in p] for p in back] == [[shapely.to_wkb(g) for g in p] for p in polys]
