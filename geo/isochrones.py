@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,7 @@ import shapely
 from shapely.ops import substring
 
 from . import isoraster
+from ._forkmap import fork_map, fork_unavailable
 from .engine import Direction, TravelTimeEngine
 from .errors import InputError
 from .snapping import SnappedPoints
@@ -33,6 +34,7 @@ DEFAULT_BUFFER_M = 30.0
 DEFAULT_FILL_HOLES_M2 = 10_000.0
 
 Method = Literal["raster", "exact"]
+Parallel = Literal["auto", "processes", "threads"]
 
 
 class _BandOptions(TypedDict):
@@ -252,10 +254,101 @@ def _workers(workers: int | None, n_tasks: int) -> int:
     return max(1, min(int(workers), n_tasks))
 
 
+#: Reached nodes (summed over the sources' catchments) from which ``parallel="auto"`` forks
+#: worker processes for the raster method: about 0.15 s of polygon work (~3 us per node),
+#: four times what forking, the children's page copies and their results cost (~0.04 s of
+#: CPU for a process holding a country's network), which is lost when no core is free.
+PROCESS_MIN_NODES = 50_000
+
+
+def parallel_mode(parallel: Parallel, n_workers: int, *, n_reached: int, method: Method = "raster"
+                  ) -> Literal["serial", "threads", "processes"]:
+    """How :func:`isochrones` spreads ``per_source`` polygons over ``n_workers`` workers.
+
+    ``"serial"`` (the calling thread) for one worker; ``"processes"`` when asked for, or
+    with ``"auto"`` for the raster method when the batch is big enough
+    (:data:`PROCESS_MIN_NODES` reached nodes) and this process may fork
+    (:func:`geo._forkmap.fork_unavailable`: Linux, not a daemonic or forked worker, no
+    other thread running but tqdm's monitor); ``"threads"`` when asked for, and with
+    ``"auto"`` for the exact method (its shapely calls release the GIL); ``"serial"`` for
+    the raster method otherwise (its kernel mostly holds the GIL: threads took as long as
+    the calling thread alone, or longer, from 10 to 1,000 facilities; ``BENCHMARKS.md``).
+
+    Raises
+    ------
+    InputError
+        ``parallel="processes"`` where processes cannot be forked (not Linux, or a
+        daemonic process such as a Dask worker, or a forked worker itself).
+    """
+    if parallel not in ("auto", "processes", "threads"):
+        raise InputError(f"parallel must be 'auto', 'processes' or 'threads', got {parallel!r}", option="parallel")
+    if n_workers <= 1:
+        return "serial"
+    if parallel == "threads":
+        return "threads"
+    why = fork_unavailable(allow_threads=parallel == "processes")
+    if parallel == "processes":
+        if why is not None:
+            raise InputError(f"parallel='processes' is not possible here: {why}; use parallel='threads' or 'auto'",
+                             option="parallel")
+        return "processes"
+    if method != "raster":
+        return "threads"
+    return "processes" if why is None and n_reached >= PROCESS_MIN_NODES else "serial"
+
+
+#: Share of the caller's chunk of the polygon work relative to each forked worker's: a child
+#: draws the same sources about 9 % slower (copy-on-write page faults, sending its result).
+CALLER_SHARE = 1.09
+
+
+def _balanced_chunks(items: list[int], weights: np.ndarray, k: int, *, first: float = 1.0) -> list[list[int]]:
+    """``items`` cut into ``k`` consecutive runs of about equal total weight (none empty), the
+    first run ``first`` times as heavy as the others."""
+    cum = np.cumsum(np.asarray(weights, float) + 1.0)  # +1: sources with empty catchments count too
+    share = (first + np.arange(k - 1)) / (first + k - 1)
+    cuts = np.searchsorted(cum, cum[-1] * share)
+    cuts = np.maximum(cuts, np.arange(1, k))  # strictly increasing, room for one item each
+    cuts = np.minimum(cuts, len(items) - k + np.arange(1, k))
+    bounds = [0, *(int(c) for c in cuts), len(items)]
+    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+_RAGGED_TYPES = (3, 6)  # Polygon, MultiPolygon: as shapely ragged arrays; any other type as WKB
+
+
+def _pack_polygons(polys: list[list[shapely.Geometry]]) -> tuple[int, list[tuple[int, np.ndarray, Any]]]:
+    """Per-source lists of polygons as coordinate arrays (a forked worker's result, quick to pickle)."""
+    flat = np.empty(sum(len(p) for p in polys), dtype=object)
+    flat[:] = [g for p in polys for g in p]
+    types = shapely.get_type_id(flat)
+    parts = []
+    for tid in np.unique(types):
+        sel = np.flatnonzero(types == tid)
+        parts.append((int(tid), sel, shapely.to_ragged_array(flat[sel]) if tid in _RAGGED_TYPES
+                      else shapely.to_wkb(flat[sel])))
+    return (len(polys[0]) if polys else 0), parts
+
+
+def _unpack_polygons(packed: tuple[int, list[tuple[int, np.ndarray, Any]]]) -> list[list[shapely.Geometry]]:
+    """The polygons of :func:`_pack_polygons`, bit-identical (same coordinates, same types)."""
+    per, parts = packed
+    n = sum(len(sel) for _, sel, _ in parts)
+    flat = np.empty(n, dtype=object)
+    for tid, sel, data in parts:
+        flat[sel] = shapely.from_ragged_array(*data) if tid in _RAGGED_TYPES else shapely.from_wkb(data)
+    return [list(flat[i:i + per]) for i in range(0, n, per)] if per else []
+
+
 def _per_source_rows(
-    engine: TravelTimeEngine, sources: SnappedPoints, bands: list[float], kw: _BandOptions, workers: int | None
+    engine: TravelTimeEngine, sources: SnappedPoints, bands: list[float], kw: _BandOptions, workers: int | None,
+    parallel: Parallel = "auto",
 ) -> list[dict]:
-    """Rows ``source, minutes, geometry`` of the nested bands of each on-network source (threads over sources)."""
+    """Rows ``source, minutes, geometry`` of the nested bands of each on-network source.
+
+    Sources are spread over threads or forked processes (:func:`parallel_mode`); every
+    mode gives the same polygons (processes send theirs back as coordinate arrays, exactly).
+    """
     cat = engine.catchments(sources, cutoff_min=bands[-1], direction=kw["direction"])
     order = np.argsort(cat.source, kind="stable")
     cs, cn, cm = cat.source[order], cat.node[order], cat.minutes[order]
@@ -277,12 +370,22 @@ def _per_source_rows(
             nm[nodes] = np.inf
 
     todo = [int(si) for si in np.flatnonzero(sources.on_network)]
+    sizes = bounds[np.asarray(todo, np.int64) + 1] - bounds[np.asarray(todo, np.int64)]
     n_workers = _workers(workers, len(todo))
-    if n_workers == 1:
+    mode = parallel_mode(parallel, n_workers, n_reached=int(sizes.sum()), method=kw["method"])
+    if mode == "serial":
         results = [one(si) for si in todo]
-    else:
+    elif mode == "threads":
         with ThreadPoolExecutor(n_workers) as ex:
             results = list(ex.map(one, todo))
+    else:
+        # built before the fork, so that every child inherits them
+        _incidence(engine)
+        if kw["method"] == "raster":
+            isoraster.network_segments(engine)
+        chunks = _balanced_chunks(todo, sizes, n_workers, first=CALLER_SHARE)
+        parts = fork_map(lambda c: [one(si) for si in c], chunks, encode=_pack_polygons, decode=_unpack_polygons)
+        results = [p for part in parts for p in part]
     return [{"source": si, "minutes": b, "geometry": p}
             for si, polys in zip(todo, results, strict=True) for b, p in zip(bands, polys, strict=True)]
 
@@ -299,6 +402,7 @@ def isochrones(
     method: Method = "raster",
     cell_m: float | None = None,
     workers: int | None = None,
+    parallel: Parallel = "auto",
 ) -> gpd.GeoDataFrame:
     """Nested isochrone polygons of a set of sources.
 
@@ -332,8 +436,19 @@ def isochrones(
         to a small fraction of a cell on straight streets and within about ``cell_m``
         where streets meet; holes with a mouth narrower than a cell may close.
     workers
-        Threads over the sources (``per_source=True``); default ``min(4, cpu count)``.
+        Workers over the sources (``per_source=True``); default ``min(4, cpu count)``.
         1 runs in the calling thread.
+    parallel
+        What the workers are (``per_source=True``, ``workers`` > 1): ``"auto"`` (default)
+        forks processes for a raster batch big enough to pay for them (on Linux, outside
+        daemonic workers such as Dask's, and when no other thread is running), and
+        otherwise draws raster polygons in the calling thread (threads do not overlap
+        there) and exact ones in threads; ``"threads"``; ``"processes"`` (also under other
+        threads, at the caller's risk; refused where a process cannot fork). With
+        processes the caller draws one share of the sources and each forked child another
+        (sources split by catchment size), which inherit the network and send their
+        polygons back as coordinate arrays (exact). Every choice gives the same polygons;
+        see :func:`parallel_mode`.
 
     Returns
     -------
@@ -344,6 +459,8 @@ def isochrones(
     bands = _check_bands(bands_min)
     if method not in ("raster", "exact"):
         raise InputError(f"isochrone method must be 'raster' or 'exact', got {method!r}")
+    if parallel not in ("auto", "processes", "threads"):
+        raise InputError(f"parallel must be 'auto', 'processes' or 'threads', got {parallel!r}", option="parallel")
     if not buffer_m >= 0:
         raise InputError(f"buffer_m must be >= 0 metres, got {buffer_m!r}")
     h = default_cell_m(buffer_m) if cell_m is None else float(cell_m)
@@ -357,7 +474,7 @@ def isochrones(
         polys = _band_polygons(engine, nm, sources, bands, np.flatnonzero(np.isfinite(nm)), source_mask=None, **kw)
         rows = [{"minutes": b, "geometry": p} for b, p in zip(bands, polys, strict=True)]
     else:
-        rows = _per_source_rows(engine, sources, bands, kw, workers)
+        rows = _per_source_rows(engine, sources, bands, kw, workers, parallel)
     gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["source", "minutes", "geometry"][0 if per_source else 1:]),
                            geometry="geometry", crs=engine.net.crs)
     gdf["area_m2"] = gdf.geometry.area

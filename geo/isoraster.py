@@ -253,61 +253,71 @@ def _nearest_burnt(own: np.ndarray, burnt: np.ndarray, k: int) -> tuple[np.ndarr
     """Segment of each vertex's nearest burnt vertex, searched within ``k`` cells; and where none is.
 
     A Euclidean feature transform bounded to ``k`` (the tile halo), in two separable passes
-    of numpy operations, which release the GIL (scipy's transform holds it, so threads over
-    sources ran it one at a time): along each row, the nearest burnt column left or right
-    (ties: the left one); across rows, the minimum over the ``2k + 1`` row offsets ``dy``
-    of ``dx^2 + dy^2``, packed with ``dx`` and ``dy`` into one integer key so that a plain
-    ``minimum`` breaks ties towards the lowest column, then the lowest row. Within ``k``
-    cells this picks the same vertex as :func:`scipy.ndimage.distance_transform_edt`
-    (``return_indices``), ties included; vertices without a burnt vertex within ``k`` cells
-    are flagged ``far`` (their segment is then meaningless).
+    of numpy operations, which release the GIL (scipy's transform holds it): along each
+    column, the nearest burnt row above or below (ties: the one above), up to ``k`` rows,
+    by doubling shifts (each step one vectorised operation on whole rows); across columns,
+    the minimum over the ``2k + 1`` column offsets ``dx`` of ``dx^2 + dy^2``, packed with
+    ``dx`` and ``dy`` into one integer key so that a plain ``minimum`` breaks ties towards
+    the lowest column, then the lowest row. Within ``k`` cells this picks the same vertex as
+    :func:`scipy.ndimage.distance_transform_edt` (``return_indices``), ties included;
+    vertices without a burnt vertex within ``k`` cells are flagged ``far`` (their segment
+    is then meaningless).
+
+    The rows are padded with ``k`` unburnt columns on each side, so that the column offsets
+    are shifts of one flat array (contiguous, vectorised) that never wrap into another row.
     """
     ny, nx = own.shape
-    big = np.int32(nx + 2 * k + 2)
-    col = np.arange(nx, dtype=np.int32)
-    left = np.where(burnt, col, -big)
-    np.maximum.accumulate(left, axis=1, out=left)  # last burnt column <= j
-    right = np.where(burnt[:, ::-1], col[::-1], big)
-    np.minimum.accumulate(right, axis=1, out=right)  # first burnt column >= j (columns reversed)
-    right = right[:, ::-1]
-    dl = col - left
-    dr = right - col
-    use_r = dr < dl
-    g = np.where(use_r, dr, dl)  # |dx| to the nearest burnt vertex of the row
-    dx = np.where(use_r, dr, -dl)
-    np.minimum(g, k + 1, out=g)
-    np.clip(dx, -k, k, out=dx)
     nb = int(2 * k).bit_length()
     top = (((k + 1) ** 2 + k * k + 1) << 2 * nb) + (1 << 2 * nb)
     dt: type[np.signedinteger[Any]] = next(t for t in (np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
-    key = g.astype(dt)
-    key *= key
-    key <<= nb
-    key |= (dx + k).astype(dt)
-    key <<= nb
-    best = np.full((ny, nx), np.iinfo(dt).max, dt)
-    tmp = np.empty_like(key)
-    for dy in range(-k, k + 1):  # vertex i looks at row i + dy
-        c = dt((dy * dy << 2 * nb) + dy + k)
-        if dy < 0:
-            src, dst = key[:dy], best[-dy:]
-        elif dy > 0:
-            src, dst = key[dy:], best[:-dy]
+    px = nx + 2 * k
+    # |dy| to the nearest burnt vertex above (up) and below (down) in the same column, up to
+    # k + 1 (= none within k): 1-D distances propagated by doubling shifts (1, 2, 4, ...),
+    # each a vectorised operation on whole rows; exact up to 2 * step - 1 >= k
+    k1 = np.int16(k + 1)
+    up = np.full((ny, px), k1, np.int16)
+    np.copyto(up[:, k:k + nx], np.int16(0), where=burnt)
+    down = up.copy()
+    tmp = np.empty((ny, px), np.int16)
+    step = 1
+    while step <= k and step < ny:
+        for d, sign in ((up, 1), (down, -1)):
+            if sign > 0:  # row i looks at row i - step
+                src, dst = d[:-step], d[step:]
+            else:  # row i looks at row i + step
+                src, dst = d[step:], d[:-step]
+            t = tmp[:ny - step]
+            np.add(src, np.int16(step), out=t)
+            np.minimum(dst, t, out=dst)
+        step *= 2
+    # key of the nearest burnt vertex of the column: dy^2 in the high bits, dy + k in the low
+    # ones (a row above wins a tie); |dy| = k + 1 means none within k
+    d = np.arange(k + 2)
+    key_up = ((d * d << 2 * nb) + np.clip(k - d, 0, None)).astype(dt)
+    key_down = ((d * d << 2 * nb) + np.minimum(k + d, 2 * k)).astype(dt)
+    key = np.minimum(key_up.take(up), key_down.take(down))
+    best = np.full((ny, px), np.iinfo(dt).max, dt)
+    kf, bf = key.ravel(), best.ravel()
+    tmp = np.empty_like(kf)
+    for dx in range(-k, k + 1):  # vertex j looks at column j + dx
+        c = dt((dx * dx << 2 * nb) + (dx + k << nb))
+        if dx < 0:
+            src, dst = kf[:dx], bf[-dx:]
+        elif dx > 0:
+            src, dst = kf[dx:], bf[:-dx]
         else:
-            src, dst = key, best
-        t = tmp[:src.shape[0]]
+            src, dst = kf, bf
+        t = tmp[:len(src)]
         np.add(src, c, out=t)
         np.minimum(dst, t, out=dst)
+    best = best[:, k:k + nx]
     far = best >= ((k * k + 1) << 2 * nb)
-    mask = (1 << nb) - 1
-    flat = (best & mask).astype(np.int32)  # dy + k
-    flat += np.arange(-k, ny - k, dtype=np.int32)[:, None]
-    np.clip(flat, 0, ny - 1, out=flat)
-    flat *= nx
-    best >>= nb
-    best &= mask  # dx + k
-    flat += best
-    flat += np.arange(-k, nx - k, dtype=np.int32)[None, :]
+    # flat offset of the chosen vertex from the low 2 nb bits (dx + k, dy + k)
+    v = np.arange(1 << 2 * nb)
+    offset = (((v & (1 << nb) - 1) - k) * nx + ((v >> nb) - k)).astype(np.int32)
+    low = best & dt((1 << 2 * nb) - 1)
+    flat = offset.take(low)
+    flat += np.arange(ny * nx, dtype=np.int32).reshape(ny, nx)
     np.clip(flat, 0, ny * nx - 1, out=flat)
     return np.take(own, flat), far
 
@@ -349,21 +359,23 @@ def channel_vertices(z: np.ndarray, nearest: np.ndarray, segments: SegmentArrays
     ax, ay, bx, by = segments
     w = window
     lo = 2.0 * level - h
-    inside = z <= level
+    # both ends of such an edge are within h of the level: a cheap superset first, then
+    # the two tests on its few edges
+    near = z <= level
+    near &= z > level - 1.01 * h
     ii: list[NDArray[np.intp]] = []
     jj: list[NDArray[np.intp]] = []
     for vertical in (False, True):
         if vertical:  # edges (i, j)-(i+1, j)
-            m = inside[:-1, :] & inside[1:, :]
-            m &= nearest[:-1, :] != nearest[1:, :]
-            m &= (z[:-1, :] + z[1:, :]) > lo
+            i, j = np.nonzero(near[:-1, :] & near[1:, :])
+            i_, j_ = i + 1, j
         else:  # edges (i, j)-(i, j+1)
-            m = inside[:, :-1] & inside[:, 1:]
-            m &= nearest[:, :-1] != nearest[:, 1:]
-            m &= (z[:, :-1] + z[:, 1:]) > lo
-        i, j = np.nonzero(m)
-        ii.append(i)
-        jj.append(j)
+            i, j = np.nonzero(near[:, :-1] & near[:, 1:])
+            i_, j_ = i, j + 1
+        ok = nearest[i, j] != nearest[i_, j_]
+        ok &= (z[i, j] + z[i_, j_]) > lo
+        ii.append(i[ok])
+        jj.append(j[ok])
     nv = len(ii[1])
     i, j = np.concatenate(ii[::-1]), np.concatenate(jj[::-1])  # vertical edges first
     if not len(i):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -72,6 +73,28 @@ def test_quick_isochrones_record_on_tiny_network():
     # cell (2.5 m) of boundary shift is at most ~10 % of their area
     assert 0 <= rec["iso_max_area_rel_diff"] < 0.1
     assert rec["iso_max_sym_rel_diff"] < 0.1
+    # a tiny batch is not worth a fork: the calling thread (exact: threads), and the CPU times measured
+    assert rec["iso_ours_parallel"] == "serial" and rec["iso_exact_parallel"] in ("serial", "threads")
+    assert rec["iso_speedup_vs_exact_cpu"] == pytest.approx(rec["iso_exact_cpu_s"] / rec["iso_ours_cpu_s"])
+
+
+def test_iso_scaling_rows_on_tiny_network(monkeypatch):
+    """One row per facility count; with the fork threshold at 0 the default forks workers
+    (where it can), and their CPU time is counted."""
+    import geo.isochrones as gi
+    from geo._forkmap import fork_unavailable
+
+    monkeypatch.setattr(gi, "PROCESS_MIN_NODES", 0)
+    net = synthetic_network(400, seed=5)
+    fac = bench.Facilities(net, random_facilities(net, {"a": 4, "b": 2}, seed=2), ["a", "b"])
+    rows = bench.iso_scaling(net, fac, [4, 6], exact_up_to=4, bands=(2.0, 4.0), repeat=1)
+    assert [r["facilities"] for r in rows] == [4, 6]
+    assert rows[0]["exact_s"] > 0 and rows[1]["exact_s"] is None and rows[1]["speedup_vs_exact"] is None
+    multi = (os.cpu_count() or 1) > 1
+    forks = multi and fork_unavailable() is None
+    assert rows[0]["ours_parallel"] == ("processes" if forks else "serial")
+    for r in rows:
+        assert r["ours_cpu_s"] > 0 and r["ours_1_worker_cpu_s"] > 0 and r["ours_threads_s"] > 0
 
 
 def test_polygon_agreement_sees_a_difference():

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+
 import numpy as np
 import pytest
 import shapely
 
 from conftest import X0, Y0, grid_network, points
+from geo._forkmap import fork_map, fork_unavailable
 from geo.engine import TravelTimeEngine
 from geo.errors import InputError
 from geo.isochrones import (
     DEFAULT_BUFFER_M,
     DEFAULT_FILL_HOLES_M2,
+    _balanced_chunks,
+    _pack_polygons,
     _pieces_geometry,
+    _unpack_polygons,
     default_cell_m,
     fill_holes,
     isochrones,
+    parallel_mode,
     reachable_pieces,
 )
 from geo.snapping import snap_points
@@ -233,3 +241,196 @@ def test_bounded_feature_transform_matches_scipy_within_halo():
             near = dist <= k
             assert np.array_equal(far, ~near)
             assert np.array_equal(seg[near], own[ind[0], ind[1]][near])
+
+
+# --------------------------------------------------------------------------- workers: threads and processes
+
+needs_fork = pytest.mark.skipif(fork_unavailable(allow_threads=True) is not None,
+                                reason="needs the 'fork' start method outside a daemonic process")
+
+
+def _wkb(gdf) -> list[bytes]:
+    return [shapely.to_wkb(g) for g in gdf.geometry.to_numpy()]
+
+
+@pytest.fixture(scope="module")
+def helsinki_many(helsinki_net):
+    """Twelve sources spread over the sample, and their polygons drawn in the calling thread."""
+    eng = TravelTimeEngine(helsinki_net)
+    nodes = helsinki_net.nodes.geometry
+    src = snap_points(helsinki_net, nodes.iloc[np.arange(12) * 450 + 7].translate(5, 5))
+    serial = isochrones(eng, src, [5, 12], per_source=True, workers=1)
+    return eng, src, serial
+
+
+@needs_fork
+@pytest.mark.parametrize("method", ["raster", "exact"])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_process_workers_give_the_polygons_of_one_thread(helsinki_many, method, workers):
+    """Forked workers (their share sent back as WKB) and threads: polygons bit-identical to
+    the calling thread's, in the same order, for every split of the sources."""
+    eng, src, serial = helsinki_many
+    if method == "exact":
+        serial = isochrones(eng, src, [5, 12], per_source=True, workers=1, method="exact")
+    for parallel in ("processes", "threads"):
+        got = isochrones(eng, src, [5, 12], per_source=True, workers=workers, parallel=parallel, method=method)
+        assert got[["source", "minutes"]].equals(serial[["source", "minutes"]])
+        assert _wkb(got) == _wkb(serial)
+        assert np.array_equal(got["area_m2"].to_numpy(), serial["area_m2"].to_numpy())
+
+
+def _in_daemon(conn, eng, src) -> None:  # runs in a daemonic child (fork)
+    try:
+        modes = [parallel_mode("auto", 2, n_reached=10**9), parallel_mode("threads", 2, n_reached=10**9),
+                 parallel_mode("auto", 2, n_reached=10**9, method="exact")]
+        try:
+            parallel_mode("processes", 2, n_reached=10**9)
+            refused = None
+        except InputError as exc:
+            refused = (str(exc), exc.option)
+        got = isochrones(eng, src, [5, 12], per_source=True, workers=2)
+        conn.send((modes, refused, _wkb(got), fork_unavailable()))
+    except BaseException as exc:  # pragma: no cover - reported by the parent's assertion
+        conn.send(exc)
+
+
+@needs_fork
+def test_daemonic_process_falls_back_to_threads(helsinki_many, monkeypatch):
+    """Inside a daemonic worker (a Dask worker cannot have children) "auto" draws raster
+    polygons in the calling thread (exact ones in threads) and gives the same polygons; an
+    explicit "processes" is refused with a readable reason."""
+    import multiprocessing
+
+    import geo.isochrones as gi
+
+    monkeypatch.setattr(gi, "PROCESS_MIN_NODES", 0)  # "auto" would fork for any batch
+    eng, src, serial = helsinki_many
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_in_daemon, args=(send, eng, src), daemon=True)
+    p.start()
+    out = recv.recv()
+    p.join()
+    assert not isinstance(out, BaseException), out
+    modes, refused, wkb, why = out
+    assert modes == ["serial", "threads", "threads"]
+    assert "daemonic" in why
+    assert refused is not None and "daemonic" in refused[0] and refused[1] == "parallel"
+    assert wkb == _wkb(serial)
+
+
+def test_auto_forks_only_big_raster_batches_in_a_single_thread(monkeypatch):
+    import threading
+
+    import geo.isochrones as gi
+
+    n = gi.PROCESS_MIN_NODES
+    assert parallel_mode("auto", 1, n_reached=10 * n) == "serial"
+    assert parallel_mode("processes", 1, n_reached=10 * n) == "serial"
+    assert parallel_mode("auto", 2, n_reached=n - 1) == "serial"  # raster threads do not overlap
+    assert parallel_mode("auto", 2, n_reached=10 * n, method="exact") == "threads"  # the reference keeps threads
+    assert parallel_mode("threads", 4, n_reached=10 * n) == "threads"
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        why = fork_unavailable()
+        assert why is not None and "thread" in why
+        assert parallel_mode("auto", 2, n_reached=10 * n) == "serial"  # never fork under other threads
+    finally:
+        stop.set()
+        t.join()
+    if fork_unavailable() is None:  # a plain pytest process: nothing else running
+        assert parallel_mode("auto", 2, n_reached=n) == "processes"
+    with pytest.raises(InputError) as err:
+        parallel_mode("pool", 2, n_reached=n)  # type: ignore[arg-type]
+    assert err.value.option == "parallel"
+
+
+def test_parallel_option_is_checked(grid):
+    net, eng, centre = grid
+    with pytest.raises(InputError) as err:
+        isochrones(eng, centre, [1], per_source=True, parallel="gpu")  # type: ignore[arg-type]
+    assert err.value.option == "parallel"
+
+
+def _boom(chunk: int) -> int:
+    import warnings
+
+    if chunk == 2:
+        raise ValueError("chunk 2 is bad")
+    if chunk == 3:
+        os._exit(7)  # a child that dies without a word
+    if chunk == 4:
+        warnings.warn("chunk 4 says so", UserWarning, stacklevel=1)
+    return chunk * 10
+
+
+@needs_fork
+def test_fork_map_returns_in_order_and_raises_the_childs_error():
+    import warnings
+
+    assert fork_map(_boom, [0, 1, 5, 6]) == [0, 10, 50, 60]
+    assert fork_map(_boom, [1]) == [10]
+    with pytest.raises(ValueError, match="chunk 2 is bad"):
+        fork_map(_boom, [0, 2])
+    with pytest.raises(ValueError, match="chunk 2 is bad"):  # the caller's own chunk fails: children ended
+        fork_map(_boom, [2, 0, 1])
+    with pytest.raises(RuntimeError, match="exit code 7"):
+        fork_map(_boom, [0, 1, 3])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert fork_map(_boom, [0, 4]) == [0, 40]  # the child's warning is raised again here
+    assert [str(w.message) for w in seen] == ["chunk 4 says so"]
+    # a forked worker does not fork again
+    assert fork_map(lambda c: fork_unavailable(allow_threads=True), [0, 1])[1] == "this is a forked worker process"
+
+
+@needs_fork
+def test_fork_guard_ignores_only_the_progress_bar_monitor():
+    import threading
+
+    stop = threading.Event()
+    for name, blocks in (("tqdm_monitor", False), ("worker", True)):
+        t = threading.Thread(target=stop.wait, name=name)
+        t.start()
+        try:
+            why = fork_unavailable()
+            assert (why is not None and "thread" in why) == blocks
+        finally:
+            stop.set()
+            t.join()
+            stop.clear()
+
+
+def test_balanced_chunks_cover_the_sources_in_order():
+    rng = np.random.default_rng(5)
+    for n, k in ((2, 2), (7, 3), (50, 2), (50, 4)):
+        items = list(range(100, 100 + n))
+        w = rng.integers(0, 4000, n)
+        w[: n // 3] = 0  # empty catchments still take a place
+        chunks = _balanced_chunks(items, w, k)
+        assert len(chunks) == k and all(chunks)
+        assert [i for c in chunks for i in c] == items
+        if n >= 20:
+            total = (w + 1).sum()
+            sums = [(w[np.isin(items, c)] + 1).sum() for c in chunks]
+            assert max(sums) <= total / k + (w + 1).max()
+            # the caller's chunk can be made heavier than the forked workers' ones
+            heavy = _balanced_chunks(items, w, k, first=1.5)
+            assert [i for c in heavy for i in c] == items
+            first = (w[np.isin(items, heavy[0])] + 1).sum()
+            assert abs(first - total * 1.5 / (1.5 + k - 1)) <= (w + 1).max()
+
+
+def test_packed_polygons_come_back_bit_identical():
+    """A forked worker's polygons (any mix of polygons with holes, multipolygons, empty ones
+    and other types) survive the coordinate-array round trip: same types, same WKB."""
+    box = shapely.box
+    holed = shapely.Polygon(box(0, 0, 10, 10).exterior, [box(1, 1, 2, 2).exterior.coords])
+    multi = shapely.MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3.5, 3.25)])
+    other = shapely.GeometryCollection([box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)])])
+    polys = [[shapely.Polygon(), holed, multi], [box(0.1, 0.2, 0.3, 0.7), other, shapely.Polygon()]]
+    back = _unpack_polygons(pickle.loads(pickle.dumps(_pack_polygons(polys))))
+    assert [[type(g) for g in p] for p in back] == [[type(g) for g in p] for p in polys]
+    assert [[shapely.to_wkb(g) for g in p] for p in back] == [[shapely.to_wkb(g) for g in p] for p in polys]
