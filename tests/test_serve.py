@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +19,7 @@ import pytest
 import shapely
 
 from conftest import ROOT
+from serve_process import Server
 
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -291,37 +290,6 @@ def test_docs_pages_are_off_and_the_schema_is_local(client):
 
 
 # ---------------------------------------------------------------------------- a real server process
-class Server:
-    """``beichen-geo serve --port 0`` in a subprocess; ``url`` once it listens."""
-
-    def __init__(self, *extra: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "beichen_geo.cli", "serve", "--port", "0", "--quiet",
-                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                     cwd=ROOT)
-        deadline = time.monotonic() + 120
-        self.url = ""
-        self.token = None
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise AssertionError(f"serve exited: {self.proc.wait()} {self.proc.stderr.read()}")
-            if "serving at " in line:
-                self.url = line.split("serving at ", 1)[1].strip()
-                if "?token=" in self.url:
-                    self.url, self.token = self.url.split("?token=")
-                break
-        assert self.url, "serve did not print its URL"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 @pytest.fixture(scope="module")
 def local_server():
     s = Server()

@@ -16,10 +16,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +26,7 @@ import pandas as pd
 import pytest
 import shapely
 from conftest import ROOT
+from serve_process import Server
 
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -82,38 +79,10 @@ def client(bench: Any) -> TestClient:
     return TestClient(create_app(bench), base_url="http://127.0.0.1")
 
 
-class Server:
-    """``beichen-geo serve --port 0 ...`` in a subprocess; ``url`` once it listens."""
-
-    def __init__(self, *extra: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "beichen_geo.cli", "serve", "--port", "0", "--quiet",
-                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                     cwd=ROOT)
-        assert self.proc.stdout is not None
-        deadline, self.url = time.monotonic() + 180, ""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
-                raise AssertionError(f"serve exited: {self.proc.wait()} {err}")
-            found = re.search(r"http://127\.0\.0\.1:\d+/?\S*", line)  # the start line, in either language
-            if found:
-                self.url = found.group(0)
-                break
-        assert self.url.startswith("http://127.0.0.1:"), self.url
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 @pytest.fixture(scope="module")
 def server(units_file: Path) -> Iterator[Server]:
     s = Server("--units", str(units_file))
+    assert s.url.startswith("http://127.0.0.1:"), s.url
     yield s
     s.stop()
     assert s.proc.returncode in (0, 143, -15), "the server did not stop cleanly"

@@ -293,6 +293,11 @@
       if (c) { S.choice = c; $("standard").value = c.id; }
       S.today = (await api("GET", "covered?" + q({ kind: sc.kind, minutes: sc.minutes }))).figures;
     }
+    await redrawAll();
+  }
+
+  // after a change of scenario or standard: clear what belonged to the old one, draw the new state
+  async function redrawAll() {
     layers.reach.clearLayers();
     layers.proposals.clearLayers();
     $("proposal").replaceChildren();
@@ -305,12 +310,7 @@
     S.choice = S.choices.find((c) => c.id === id);
     S.scenario = TODAY;
     S.today = (await api("GET", "covered?" + q({ kind: S.choice.kind, minutes: S.choice.minutes }))).figures;
-    layers.reach.clearLayers();
-    layers.proposals.clearLayers();
-    $("proposal").replaceChildren();
-    clearCompare();
-    await loadState();
-    await refreshScenarioList();
+    await redrawAll();
   }
 
   // ------------------------------------------------------------------ edits
