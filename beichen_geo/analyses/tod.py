@@ -179,8 +179,16 @@ def tod_station_areas(
         layers={"stations": stations_layer, "catchments": catchments},
         tables={"stations": table},
     )
+    _attach_groupings(result, given, study, ctx, reach, vlist, st["station"].astype(str).to_numpy(), pop)
+    result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
+    return result
+
+
+def _attach_groupings(result: AnalysisResult, given: Sequence[Grouping], study: Study, ctx: _Prepared,
+                      reach: dict[float, BandReach], vlist: list[TodVariant], names: np.ndarray,
+                      pop: np.ndarray | None) -> None:
+    """Per unit (and zone): each variant's bands measured on the unit's cells, as the whole area's."""
     area = study.demand["area_m2"].to_numpy()
-    names = st["station"].astype(str).to_numpy()
 
     def figures(sel: np.ndarray) -> dict[str, Any]:
         return {"variants": {v.name: {"bands": {
@@ -190,8 +198,6 @@ def tod_station_areas(
 
     for g in given:
         attach(result, g, unit_rows(g, figures, area_m2=area, residents=pop), _flat)
-    result.make_map = lambda **kw: present.make_map(result, study, standards, **kw)
-    return result
 
 
 def intersection_nodes(study: Study) -> np.ndarray:
